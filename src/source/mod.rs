@@ -1,0 +1,119 @@
+//! Source files: reading them, splitting Markdown front matter from its body, and turning
+//! problems into [`Diagnostic`]s that point at the right line of the file on disk.
+
+pub mod yaml;
+
+use std::path::{Path, PathBuf};
+
+use crate::diagnostics::{Diagnostic, Position};
+
+/// A text file of the project, with the path shown to people (relative to the project root).
+#[derive(Debug, Clone)]
+pub struct SourceFile {
+    pub path: PathBuf,
+    pub text: String,
+}
+
+impl SourceFile {
+    pub fn new(path: impl Into<PathBuf>, text: impl Into<String>) -> Self {
+        SourceFile {
+            path: path.into(),
+            text: text.into(),
+        }
+    }
+
+    /// Reads `root/relative`; the diagnostic path stays `relative`.
+    pub fn read(root: &Path, relative: &Path) -> Result<Self, Diagnostic> {
+        let full = root.join(relative);
+        match std::fs::read_to_string(&full) {
+            Ok(text) => Ok(SourceFile::new(relative, text)),
+            Err(e) => Err(Diagnostic::new(format!("cannot read this file: {e}")).in_file(relative)),
+        }
+    }
+
+    /// The text of line `n` (1-based), without its line break.
+    pub fn line(&self, n: usize) -> Option<String> {
+        self.text
+            .lines()
+            .nth(n.checked_sub(1)?)
+            .map(|l| l.trim_end_matches('\r').to_string())
+    }
+
+    /// A diagnostic in this file, at `position`, showing the source line.
+    pub fn error(&self, position: Option<Position>, message: impl Into<String>) -> Diagnostic {
+        Diagnostic::new(message)
+            .in_file(&self.path)
+            .at(position)
+            .with_source_line(position.and_then(|p| self.line(p.line)))
+    }
+}
+
+/// A Markdown file split into its YAML front matter and its body.
+#[derive(Debug, Clone, Copy)]
+pub struct FrontMatter<'a> {
+    pub yaml: &'a str,
+    /// Line of the file on which the YAML starts (1-based): YAML line 1 is file line `yaml_line`.
+    pub yaml_line: usize,
+    pub body: &'a str,
+    /// Line of the file on which the body starts.
+    pub body_line: usize,
+}
+
+/// Splits `---\n<yaml>\n---\n<body>`. The opening fence must be the first line.
+pub fn split_front_matter(file: &SourceFile) -> Result<FrontMatter<'_>, Diagnostic> {
+    let text = file.text.strip_prefix('\u{feff}').unwrap_or(&file.text);
+    let first_line_end = text.find('\n').unwrap_or(text.len());
+    if text[..first_line_end].trim_end() != "---" {
+        return Err(file
+            .error(Some(Position::new(1, 1)), "expected front matter: the file must start with a `---` line")
+            .with_hint("put the page's keys between two `---` lines at the top of the file, e.g. `---\\ntitle: Deploy\\n---`"));
+    }
+    let yaml_start = (first_line_end + 1).min(text.len());
+    let mut offset = yaml_start;
+    let mut line_no = 2;
+    for line in text[yaml_start..].split_inclusive('\n') {
+        let bare = line.trim_end();
+        if bare == "---" || bare == "..." {
+            let body_start = offset + line.len();
+            return Ok(FrontMatter {
+                yaml: &text[yaml_start..offset],
+                yaml_line: 2,
+                body: &text[body_start..],
+                body_line: line_no + 1,
+            });
+        }
+        offset += line.len();
+        line_no += 1;
+    }
+    Err(file
+        .error(Some(Position::new(1, 1)), "unclosed front matter: no closing `---` line")
+        .with_hint("end the front matter with a line holding only `---`, before the Markdown body"))
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn splits_front_matter_and_counts_lines_in_the_file() {
+        let f = SourceFile::new("a.md", "---\ntitle: A\nid: a\n---\n# Body\n");
+        let fm = split_front_matter(&f).unwrap();
+        assert_eq!(fm.yaml, "title: A\nid: a\n");
+        assert_eq!(fm.yaml_line, 2);
+        assert_eq!(fm.body, "# Body\n");
+        assert_eq!(fm.body_line, 5);
+    }
+
+    #[test]
+    fn unclosed_front_matter_is_an_error() {
+        let f = SourceFile::new("a.md", "---\ntitle: A\n# Body\n");
+        let e = split_front_matter(&f).unwrap_err();
+        assert!(e.message.contains("unclosed front matter"), "{e}");
+    }
+
+    #[test]
+    fn missing_front_matter_is_an_error() {
+        let f = SourceFile::new("a.md", "# Body\n");
+        assert!(split_front_matter(&f).is_err());
+    }
+}
