@@ -1,4 +1,15 @@
 //! tminus: a static-site generator for cutover plans and go-live communication packs.
+//!
+//! The modules follow the data: [`load`] reads and validates a project (with [`source`]
+//! and [`model`]) into a [`project::Project`]; [`time`] resolves T-minus offsets; [`plan`]
+//! schedules the cutover and the comms; [`render`] turns them into pages and emails with
+//! [`markdown`] and [`templates`]; [`site`] writes the versioned output.
 
 pub mod diagnostics;
+pub mod load;
+pub mod markdown;
+pub mod model;
+pub mod plan;
+pub mod project;
 pub mod source;
+pub mod time;

@@ -445,6 +445,7 @@ mod tests {
 
     #[derive(Debug, Deserialize)]
     #[serde(deny_unknown_fields)]
+    #[allow(dead_code)]
     struct Doc {
         title: String,
         #[serde(default)]
@@ -453,6 +454,7 @@ mod tests {
 
     #[derive(Debug, Deserialize)]
     #[serde(deny_unknown_fields)]
+    #[allow(dead_code)]
     struct Item {
         text: String,
         #[serde(default)]

@@ -1,0 +1,182 @@
+//! Loading a project: read every file under `content/`, check it, and build a [`Project`].
+//!
+//! Each file is parsed on its own (in parallel for the Markdown collections) and reports
+//! into its own [`Diagnostics`]; cross-file references are checked once everything is read.
+//! The result is either a complete, valid project or every error found.
+
+mod audience;
+mod cutover;
+mod documents;
+mod project_file;
+mod references;
+
+use std::path::{Path, PathBuf};
+
+use chrono::DateTime;
+use chrono_tz::Tz;
+
+use crate::diagnostics::{Diagnostic, Diagnostics};
+use crate::project::Project;
+use crate::source::yaml::Spans;
+use crate::source::SourceFile;
+use crate::time::{self, TimeSpec};
+
+/// Loads and validates the project in `root` (the folder holding `content/`).
+pub fn load(root: &Path) -> Result<Project, Diagnostics> {
+    let mut diags = Diagnostics::new();
+    let content = root.join("content");
+    if !content.join("project.yaml").is_file() {
+        return Err(Diagnostic::new(format!(
+            "no project here: {} does not exist",
+            content.join("project.yaml").display()
+        ))
+        .with_hint("run tminus in a project folder, pass --root DIR, or create one with `tminus new DIR`")
+        .into());
+    }
+    let mut project = match project_file::load(root, &mut diags) {
+        Some(p) => p,
+        // Keep going with a stand-in so the other files are still checked.
+        None => project_file::placeholder(root),
+    };
+    documents::load_all(root, &mut project, &mut diags);
+    project.cutover = cutover::load(root, &project, &mut diags);
+    references::check(&project, &mut diags);
+    diags.finish(project)
+}
+
+/// A file being checked: its text, node positions and the diagnostics it produced.
+pub(crate) struct Checker<'a> {
+    pub file: &'a SourceFile,
+    pub spans: &'a Spans,
+    pub diags: &'a mut Diagnostics,
+}
+
+impl Checker<'_> {
+    /// Reports `message` at the node `path`.
+    pub fn error(&mut self, path: &str, message: impl Into<String>, hint: impl Into<String>) {
+        let d = self
+            .file
+            .error(self.spans.nearest(path), message)
+            .with_hint(hint);
+        self.diags.push(d);
+    }
+
+    /// Checks an id at `path`.
+    pub fn id(&mut self, path: &str, id: &str, what: &str) -> bool {
+        if crate::model::is_valid_id(id) {
+            return true;
+        }
+        self.error(
+            path,
+            format!("`{id}` is not a valid {what} id"),
+            crate::model::ID_HINT,
+        );
+        false
+    }
+
+    pub fn zone(&mut self, path: &str, name: &str) -> Option<Tz> {
+        match time::parse_zone(name) {
+            Ok(z) => Some(z),
+            Err(e) => {
+                self.error(path, e.message, e.hint);
+                None
+            }
+        }
+    }
+
+    pub fn time_spec(&mut self, path: &str, text: &str) -> Option<TimeSpec> {
+        match time::parse_time_spec(text) {
+            Ok(t) => Some(t),
+            Err(e) => {
+                self.error(path, e.message, e.hint);
+                None
+            }
+        }
+    }
+
+    /// Parses and resolves a time against `t0` in `zone`.
+    pub fn time(&mut self, path: &str, text: &str, t0: DateTime<Tz>, zone: Tz) -> Option<DateTime<Tz>> {
+        let spec = self.time_spec(path, text)?;
+        Some(spec.resolve(t0.with_timezone(&chrono::Utc), zone))
+    }
+
+    pub fn duration(&mut self, path: &str, text: &str) -> Option<chrono::Duration> {
+        match time::parse_duration(text) {
+            Ok(d) => Some(d),
+            Err(e) => {
+                self.error(path, e.message, e.hint);
+                None
+            }
+        }
+    }
+
+    /// Checks that `id` is one of `known`; `what` names the kind ("roster role").
+    pub fn reference(&mut self, path: &str, what: &str, id: &str, known: &[&str]) -> bool {
+        if known.contains(&id) {
+            return true;
+        }
+        self.error(path, format!("unknown {what} `{id}`"), cutover::suggest(id, known));
+        false
+    }
+
+    /// An owner must be a roster role.
+    pub fn owner(&mut self, path: &str, role: &str, project: &Project) -> bool {
+        if project.references_unknown {
+            return true;
+        }
+        let roles: Vec<&str> = project.roster.iter().map(|r| r.role.as_str()).collect();
+        self.reference(path, "owner (roster role)", role, &roles)
+    }
+
+    /// A training audience may be a roster role or an audience id.
+    pub fn role_or_audience(&mut self, path: &str, id: &str, project: &Project) -> bool {
+        if project.references_unknown {
+            return true;
+        }
+        let known: Vec<&str> = project
+            .roster
+            .iter()
+            .map(|r| r.role.as_str())
+            .chain(project.audiences.keys().map(String::as_str))
+            .collect();
+        self.reference(path, "audience (roster role or audience id)", id, &known)
+    }
+
+    pub fn email(&mut self, path: &str, address: &str) -> bool {
+        if is_valid_email(address) {
+            return true;
+        }
+        self.error(
+            path,
+            format!("`{address}` is not a valid email address"),
+            "write a single address such as `ana@contoso.example`",
+        );
+        false
+    }
+}
+
+/// A bare address (`ana@contoso.example`), as lettre parses it.
+pub fn is_valid_email(address: &str) -> bool {
+    address.parse::<lettre::Address>().is_ok()
+}
+
+/// `content/<dir>/` files with extension `ext`, sorted by name.
+pub(crate) fn files_in(root: &Path, dir: &str, ext: &str) -> Vec<PathBuf> {
+    let folder = root.join("content").join(dir);
+    if !folder.is_dir() {
+        return Vec::new();
+    }
+    let mut files: Vec<PathBuf> = walkdir::WalkDir::new(&folder)
+        .min_depth(1)
+        .max_depth(1)
+        .sort_by_file_name()
+        .into_iter()
+        .filter_map(Result::ok)
+        .filter(|e| e.file_type().is_file())
+        .map(|e| e.into_path())
+        .filter(|p| p.extension().is_some_and(|x| x == ext))
+        .filter_map(|p| p.strip_prefix(root).ok().map(Path::to_path_buf))
+        .collect();
+    files.sort();
+    files
+}

@@ -1,0 +1,54 @@
+//! Checks that span several files: duplicate ids, and comms locale variants that have no
+//! base template or a different schedule from it.
+
+use std::collections::HashMap;
+
+use crate::diagnostics::{Diagnostic, Diagnostics, Position};
+use crate::project::Project;
+
+pub fn check(project: &Project, diags: &mut Diagnostics) {
+    let mut runbooks: HashMap<&str, &std::path::Path> = HashMap::new();
+    for rb in &project.runbooks {
+        if let Some(first) = runbooks.insert(&rb.id, &rb.body.file) {
+            diags.push(
+                Diagnostic::new(format!("duplicate runbook id `{}` (also used by {})", rb.id, first.display()))
+                    .in_file(&rb.body.file)
+                    .at(rb.id_at.or(Some(Position::new(1, 1))))
+                    .with_hint("give each runbook its own id"),
+            );
+        }
+    }
+    let mut messages: HashMap<(&str, Option<&str>), &std::path::Path> = HashMap::new();
+    for m in &project.messages {
+        if let Some(first) = messages.insert((&m.id, m.locale.as_deref()), &m.body.file) {
+            diags.push(
+                Diagnostic::new(format!("duplicate message id `{}` (also used by {})", m.id, first.display()))
+                    .in_file(&m.body.file)
+                    .at(m.id_at.or(Some(Position::new(1, 1))))
+                    .with_hint("give each message its own id; locale variants go in `<id>.<locale>.md`"),
+            );
+        }
+    }
+    for m in project.messages.iter().filter(|m| m.locale.is_some()) {
+        let at = m.id_at.or(Some(Position::new(1, 1)));
+        match project.messages.iter().find(|b| b.id == m.id && b.locale.is_none()) {
+            None => diags.push(
+                Diagnostic::new(format!("locale variant of `{}` has no base template", m.id))
+                    .in_file(&m.body.file)
+                    .at(at)
+                    .with_hint(format!("add comms/{}.md: it goes to recipients of every other locale", m.id)),
+            ),
+            Some(base) if base.send != m.send || base.audience != m.audience || base.per_wave != m.per_wave => diags.push(
+                Diagnostic::new(format!(
+                    "locale variant of `{}` has a different schedule from {}",
+                    m.id,
+                    base.body.file.display()
+                ))
+                .in_file(&m.body.file)
+                .at(at)
+                .with_hint("a variant only translates: give it the same `send`, `audience` and `per_wave` as the base"),
+            ),
+            Some(_) => {}
+        }
+    }
+}

@@ -1,0 +1,226 @@
+//! Markdown to HTML (and to plain text, for emails).
+//!
+//! CommonMark plus tables, task lists, footnotes and strikethrough. Headings get stable
+//! anchors and feed a table of contents; fenced code is highlighted at build time; links
+//! written `@/runbooks/deploy` point at another page of the site and become relative links.
+
+pub mod highlight;
+mod plain;
+
+use pulldown_cmark::{CodeBlockKind, CowStr, Event, HeadingLevel, LinkType, Options, Parser, Tag, TagEnd};
+use serde::Serialize;
+
+pub use plain::to_plain_text;
+
+/// One heading of a page, for its table of contents.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize)]
+pub struct TocEntry {
+    pub level: u8,
+    pub id: String,
+    pub title: String,
+}
+
+#[derive(Debug, Clone, Default)]
+pub struct Rendered {
+    pub html: String,
+    pub toc: Vec<TocEntry>,
+}
+
+fn options() -> Options {
+    Options::ENABLE_TABLES
+        | Options::ENABLE_FOOTNOTES
+        | Options::ENABLE_TASKLISTS
+        | Options::ENABLE_STRIKETHROUGH
+        | Options::ENABLE_HEADING_ATTRIBUTES
+}
+
+/// Renders `markdown`; `root` is the relative path from the page to the version root
+/// (e.g. `../../`), used to resolve `@/` links.
+pub fn render(markdown: &str, root: &str) -> Rendered {
+    let events: Vec<Event> = Parser::new_ext(markdown, options()).collect();
+    let mut out: Vec<Event> = Vec::with_capacity(events.len());
+    let mut toc = Vec::new();
+    let mut used_ids: Vec<String> = Vec::new();
+    let mut i = 0;
+    while i < events.len() {
+        match &events[i] {
+            Event::Start(Tag::Heading { level, id, classes, attrs }) => {
+                // Gather the heading's inline events to build its text and anchor.
+                let end = events[i..]
+                    .iter()
+                    .position(|e| matches!(e, Event::End(TagEnd::Heading(_))))
+                    .map_or(events.len(), |p| i + p);
+                let inner = &events[i + 1..end];
+                let title: String = inner
+                    .iter()
+                    .filter_map(|e| match e {
+                        Event::Text(t) | Event::Code(t) => Some(t.as_ref()),
+                        _ => None,
+                    })
+                    .collect();
+                let base = id.as_ref().map(|s| s.to_string()).unwrap_or_else(|| anchor_slug(&title));
+                let anchor = unique(&base, &mut used_ids);
+                let level_num = heading_number(*level);
+                toc.push(TocEntry {
+                    level: level_num,
+                    id: anchor.clone(),
+                    title: title.clone(),
+                });
+                let class_attr = if classes.is_empty() {
+                    String::new()
+                } else {
+                    format!(" class=\"{}\"", highlight::escape_html(&classes.join(" ")))
+                };
+                let _ = attrs;
+                let mut inner_html = String::new();
+                pulldown_cmark::html::push_html(&mut inner_html, inner.iter().cloned().map(|e| rewrite_link(e, root)));
+                out.push(Event::Html(CowStr::from(format!(
+                    "<h{level_num} id=\"{id}\"{class_attr}>{inner_html}<a class=\"anchor\" href=\"#{id}\" aria-label=\"Link to this section\">#</a></h{level_num}>\n",
+                    id = highlight::escape_html(&anchor),
+                ))));
+                i = end + 1;
+                continue;
+            }
+            Event::Start(Tag::CodeBlock(kind)) => {
+                let lang = match kind {
+                    CodeBlockKind::Fenced(info) => info.split([' ', ',', '{']).next().filter(|s| !s.is_empty()).map(str::to_string),
+                    CodeBlockKind::Indented => None,
+                };
+                let mut code = String::new();
+                i += 1;
+                while i < events.len() && !matches!(events[i], Event::End(TagEnd::CodeBlock)) {
+                    if let Event::Text(t) = &events[i] {
+                        code.push_str(t);
+                    }
+                    i += 1;
+                }
+                out.push(Event::Html(CowStr::from(code_block(&code, lang.as_deref()))));
+            }
+            other => out.push(rewrite_link(other.clone(), root)),
+        }
+        i += 1;
+    }
+    let mut html = String::with_capacity(markdown.len() * 3 / 2);
+    pulldown_cmark::html::push_html(&mut html, out.into_iter());
+    Rendered { html, toc }
+}
+
+/// A highlighted `<pre>` block, with the language shown for screen readers and copy buttons.
+pub fn code_block(code: &str, lang: Option<&str>) -> String {
+    let lang_attr = lang
+        .map(|l| format!(" data-lang=\"{}\"", highlight::escape_html(l)))
+        .unwrap_or_default();
+    format!(
+        "<pre class=\"code\"{lang_attr}><code>{}</code></pre>\n",
+        highlight::highlight(code, lang)
+    )
+}
+
+fn heading_number(level: HeadingLevel) -> u8 {
+    match level {
+        HeadingLevel::H1 => 1,
+        HeadingLevel::H2 => 2,
+        HeadingLevel::H3 => 3,
+        HeadingLevel::H4 => 4,
+        HeadingLevel::H5 => 5,
+        HeadingLevel::H6 => 6,
+    }
+}
+
+/// `@/runbooks/deploy#step-2` → `<root>runbooks/deploy/index.html#step-2`.
+fn rewrite_link<'a>(event: Event<'a>, root: &str) -> Event<'a> {
+    match event {
+        Event::Start(Tag::Link { link_type, dest_url, title, id }) if dest_url.starts_with("@/") => {
+            Event::Start(Tag::Link {
+                link_type: if link_type == LinkType::Autolink { LinkType::Inline } else { link_type },
+                dest_url: CowStr::from(internal_link(&dest_url[2..], root)),
+                title,
+                id,
+            })
+        }
+        other => other,
+    }
+}
+
+/// The relative URL of a site path such as `runbooks/deploy` or `training/faq#printing`.
+pub fn internal_link(path: &str, root: &str) -> String {
+    let (path, fragment) = match path.split_once('#') {
+        Some((p, f)) => (p, format!("#{f}")),
+        None => (path, String::new()),
+    };
+    let path = path.trim_matches('/');
+    if path.is_empty() {
+        format!("{root}index.html{fragment}")
+    } else if path.ends_with(".html") || path.ends_with(".json") || path.ends_with(".ics") || path.ends_with(".eml") {
+        format!("{root}{path}{fragment}")
+    } else {
+        format!("{root}{path}/index.html{fragment}")
+    }
+}
+
+/// GitHub-style heading anchor: lowercase, spaces to `-`, punctuation dropped.
+pub fn anchor_slug(text: &str) -> String {
+    let mut out = String::with_capacity(text.len());
+    for c in text.trim().chars() {
+        if c.is_alphanumeric() {
+            out.extend(c.to_lowercase());
+        } else if (c == ' ' || c == '-' || c == '_') && !out.ends_with('-') {
+            out.push('-');
+        }
+    }
+    let out = out.trim_matches('-').to_string();
+    if out.is_empty() {
+        "section".to_string()
+    } else {
+        out
+    }
+}
+
+fn unique(base: &str, used: &mut Vec<String>) -> String {
+    let mut candidate = base.to_string();
+    let mut n = 1;
+    while used.contains(&candidate) {
+        candidate = format!("{base}-{n}");
+        n += 1;
+    }
+    used.push(candidate.clone());
+    candidate
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn headings_get_unique_anchors_and_a_toc() {
+        let r = render("# Deploy\n\n## Steps\n\n## Steps\n\n### Roll *back*\n", "../");
+        assert!(r.html.contains("<h2 id=\"steps\">Steps<a class=\"anchor\" href=\"#steps\""), "{}", r.html);
+        assert!(r.html.contains("id=\"steps-1\""));
+        assert!(r.html.contains("<h3 id=\"roll-back\">Roll <em>back</em>"), "{}", r.html);
+        let ids: Vec<&str> = r.toc.iter().map(|t| t.id.as_str()).collect();
+        assert_eq!(ids, ["deploy", "steps", "steps-1", "roll-back"]);
+    }
+
+    #[test]
+    fn tables_task_lists_and_footnotes() {
+        let r = render("| a | b |\n|---|---|\n| 1 | 2 |\n\n- [x] done\n- [ ] open\n\nText[^1]\n\n[^1]: Note.\n", "");
+        assert!(r.html.contains("<table>"));
+        assert!(r.html.contains("type=\"checkbox\""));
+        assert!(r.html.contains("footnote"));
+    }
+
+    #[test]
+    fn code_is_highlighted_and_raw_html_in_code_is_escaped() {
+        let r = render("```sql\nSELECT '<x>';\n```\n", "");
+        assert!(r.html.contains("<pre class=\"code\" data-lang=\"sql\">"), "{}", r.html);
+        assert!(r.html.contains("&lt;x&gt;"));
+        assert!(!r.html.contains("<x>"));
+    }
+
+    #[test]
+    fn internal_links_become_relative() {
+        let r = render("See [rollback](@/runbooks/rollback#step-2) and [home](@/).", "../../");
+        assert!(r.html.contains("href=\"../../runbooks/rollback/index.html#step-2\""), "{}", r.html);
+        assert!(r.html.contains("href=\"../../index.html\""));
+    }
+}

@@ -1,0 +1,144 @@
+//! Templates: the built-in theme compiled into the binary (`themes/default/`), overridden
+//! file by file by the project's `themes/<name>/`, loaded into one Tera instance.
+//!
+//! `templates/*.html` are Tera templates (autoescaped); everything under `static/` is copied
+//! to the site's `assets/` folder as is.
+
+use std::collections::BTreeMap;
+use std::path::Path;
+
+use include_dir::{include_dir, Dir};
+use tera::Tera;
+
+use crate::diagnostics::{Diagnostic, Diagnostics, Position};
+
+static BUILT_IN: Dir<'static> = include_dir!("$CARGO_MANIFEST_DIR/themes/default");
+
+/// The loaded theme: compiled templates and static assets.
+pub struct Theme {
+    pub tera: Tera,
+    /// Path under `assets/` → content.
+    pub assets: BTreeMap<String, Vec<u8>>,
+}
+
+impl Theme {
+    /// The built-in theme, with the files of `overrides` (a theme folder) replacing its own.
+    pub fn load(overrides: Option<&Path>) -> Result<Theme, Diagnostics> {
+        let mut templates: BTreeMap<String, (String, String)> = BTreeMap::new();
+        let mut assets = BTreeMap::new();
+        for file in all_files(&BUILT_IN) {
+            let path = file.path().to_string_lossy().replace('\\', "/");
+            add(&mut templates, &mut assets, &path, file.contents().to_vec(), format!("(built-in theme) {path}"));
+        }
+        let mut diags = Diagnostics::new();
+        if let Some(dir) = overrides {
+            for entry in walkdir::WalkDir::new(dir).sort_by_file_name().into_iter().filter_map(Result::ok) {
+                if !entry.file_type().is_file() {
+                    continue;
+                }
+                let Ok(rel) = entry.path().strip_prefix(dir) else { continue };
+                let rel = rel.to_string_lossy().replace('\\', "/");
+                match std::fs::read(entry.path()) {
+                    Ok(bytes) => add(&mut templates, &mut assets, &rel, bytes, entry.path().display().to_string()),
+                    Err(e) => diags.push(Diagnostic::new(format!("cannot read theme file: {e}")).in_file(entry.path())),
+                }
+            }
+        }
+        let mut tera = Tera::default();
+        // Templates are added together so `extends` and `include` resolve across them.
+        let raw: Vec<(String, String)> = templates.iter().map(|(name, (text, _))| (name.clone(), text.clone())).collect();
+        if let Err(e) = tera.add_raw_templates(raw) {
+            let (file, position, message) = locate_tera_error(&e, &templates);
+            diags.push(
+                Diagnostic::new(format!("theme template error: {message}"))
+                    .in_file(file)
+                    .at(position)
+                    .with_hint("fix the template syntax (Tera, Jinja2-like)"),
+            );
+        }
+        diags.finish(Theme { tera, assets })
+    }
+}
+
+fn add(
+    templates: &mut BTreeMap<String, (String, String)>,
+    assets: &mut BTreeMap<String, Vec<u8>>,
+    path: &str,
+    bytes: Vec<u8>,
+    origin: String,
+) {
+    if let Some(name) = path.strip_prefix("templates/") {
+        templates.insert(name.to_string(), (String::from_utf8_lossy(&bytes).into_owned(), origin));
+    } else if let Some(asset) = path.strip_prefix("static/") {
+        assets.insert(asset.to_string(), bytes);
+    }
+}
+
+fn all_files<'a>(dir: &'a Dir<'a>) -> Vec<&'a include_dir::File<'a>> {
+    let mut out: Vec<&include_dir::File> = dir.files().collect();
+    for sub in dir.dirs() {
+        out.extend(all_files(sub));
+    }
+    out
+}
+
+/// Tera reports `Failed to parse 'x.html'` then ` --> 3:5` in its cause chain.
+fn locate_tera_error(e: &tera::Error, templates: &BTreeMap<String, (String, String)>) -> (String, Option<Position>, String) {
+    let full = error_chain(e);
+    let name = full.split('\'').nth(1).unwrap_or("");
+    let file = templates.get(name).map(|(_, origin)| origin.clone()).unwrap_or_else(|| name.to_string());
+    (file, tera_position(&full, 0), full)
+}
+
+/// The whole cause chain of a Tera error, on one line.
+pub fn error_chain(e: &dyn std::error::Error) -> String {
+    let mut out = e.to_string();
+    let mut source = e.source();
+    while let Some(s) = source {
+        let text = s.to_string();
+        if !out.contains(&text) {
+            out.push_str(": ");
+            out.push_str(text.trim());
+        }
+        source = s.source();
+    }
+    out.replace('\n', " ")
+}
+
+/// Finds ` --> L:C` in a Tera message; `line_offset` maps it into the file.
+pub fn tera_position(message: &str, line_offset: usize) -> Option<Position> {
+    let at = message.find("--> ")? + 4;
+    let rest = &message[at..];
+    let end = rest.find(|c: char| !(c.is_ascii_digit() || c == ':')).unwrap_or(rest.len());
+    let (line, col) = rest[..end].split_once(':')?;
+    Some(Position::new(line.parse::<usize>().ok()? + line_offset, col.parse().ok()?))
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn built_in_theme_loads_and_overrides_replace_files() {
+        let theme = Theme::load(None).expect("built-in theme compiles");
+        assert!(theme.tera.get_template_names().any(|n| n == "base.html"));
+        let dir = tempfile::tempdir().unwrap();
+        std::fs::create_dir_all(dir.path().join("templates")).unwrap();
+        std::fs::write(dir.path().join("templates/page.html"), "OVERRIDDEN {{ page.title }}").unwrap();
+        let theme = Theme::load(Some(dir.path())).unwrap();
+        let mut ctx = tera::Context::new();
+        ctx.insert("page", &serde_json::json!({"title": "<x>"}));
+        assert_eq!(theme.tera.render("page.html", &ctx).unwrap(), "OVERRIDDEN &lt;x&gt;");
+    }
+
+    #[test]
+    fn a_broken_override_names_its_file_and_line() {
+        let dir = tempfile::tempdir().unwrap();
+        std::fs::create_dir_all(dir.path().join("templates")).unwrap();
+        std::fs::write(dir.path().join("templates/page.html"), "ok\n{% if %}\n").unwrap();
+        let err = Theme::load(Some(dir.path())).err().expect("error");
+        let d = err.iter().next().unwrap();
+        assert!(d.location().contains("page.html"), "{d}");
+        assert_eq!(d.position.map(|p| p.line), Some(2), "{d}");
+    }
+}
