@@ -11,5 +11,8 @@ pub mod markdown;
 pub mod model;
 pub mod plan;
 pub mod project;
+pub mod render;
+pub mod site;
 pub mod source;
+pub mod templates;
 pub mod time;

@@ -28,25 +28,49 @@ impl Theme {
         let mut assets = BTreeMap::new();
         for file in all_files(&BUILT_IN) {
             let path = file.path().to_string_lossy().replace('\\', "/");
-            add(&mut templates, &mut assets, &path, file.contents().to_vec(), format!("(built-in theme) {path}"));
+            add(
+                &mut templates,
+                &mut assets,
+                &path,
+                file.contents().to_vec(),
+                format!("(built-in theme) {path}"),
+            );
         }
         let mut diags = Diagnostics::new();
         if let Some(dir) = overrides {
-            for entry in walkdir::WalkDir::new(dir).sort_by_file_name().into_iter().filter_map(Result::ok) {
+            for entry in walkdir::WalkDir::new(dir)
+                .sort_by_file_name()
+                .into_iter()
+                .filter_map(Result::ok)
+            {
                 if !entry.file_type().is_file() {
                     continue;
                 }
-                let Ok(rel) = entry.path().strip_prefix(dir) else { continue };
+                let Ok(rel) = entry.path().strip_prefix(dir) else {
+                    continue;
+                };
                 let rel = rel.to_string_lossy().replace('\\', "/");
                 match std::fs::read(entry.path()) {
-                    Ok(bytes) => add(&mut templates, &mut assets, &rel, bytes, entry.path().display().to_string()),
-                    Err(e) => diags.push(Diagnostic::new(format!("cannot read theme file: {e}")).in_file(entry.path())),
+                    Ok(bytes) => add(
+                        &mut templates,
+                        &mut assets,
+                        &rel,
+                        bytes,
+                        entry.path().display().to_string(),
+                    ),
+                    Err(e) => diags.push(
+                        Diagnostic::new(format!("cannot read theme file: {e}"))
+                            .in_file(entry.path()),
+                    ),
                 }
             }
         }
         let mut tera = Tera::default();
         // Templates are added together so `extends` and `include` resolve across them.
-        let raw: Vec<(String, String)> = templates.iter().map(|(name, (text, _))| (name.clone(), text.clone())).collect();
+        let raw: Vec<(String, String)> = templates
+            .iter()
+            .map(|(name, (text, _))| (name.clone(), text.clone()))
+            .collect();
         if let Err(e) = tera.add_raw_templates(raw) {
             let (file, position, message) = locate_tera_error(&e, &templates);
             diags.push(
@@ -68,7 +92,10 @@ fn add(
     origin: String,
 ) {
     if let Some(name) = path.strip_prefix("templates/") {
-        templates.insert(name.to_string(), (String::from_utf8_lossy(&bytes).into_owned(), origin));
+        templates.insert(
+            name.to_string(),
+            (String::from_utf8_lossy(&bytes).into_owned(), origin),
+        );
     } else if let Some(asset) = path.strip_prefix("static/") {
         assets.insert(asset.to_string(), bytes);
     }
@@ -83,10 +110,16 @@ fn all_files<'a>(dir: &'a Dir<'a>) -> Vec<&'a include_dir::File<'a>> {
 }
 
 /// Tera reports `Failed to parse 'x.html'` then ` --> 3:5` in its cause chain.
-fn locate_tera_error(e: &tera::Error, templates: &BTreeMap<String, (String, String)>) -> (String, Option<Position>, String) {
+fn locate_tera_error(
+    e: &tera::Error,
+    templates: &BTreeMap<String, (String, String)>,
+) -> (String, Option<Position>, String) {
     let full = error_chain(e);
     let name = full.split('\'').nth(1).unwrap_or("");
-    let file = templates.get(name).map(|(_, origin)| origin.clone()).unwrap_or_else(|| name.to_string());
+    let file = templates
+        .get(name)
+        .map(|(_, origin)| origin.clone())
+        .unwrap_or_else(|| name.to_string());
     (file, tera_position(&full, 0), full)
 }
 
@@ -109,9 +142,14 @@ pub fn error_chain(e: &dyn std::error::Error) -> String {
 pub fn tera_position(message: &str, line_offset: usize) -> Option<Position> {
     let at = message.find("--> ")? + 4;
     let rest = &message[at..];
-    let end = rest.find(|c: char| !(c.is_ascii_digit() || c == ':')).unwrap_or(rest.len());
+    let end = rest
+        .find(|c: char| !(c.is_ascii_digit() || c == ':'))
+        .unwrap_or(rest.len());
     let (line, col) = rest[..end].split_once(':')?;
-    Some(Position::new(line.parse::<usize>().ok()? + line_offset, col.parse().ok()?))
+    Some(Position::new(
+        line.parse::<usize>().ok()? + line_offset,
+        col.parse().ok()?,
+    ))
 }
 
 #[cfg(test)]
@@ -124,11 +162,18 @@ mod tests {
         assert!(theme.tera.get_template_names().any(|n| n == "base.html"));
         let dir = tempfile::tempdir().unwrap();
         std::fs::create_dir_all(dir.path().join("templates")).unwrap();
-        std::fs::write(dir.path().join("templates/page.html"), "OVERRIDDEN {{ page.title }}").unwrap();
+        std::fs::write(
+            dir.path().join("templates/page.html"),
+            "OVERRIDDEN {{ page.title }}",
+        )
+        .unwrap();
         let theme = Theme::load(Some(dir.path())).unwrap();
         let mut ctx = tera::Context::new();
         ctx.insert("page", &serde_json::json!({"title": "<x>"}));
-        assert_eq!(theme.tera.render("page.html", &ctx).unwrap(), "OVERRIDDEN &lt;x&gt;");
+        assert_eq!(
+            theme.tera.render("page.html", &ctx).unwrap(),
+            "OVERRIDDEN &lt;x&gt;"
+        );
     }
 
     #[test]

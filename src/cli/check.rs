@@ -3,15 +3,16 @@
 use std::path::Path;
 
 pub fn run(root: &Path) -> i32 {
-    match tminus::load::load(root) {
-        Ok(p) => {
+    match tminus::site::check(root) {
+        Ok(prepared) => {
+            let p = &prepared.project;
             println!(
-                "ok: {} — {} runbooks, {} checklists, {} guides, {} messages, {} tasks",
+                "ok: {} — {} runbooks, {} checklists, {} guides, {} scheduled messages, {} tasks",
                 p.name,
                 p.runbooks.len(),
                 p.checklists.len(),
                 p.guides.len(),
-                p.messages.len(),
+                prepared.comms.len(),
                 p.cutover.tasks.len()
             );
             0

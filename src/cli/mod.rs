@@ -1,6 +1,7 @@
 //! Command-line interface: argument parsing and one module per command. Each command
 //! prints what it did or every error, and returns the process exit status.
 
+mod build;
 mod check;
 
 use std::path::PathBuf;
@@ -8,7 +9,11 @@ use std::path::PathBuf;
 use clap::{Parser, Subcommand};
 
 #[derive(Parser)]
-#[command(name = "tminus", version, about = "Static sites and scheduled emails for cutover plans and go-live communications")]
+#[command(
+    name = "tminus",
+    version,
+    about = "Static sites and scheduled emails for cutover plans and go-live communications"
+)]
 struct Cli {
     /// The project folder (holding content/).
     #[arg(long, global = true, default_value = ".")]
@@ -19,7 +24,13 @@ struct Cli {
 
 #[derive(Subcommand)]
 enum Command {
-    /// Validate everything (YAML, references, cycles, templates, links); writes nothing.
+    /// Validate, then render the site into output/v<version>/ (earlier versions are kept).
+    Build {
+        /// Output folder (default: <root>/output).
+        #[arg(long)]
+        out: Option<PathBuf>,
+    },
+    /// Validate everything (YAML, references, cycles, templates); writes nothing.
     Check,
 }
 
@@ -27,6 +38,7 @@ enum Command {
 pub fn run() -> i32 {
     let cli = Cli::parse();
     match cli.command {
+        Command::Build { out } => build::run(&cli.root, out.as_deref()),
         Command::Check => check::run(&cli.root),
     }
 }

@@ -13,13 +13,21 @@ use crate::time::parse_zone;
 pub fn load_csv(root: &Path, relative: &str, c: &mut Checker, path: &str) -> Vec<Recipient> {
     let rel = Path::new("content").join(relative);
     if relative.contains("..") || Path::new(relative).is_absolute() {
-        c.error(path, format!("`{relative}` points outside content/"), "give a path inside content/, e.g. `audiences/finance.csv`");
+        c.error(
+            path,
+            format!("`{relative}` points outside content/"),
+            "give a path inside content/, e.g. `audiences/finance.csv`",
+        );
         return Vec::new();
     }
     let file = match SourceFile::read(root, &rel) {
         Ok(f) => f,
         Err(_) => {
-            c.error(path, format!("audience file content/{relative} does not exist"), "create it with a header row `email,name,locale,timezone`");
+            c.error(
+                path,
+                format!("audience file content/{relative} does not exist"),
+                "create it with a header row `email,name,locale,timezone`",
+            );
             return Vec::new();
         }
     };
@@ -34,11 +42,17 @@ pub fn load_csv(root: &Path, relative: &str, c: &mut Checker, path: &str) -> Vec
             Ok(r) => r,
             Err(e) => {
                 let line = e.position().map(|p| p.line() as usize);
-                c.diags.push(file.error(line.map(|l| Position::new(l, 1)), format!("this CSV row cannot be read: {e}")));
+                c.diags.push(file.error(
+                    line.map(|l| Position::new(l, 1)),
+                    format!("this CSV row cannot be read: {e}"),
+                ));
                 continue;
             }
         };
-        let line = record.position().map(|p| p.line() as usize).unwrap_or(i + 1);
+        let line = record
+            .position()
+            .map(|p| p.line() as usize)
+            .unwrap_or(i + 1);
         let at = |col: usize| Some(Position::new(line, col));
         let cell = |n: usize| record.get(n).map(str::trim).filter(|s| !s.is_empty());
         if i == 0 && cell(0).is_some_and(|s| s.eq_ignore_ascii_case("email")) {
@@ -49,12 +63,18 @@ pub fn load_csv(root: &Path, relative: &str, c: &mut Checker, path: &str) -> Vec
         }
         if record.len() > 4 {
             c.diags.push(
-                file.error(at(1), format!("expected at most 4 columns, found {}", record.len()))
-                    .with_hint("columns are email,name,locale,timezone"),
+                file.error(
+                    at(1),
+                    format!("expected at most 4 columns, found {}", record.len()),
+                )
+                .with_hint("columns are email,name,locale,timezone"),
             );
         }
         let Some(email) = cell(0) else {
-            c.diags.push(file.error(at(1), "missing email address").with_hint("the first column is the address"));
+            c.diags.push(
+                file.error(at(1), "missing email address")
+                    .with_hint("the first column is the address"),
+            );
             continue;
         };
         if !super::is_valid_email(email) {
@@ -67,7 +87,10 @@ pub fn load_csv(root: &Path, relative: &str, c: &mut Checker, path: &str) -> Vec
         let locale = cell(2).map(str::to_string);
         if let Some(l) = &locale {
             if !super::project_file::is_valid_locale(l) {
-                c.diags.push(file.error(at(1), format!("`{l}` is not a locale")).with_hint("write a language tag such as `fr` or `fr-CA`"));
+                c.diags.push(
+                    file.error(at(1), format!("`{l}` is not a locale"))
+                        .with_hint("write a language tag such as `fr` or `fr-CA`"),
+                );
             }
         }
         let zone = match cell(3) {

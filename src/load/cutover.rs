@@ -40,17 +40,27 @@ pub fn load(root: &Path, project: &Project, diags: &mut Diagnostics) -> Cutover 
         let at = index("tasks", i);
         c.id(&join(&at, "id"), &t.id, "task");
         if let Some(first) = seen.insert(&t.id, i) {
-            let first_line = c.spans.at(&join(&index("tasks", first), "id")).map(|p| p.line);
+            let first_line = c
+                .spans
+                .at(&join(&index("tasks", first), "id"))
+                .map(|p| p.line);
             c.error(
                 &join(&at, "id"),
                 format!("duplicate task id `{}`", t.id),
-                format!("first used on line {}; give each task its own id", first_line.unwrap_or(0)),
+                format!(
+                    "first used on line {}; give each task its own id",
+                    first_line.unwrap_or(0)
+                ),
             );
         }
         if let Some(w) = &t.wave {
             if project.wave(w).is_none() && !project.references_unknown {
                 let known: Vec<&str> = project.waves.iter().map(|w| w.id.as_str()).collect();
-                c.error(&join(&at, "wave"), format!("task `{}` names unknown wave `{w}`", t.id), suggest(w, &known));
+                c.error(
+                    &join(&at, "wave"),
+                    format!("task `{}` names unknown wave `{w}`", t.id),
+                    suggest(w, &known),
+                );
             }
         }
         if let Some(owner) = &t.owner {
@@ -61,7 +71,10 @@ pub fn load(root: &Path, project: &Project, diags: &mut Diagnostics) -> Cutover 
             c.reference(&join(&at, "runbook"), "runbook", rb, &known);
         }
         let (t0, zone) = project.t0(t.wave.as_deref());
-        let anchor = t.start.as_ref().and_then(|s| c.time(&join(&at, "start"), s, t0, zone));
+        let anchor = t
+            .start
+            .as_ref()
+            .and_then(|s| c.time(&join(&at, "start"), s, t0, zone));
         let duration = match &t.duration {
             Some(d) => c.duration(&join(&at, "duration"), d).unwrap_or_default(),
             None => Duration::zero(),
@@ -117,7 +130,11 @@ pub(crate) fn suggest(word: &str, known: &[&str]) -> String {
 
 /// Finds dependency cycles by depth-first search and reports each as `a → b → c → a`.
 fn report_cycles(tasks: &[Task], spans: &Spans, c: &mut Checker) {
-    let by_id: HashMap<&str, usize> = tasks.iter().enumerate().map(|(i, t)| (t.id.as_str(), i)).collect();
+    let by_id: HashMap<&str, usize> = tasks
+        .iter()
+        .enumerate()
+        .map(|(i, t)| (t.id.as_str(), i))
+        .collect();
     #[derive(Clone, Copy, PartialEq)]
     enum Mark {
         New,
@@ -142,7 +159,9 @@ fn report_cycles(tasks: &[Task], spans: &Spans, c: &mut Checker) {
             }
             let dep = &deps[*next];
             *next += 1;
-            let Some(&d) = by_id.get(dep.as_str()) else { continue };
+            let Some(&d) = by_id.get(dep.as_str()) else {
+                continue;
+            };
             match mark[d] {
                 Mark::New => {
                     mark[d] = Mark::Active;
@@ -150,7 +169,10 @@ fn report_cycles(tasks: &[Task], spans: &Spans, c: &mut Checker) {
                 }
                 Mark::Active => {
                     let from = stack.iter().position(|(n, _)| *n == d).unwrap_or(0);
-                    let mut cycle: Vec<&str> = stack[from..].iter().map(|(n, _)| tasks[*n].id.as_str()).collect();
+                    let mut cycle: Vec<&str> = stack[from..]
+                        .iter()
+                        .map(|(n, _)| tasks[*n].id.as_str())
+                        .collect();
                     // Print it in execution order: each task runs after the previous one.
                     cycle.reverse();
                     cycle.push(cycle[0]);

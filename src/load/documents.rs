@@ -22,10 +22,30 @@ use crate::source::{split_front_matter, SourceFile};
 
 pub fn load_all(root: &Path, project: &mut Project, diags: &mut Diagnostics) {
     let p: &Project = project;
-    let runbooks = markdown_collection(root, "runbooks", diags, |c, fm: RunbookFrontMatter, body, stem| runbook(c, p, fm, body, stem));
-    let guides = markdown_collection(root, "training", diags, |c, fm: GuideFrontMatter, body, stem| guide(c, p, fm, body, stem));
-    let messages = markdown_collection(root, "comms", diags, |c, fm: MessageFrontMatter, body, stem| message(c, p, fm, body, stem));
-    let pages = markdown_collection(root, "pages", diags, |c, fm: PageFrontMatter, body, stem| page(c, fm, body, stem));
+    let runbooks = markdown_collection(
+        root,
+        "runbooks",
+        diags,
+        |c, fm: RunbookFrontMatter, body, stem| runbook(c, p, fm, body, stem),
+    );
+    let guides = markdown_collection(
+        root,
+        "training",
+        diags,
+        |c, fm: GuideFrontMatter, body, stem| guide(c, p, fm, body, stem),
+    );
+    let messages = markdown_collection(
+        root,
+        "comms",
+        diags,
+        |c, fm: MessageFrontMatter, body, stem| message(c, p, fm, body, stem),
+    );
+    let pages = markdown_collection(
+        root,
+        "pages",
+        diags,
+        |c, fm: PageFrontMatter, body, stem| page(c, fm, body, stem),
+    );
     let checklists = checklists(root, p, diags);
     let sessions = sessions(root, p, diags);
     project.runbooks = runbooks;
@@ -73,7 +93,9 @@ fn read_markdown<F: DeserializeOwned>(
     rel: &Path,
     diags: &mut Diagnostics,
 ) -> Option<(SourceFile, Located<F>, Body)> {
-    let file = SourceFile::read(root, rel).map_err(|d| diags.push(d)).ok()?;
+    let file = SourceFile::read(root, rel)
+        .map_err(|d| diags.push(d))
+        .ok()?;
     let (fm, body) = {
         let split = split_front_matter(&file).map_err(|d| diags.push(d)).ok()?;
         let fm = yaml::parse::<F>(&file, split.yaml, split.yaml_line, diags)?;
@@ -88,7 +110,9 @@ fn read_markdown<F: DeserializeOwned>(
 }
 
 fn file_stem(rel: &Path) -> String {
-    rel.file_stem().map(|s| s.to_string_lossy().into_owned()).unwrap_or_default()
+    rel.file_stem()
+        .map(|s| s.to_string_lossy().into_owned())
+        .unwrap_or_default()
 }
 
 /// The id from the file name, checked; errors point at line 1.
@@ -98,13 +122,22 @@ fn id_from_stem(c: &mut Checker, stem: &str, what: &str) -> Option<String> {
     }
     c.diags.push(
         c.file
-            .error(Some(Position::new(1, 1)), format!("the file name `{stem}` is not a valid {what} id"))
+            .error(
+                Some(Position::new(1, 1)),
+                format!("the file name `{stem}` is not a valid {what} id"),
+            )
             .with_hint(format!("rename the file: {}", crate::model::ID_HINT)),
     );
     None
 }
 
-fn runbook(c: &mut Checker, p: &Project, fm: RunbookFrontMatter, body: Body, stem: &str) -> Option<Runbook> {
+fn runbook(
+    c: &mut Checker,
+    p: &Project,
+    fm: RunbookFrontMatter,
+    body: Body,
+    stem: &str,
+) -> Option<Runbook> {
     let id = match &fm.id {
         Some(id) => c.id("id", id, "runbook").then(|| id.clone()),
         None => id_from_stem(c, stem, "runbook"),
@@ -119,7 +152,10 @@ fn runbook(c: &mut Checker, p: &Project, fm: RunbookFrontMatter, body: Body, ste
         if let Some(owner) = &s.owner {
             c.owner(&join(&at, "owner"), owner, p);
         }
-        let duration = s.duration.as_ref().and_then(|d| c.duration(&join(&at, "duration"), d));
+        let duration = s
+            .duration
+            .as_ref()
+            .and_then(|d| c.duration(&join(&at, "duration"), d));
         total += duration.unwrap_or_default();
         steps.push(Step { spec: s, duration });
     }
@@ -135,7 +171,13 @@ fn runbook(c: &mut Checker, p: &Project, fm: RunbookFrontMatter, body: Body, ste
     })
 }
 
-fn guide(c: &mut Checker, p: &Project, fm: GuideFrontMatter, body: Body, stem: &str) -> Option<Guide> {
+fn guide(
+    c: &mut Checker,
+    p: &Project,
+    fm: GuideFrontMatter,
+    body: Body,
+    stem: &str,
+) -> Option<Guide> {
     let id = id_from_stem(c, stem, "training guide")?;
     for (i, a) in fm.audience.iter().enumerate() {
         c.role_or_audience(&index("audience", i), a, p);
@@ -164,7 +206,13 @@ fn page(c: &mut Checker, fm: PageFrontMatter, body: Body, stem: &str) -> Option<
 }
 
 /// `get-ready.md` is the base template, `get-ready.fr.md` its French variant.
-fn message(c: &mut Checker, p: &Project, fm: MessageFrontMatter, body: Body, stem: &str) -> Option<MessageTemplate> {
+fn message(
+    c: &mut Checker,
+    p: &Project,
+    fm: MessageFrontMatter,
+    body: Body,
+    stem: &str,
+) -> Option<MessageTemplate> {
     let (file_id, locale) = match stem.split_once('.') {
         Some((id, locale)) => (id, Some(locale.to_string())),
         None => (stem, None),
@@ -173,8 +221,13 @@ fn message(c: &mut Checker, p: &Project, fm: MessageFrontMatter, body: Body, ste
         if !super::project_file::is_valid_locale(l) {
             c.diags.push(
                 c.file
-                    .error(Some(Position::new(1, 1)), format!("`{l}` in the file name is not a locale"))
-                    .with_hint("name locale variants like `get-ready.fr.md` or `get-ready.fr-ca.md`"),
+                    .error(
+                        Some(Position::new(1, 1)),
+                        format!("`{l}` in the file name is not a locale"),
+                    )
+                    .with_hint(
+                        "name locale variants like `get-ready.fr.md` or `get-ready.fr-ca.md`",
+                    ),
             );
             return None;
         }
@@ -184,18 +237,38 @@ fn message(c: &mut Checker, p: &Project, fm: MessageFrontMatter, body: Body, ste
         None => id_from_stem(c, file_id, "message")?,
     };
     if fm.subject.contains(['\r', '\n']) {
-        c.error("subject", "a subject must be a single line", "remove the line break: it would corrupt the email's headers");
+        c.error(
+            "subject",
+            "a subject must be a single line",
+            "remove the line break: it would corrupt the email's headers",
+        );
     }
     let send = c.time_spec("send", &fm.send)?;
     let audience = if fm.audience == "wave" {
         if !fm.per_wave {
-            c.error("audience", "`audience: wave` needs `per_wave: true`", "send one message set per wave, or name an audience");
+            c.error(
+                "audience",
+                "`audience: wave` needs `per_wave: true`",
+                "send one message set per wave, or name an audience",
+            );
         }
-        for w in p.waves.iter().filter(|w| w.audience.is_none() && !p.references_unknown) {
-            c.error("audience", format!("`audience: wave`, but wave `{}` has no audience", w.id), "give the wave an `audience:` in project.yaml, or name an audience here");
+        for w in p
+            .waves
+            .iter()
+            .filter(|w| w.audience.is_none() && !p.references_unknown)
+        {
+            c.error(
+                "audience",
+                format!("`audience: wave`, but wave `{}` has no audience", w.id),
+                "give the wave an `audience:` in project.yaml, or name an audience here",
+            );
         }
         if p.waves.is_empty() && !p.references_unknown {
-            c.error("audience", "`audience: wave`, but the project has no waves", "name an audience instead");
+            c.error(
+                "audience",
+                "`audience: wave`, but the project has no waves",
+                "name an audience instead",
+            );
         }
         AudienceRef::Wave
     } else {
@@ -220,24 +293,38 @@ fn message(c: &mut Checker, p: &Project, fm: MessageFrontMatter, body: Body, ste
 
 fn checklists(root: &Path, project: &Project, diags: &mut Diagnostics) -> Vec<Checklist> {
     let mut out = Vec::new();
-    for rel in files_in(root, "checklists", "yaml").into_iter().chain(files_in(root, "checklists", "yml")) {
-        let Some((file, parsed)) = read_yaml::<ChecklistFile>(root, &rel, diags) else { continue };
+    for rel in files_in(root, "checklists", "yaml")
+        .into_iter()
+        .chain(files_in(root, "checklists", "yml"))
+    {
+        let Some((file, parsed)) = read_yaml::<ChecklistFile>(root, &rel, diags) else {
+            continue;
+        };
         let mut c = Checker {
             file: &file,
             spans: &parsed.spans,
             diags,
         };
         let before = c.diags.len();
-        let Some(id) = id_from_stem(&mut c, &file_stem(&rel), "checklist") else { continue };
+        let Some(id) = id_from_stem(&mut c, &file_stem(&rel), "checklist") else {
+            continue;
+        };
         let list = parsed.value;
         for (i, section) in list.sections.iter().enumerate() {
             for (j, item) in section.items.iter().enumerate() {
                 if let Some(owner) = &item.owner {
-                    c.owner(&join(&index(&join(&index("sections", i), "items"), j), "owner"), owner, project);
+                    c.owner(
+                        &join(&index(&join(&index("sections", i), "items"), j), "owner"),
+                        owner,
+                        project,
+                    );
                 }
             }
         }
-        let due = list.due.as_ref().and_then(|d| c.time("due", d, project.go_live, project.zone));
+        let due = list
+            .due
+            .as_ref()
+            .and_then(|d| c.time("due", d, project.go_live, project.zone));
         if c.diags.len() > before {
             continue;
         }
@@ -281,13 +368,18 @@ fn sessions(root: &Path, project: &Project, diags: &mut Diagnostics) -> Vec<Sess
         for (j, a) in s.audience.iter().enumerate() {
             c.role_or_audience(&index(&join(&at, "audience"), j), a, project);
         }
-        let (Some(start), Some(duration)) = (start, duration) else { continue };
-        let id = s
-            .id
-            .clone()
-            .unwrap_or_else(|| format!("{}-{}", slug(&s.title), start.format("%Y%m%d%H%M")));
+        let (Some(start), Some(duration)) = (start, duration) else {
+            continue;
+        };
+        let id =
+            s.id.clone()
+                .unwrap_or_else(|| format!("{}-{}", slug(&s.title), start.format("%Y%m%d%H%M")));
         if out.iter().any(|o: &Session| o.id == id) {
-            c.error(&at, format!("two sessions have the id `{id}`"), "give one of them an `id:`");
+            c.error(
+                &at,
+                format!("two sessions have the id `{id}`"),
+                "give one of them an `id:`",
+            );
         }
         out.push(Session {
             id,
@@ -303,8 +395,14 @@ fn sessions(root: &Path, project: &Project, diags: &mut Diagnostics) -> Vec<Sess
     out
 }
 
-fn read_yaml<F: DeserializeOwned>(root: &Path, rel: &Path, diags: &mut Diagnostics) -> Option<(SourceFile, Located<F>)> {
-    let file = SourceFile::read(root, rel).map_err(|d| diags.push(d)).ok()?;
+fn read_yaml<F: DeserializeOwned>(
+    root: &Path,
+    rel: &Path,
+    diags: &mut Diagnostics,
+) -> Option<(SourceFile, Located<F>)> {
+    let file = SourceFile::read(root, rel)
+        .map_err(|d| diags.push(d))
+        .ok()?;
     let parsed = yaml::parse::<F>(&file, &file.text, 1, diags)?;
     Some((file, parsed))
 }
@@ -321,4 +419,3 @@ pub fn slug(text: &str) -> String {
     }
     out.trim_end_matches('-').to_string()
 }
-

@@ -30,7 +30,9 @@ pub fn load(root: &Path) -> Result<Project, Diagnostics> {
             "no project here: {} does not exist",
             content.join("project.yaml").display()
         ))
-        .with_hint("run tminus in a project folder, pass --root DIR, or create one with `tminus new DIR`")
+        .with_hint(
+            "run tminus in a project folder, pass --root DIR, or create one with `tminus new DIR`",
+        )
         .into());
     }
     let mut project = match project_file::load(root, &mut diags) {
@@ -95,7 +97,13 @@ impl Checker<'_> {
     }
 
     /// Parses and resolves a time against `t0` in `zone`.
-    pub fn time(&mut self, path: &str, text: &str, t0: DateTime<Tz>, zone: Tz) -> Option<DateTime<Tz>> {
+    pub fn time(
+        &mut self,
+        path: &str,
+        text: &str,
+        t0: DateTime<Tz>,
+        zone: Tz,
+    ) -> Option<DateTime<Tz>> {
         let spec = self.time_spec(path, text)?;
         Some(spec.resolve(t0.with_timezone(&chrono::Utc), zone))
     }
@@ -115,7 +123,11 @@ impl Checker<'_> {
         if known.contains(&id) {
             return true;
         }
-        self.error(path, format!("unknown {what} `{id}`"), cutover::suggest(id, known));
+        self.error(
+            path,
+            format!("unknown {what} `{id}`"),
+            cutover::suggest(id, known),
+        );
         false
     }
 
@@ -179,4 +191,14 @@ pub(crate) fn files_in(root: &Path, dir: &str, ext: &str) -> Vec<PathBuf> {
         .collect();
     files.sort();
     files
+}
+
+/// A slug of the project name, for identifiers that must stay stable across builds.
+pub fn project_slug(project: &Project) -> String {
+    let s = documents::slug(&project.name);
+    if s.is_empty() {
+        "project".to_string()
+    } else {
+        s
+    }
 }

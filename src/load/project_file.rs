@@ -44,9 +44,16 @@ pub fn load(root: &Path, diags: &mut Diagnostics) -> Option<Project> {
         let at = index("waves", i);
         c.id(&join(&at, "id"), &w.id, "wave");
         if p.waves[..i].iter().any(|o| o.id == w.id) {
-            c.error(&join(&at, "id"), format!("duplicate wave id `{}`", w.id), "give each wave its own id");
+            c.error(
+                &join(&at, "id"),
+                format!("duplicate wave id `{}`", w.id),
+                "give each wave its own id",
+            );
         }
-        let own_zone = w.timezone.as_ref().and_then(|z| c.zone(&join(&at, "timezone"), z));
+        let own_zone = w
+            .timezone
+            .as_ref()
+            .and_then(|z| c.zone(&join(&at, "timezone"), z));
         let wave_zone = own_zone.unwrap_or(zone_or_utc);
         let Some(go_live) = absolute(&mut c, &join(&at, "go_live"), &w.go_live, wave_zone) else {
             continue;
@@ -81,7 +88,10 @@ pub fn load(root: &Path, diags: &mut Diagnostics) -> Option<Project> {
     for (id, a) in &p.audiences {
         let at = join("audiences", id);
         c.id(&at, id, "audience");
-        let audience_zone = a.timezone.as_ref().and_then(|z| c.zone(&join(&at, "timezone"), z));
+        let audience_zone = a
+            .timezone
+            .as_ref()
+            .and_then(|z| c.zone(&join(&at, "timezone"), z));
         let mut recipients = Vec::new();
         for (i, address) in a.to.iter().enumerate() {
             if c.email(&index(&join(&at, "to"), i), address) {
@@ -97,7 +107,11 @@ pub fn load(root: &Path, diags: &mut Diagnostics) -> Option<Project> {
             recipients.extend(audience::load_csv(root, csv, &mut c, &join(&at, "file")));
         }
         if a.to.is_empty() && a.file.is_none() {
-            c.error(&at, format!("audience `{id}` has no recipients"), "give `to: [addresses]` or `file: audiences/x.csv`");
+            c.error(
+                &at,
+                format!("audience `{id}` has no recipients"),
+                "give `to: [addresses]` or `file: audiences/x.csv`",
+            );
         }
         audiences.insert(
             id.clone(),
@@ -121,7 +135,11 @@ pub fn load(root: &Path, diags: &mut Diagnostics) -> Option<Project> {
         let at = index("roster", i);
         c.id(&join(&at, "role"), &person.role, "role");
         if p.roster[..i].iter().any(|o| o.role == person.role) {
-            c.error(&join(&at, "role"), format!("duplicate roster role `{}`", person.role), "list each role once");
+            c.error(
+                &join(&at, "role"),
+                format!("duplicate roster role `{}`", person.role),
+                "list each role once",
+            );
         }
         if let Some(email) = &person.email {
             c.email(&join(&at, "email"), email);
@@ -137,21 +155,48 @@ pub fn load(root: &Path, diags: &mut Diagnostics) -> Option<Project> {
     };
     let rate_per_second = p.comms.rate_per_second.unwrap_or(DEFAULT_RATE_PER_SECOND);
     if rate_per_second.is_nan() || rate_per_second <= 0.0 {
-        c.error("comms.rate_per_second", "`rate_per_second` must be a positive number", "e.g. `rate_per_second: 10`");
+        c.error(
+            "comms.rate_per_second",
+            "`rate_per_second` must be a positive number",
+            "e.g. `rate_per_second: 10`",
+        );
     }
     if let Some(smtp) = &p.smtp {
         check_smtp(&mut c, smtp);
     }
 
+    if let Some(v) = &p.version {
+        if v.is_empty()
+            || v.starts_with('.')
+            || !v
+                .bytes()
+                .all(|b| b.is_ascii_alphanumeric() || b == b'.' || b == b'-' || b == b'_')
+        {
+            c.error(
+                "version",
+                format!("`{v}` cannot be a version: it names the output folder v<version>"),
+                "use letters, digits, `.`, `-` and `_`, e.g. `1.2` or `2.0-rc1`",
+            );
+        }
+    }
+
     let locale = p.locale.clone().unwrap_or_else(|| "en".to_string());
     if !is_valid_locale(&locale) {
-        c.error("locale", format!("`{locale}` is not a locale"), "write a language tag such as `en` or `fr-CA`");
+        c.error(
+            "locale",
+            format!("`{locale}` is not a locale"),
+            "write a language tag such as `en` or `fr-CA`",
+        );
     }
 
     let theme_dir = p.site.theme.as_ref().and_then(|name| {
         let dir = root.join("themes").join(name);
         if !crate::model::is_valid_id(name) || !dir.is_dir() {
-            c.error("site.theme", format!("no theme folder themes/{name}/"), "create it, or remove `theme:` to use the built-in theme");
+            c.error(
+                "site.theme",
+                format!("no theme folder themes/{name}/"),
+                "create it, or remove `theme:` to use the built-in theme",
+            );
             None
         } else {
             Some(dir)
@@ -245,12 +290,20 @@ fn absolute(c: &mut Checker, path: &str, text: &str, zone: Tz) -> Option<chrono:
 fn check_smtp(c: &mut Checker, smtp: &crate::model::project::SmtpFile) {
     if let Some(from) = &smtp.from {
         if from.parse::<lettre::message::Mailbox>().is_err() {
-            c.error("smtp.from", format!("`{from}` is not a valid sender"), "write `Name <address@example.com>` or a bare address");
+            c.error(
+                "smtp.from",
+                format!("`{from}` is not a valid sender"),
+                "write `Name <address@example.com>` or a bare address",
+            );
         }
     }
     if let Some(reply_to) = &smtp.reply_to {
         if reply_to.parse::<lettre::message::Mailbox>().is_err() {
-            c.error("smtp.reply_to", format!("`{reply_to}` is not a valid address"), "write `Name <address@example.com>` or a bare address");
+            c.error(
+                "smtp.reply_to",
+                format!("`{reply_to}` is not a valid address"),
+                "write `Name <address@example.com>` or a bare address",
+            );
         }
     }
     if smtp.security == Some(SmtpSecurity::None) {

@@ -11,10 +11,14 @@ pub fn check(project: &Project, diags: &mut Diagnostics) {
     for rb in &project.runbooks {
         if let Some(first) = runbooks.insert(&rb.id, &rb.body.file) {
             diags.push(
-                Diagnostic::new(format!("duplicate runbook id `{}` (also used by {})", rb.id, first.display()))
-                    .in_file(&rb.body.file)
-                    .at(rb.id_at.or(Some(Position::new(1, 1))))
-                    .with_hint("give each runbook its own id"),
+                Diagnostic::new(format!(
+                    "duplicate runbook id `{}` (also used by {})",
+                    rb.id,
+                    first.display()
+                ))
+                .in_file(&rb.body.file)
+                .at(rb.id_at.or(Some(Position::new(1, 1))))
+                .with_hint("give each runbook its own id"),
             );
         }
     }
@@ -22,10 +26,16 @@ pub fn check(project: &Project, diags: &mut Diagnostics) {
     for m in &project.messages {
         if let Some(first) = messages.insert((&m.id, m.locale.as_deref()), &m.body.file) {
             diags.push(
-                Diagnostic::new(format!("duplicate message id `{}` (also used by {})", m.id, first.display()))
-                    .in_file(&m.body.file)
-                    .at(m.id_at.or(Some(Position::new(1, 1))))
-                    .with_hint("give each message its own id; locale variants go in `<id>.<locale>.md`"),
+                Diagnostic::new(format!(
+                    "duplicate message id `{}` (also used by {})",
+                    m.id,
+                    first.display()
+                ))
+                .in_file(&m.body.file)
+                .at(m.id_at.or(Some(Position::new(1, 1))))
+                .with_hint(
+                    "give each message its own id; locale variants go in `<id>.<locale>.md`",
+                ),
             );
         }
     }

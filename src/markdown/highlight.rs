@@ -41,7 +41,10 @@ pub fn highlight(code: &str, lang: Option<&str>) -> String {
     };
     let mut generator = ClassedHTMLGenerator::new_with_class_style(syntax, syntaxes(), CLASS_STYLE);
     for line in LinesWithEndings::from(code) {
-        if generator.parse_html_for_line_which_includes_newline(line).is_err() {
+        if generator
+            .parse_html_for_line_which_includes_newline(line)
+            .is_err()
+        {
             return escape_html(code);
         }
     }
@@ -52,8 +55,10 @@ pub fn highlight(code: &str, lang: Option<&str>) -> String {
 /// `prefers-color-scheme: dark` and `[data-theme=dark]`.
 pub fn stylesheet() -> String {
     let themes = ThemeSet::load_defaults();
-    let light = css_for_theme_with_class_style(&themes.themes["InspiredGitHub"], CLASS_STYLE).unwrap_or_default();
-    let dark = css_for_theme_with_class_style(&themes.themes["base16-ocean.dark"], CLASS_STYLE).unwrap_or_default();
+    let light = css_for_theme_with_class_style(&themes.themes["InspiredGitHub"], CLASS_STYLE)
+        .unwrap_or_default();
+    let dark = css_for_theme_with_class_style(&themes.themes["base16-ocean.dark"], CLASS_STYLE)
+        .unwrap_or_default();
     let dark_scoped = scope(&dark, "[data-theme=dark]");
     let dark_auto = scope(&dark, ":root:not([data-theme=light])");
     format!(

@@ -7,7 +7,9 @@
 pub mod highlight;
 mod plain;
 
-use pulldown_cmark::{CodeBlockKind, CowStr, Event, HeadingLevel, LinkType, Options, Parser, Tag, TagEnd};
+use pulldown_cmark::{
+    CodeBlockKind, CowStr, Event, HeadingLevel, LinkType, Options, Parser, Tag, TagEnd,
+};
 use serde::Serialize;
 
 pub use plain::to_plain_text;
@@ -44,7 +46,12 @@ pub fn render(markdown: &str, root: &str) -> Rendered {
     let mut i = 0;
     while i < events.len() {
         match &events[i] {
-            Event::Start(Tag::Heading { level, id, classes, attrs }) => {
+            Event::Start(Tag::Heading {
+                level,
+                id,
+                classes,
+                attrs,
+            }) => {
                 // Gather the heading's inline events to build its text and anchor.
                 let end = events[i..]
                     .iter()
@@ -58,7 +65,10 @@ pub fn render(markdown: &str, root: &str) -> Rendered {
                         _ => None,
                     })
                     .collect();
-                let base = id.as_ref().map(|s| s.to_string()).unwrap_or_else(|| anchor_slug(&title));
+                let base = id
+                    .as_ref()
+                    .map(|s| s.to_string())
+                    .unwrap_or_else(|| anchor_slug(&title));
                 let anchor = unique(&base, &mut used_ids);
                 let level_num = heading_number(*level);
                 toc.push(TocEntry {
@@ -73,7 +83,10 @@ pub fn render(markdown: &str, root: &str) -> Rendered {
                 };
                 let _ = attrs;
                 let mut inner_html = String::new();
-                pulldown_cmark::html::push_html(&mut inner_html, inner.iter().cloned().map(|e| rewrite_link(e, root)));
+                pulldown_cmark::html::push_html(
+                    &mut inner_html,
+                    inner.iter().cloned().map(|e| rewrite_link(e, root)),
+                );
                 out.push(Event::Html(CowStr::from(format!(
                     "<h{level_num} id=\"{id}\"{class_attr}>{inner_html}<a class=\"anchor\" href=\"#{id}\" aria-label=\"Link to this section\">#</a></h{level_num}>\n",
                     id = highlight::escape_html(&anchor),
@@ -83,7 +96,11 @@ pub fn render(markdown: &str, root: &str) -> Rendered {
             }
             Event::Start(Tag::CodeBlock(kind)) => {
                 let lang = match kind {
-                    CodeBlockKind::Fenced(info) => info.split([' ', ',', '{']).next().filter(|s| !s.is_empty()).map(str::to_string),
+                    CodeBlockKind::Fenced(info) => info
+                        .split([' ', ',', '{'])
+                        .next()
+                        .filter(|s| !s.is_empty())
+                        .map(str::to_string),
                     CodeBlockKind::Indented => None,
                 };
                 let mut code = String::new();
@@ -94,7 +111,10 @@ pub fn render(markdown: &str, root: &str) -> Rendered {
                     }
                     i += 1;
                 }
-                out.push(Event::Html(CowStr::from(code_block(&code, lang.as_deref()))));
+                out.push(Event::Html(CowStr::from(code_block(
+                    &code,
+                    lang.as_deref(),
+                ))));
             }
             other => out.push(rewrite_link(other.clone(), root)),
         }
@@ -130,14 +150,21 @@ fn heading_number(level: HeadingLevel) -> u8 {
 /// `@/runbooks/deploy#step-2` → `<root>runbooks/deploy/index.html#step-2`.
 fn rewrite_link<'a>(event: Event<'a>, root: &str) -> Event<'a> {
     match event {
-        Event::Start(Tag::Link { link_type, dest_url, title, id }) if dest_url.starts_with("@/") => {
-            Event::Start(Tag::Link {
-                link_type: if link_type == LinkType::Autolink { LinkType::Inline } else { link_type },
-                dest_url: CowStr::from(internal_link(&dest_url[2..], root)),
-                title,
-                id,
-            })
-        }
+        Event::Start(Tag::Link {
+            link_type,
+            dest_url,
+            title,
+            id,
+        }) if dest_url.starts_with("@/") => Event::Start(Tag::Link {
+            link_type: if link_type == LinkType::Autolink {
+                LinkType::Inline
+            } else {
+                link_type
+            },
+            dest_url: CowStr::from(internal_link(&dest_url[2..], root)),
+            title,
+            id,
+        }),
         other => other,
     }
 }
@@ -151,7 +178,11 @@ pub fn internal_link(path: &str, root: &str) -> String {
     let path = path.trim_matches('/');
     if path.is_empty() {
         format!("{root}index.html{fragment}")
-    } else if path.ends_with(".html") || path.ends_with(".json") || path.ends_with(".ics") || path.ends_with(".eml") {
+    } else if path.ends_with(".html")
+        || path.ends_with(".json")
+        || path.ends_with(".ics")
+        || path.ends_with(".eml")
+    {
         format!("{root}{path}{fragment}")
     } else {
         format!("{root}{path}/index.html{fragment}")
@@ -193,10 +224,22 @@ mod tests {
 
     #[test]
     fn headings_get_unique_anchors_and_a_toc() {
-        let r = render("# Deploy\n\n## Steps\n\n## Steps\n\n### Roll *back*\n", "../");
-        assert!(r.html.contains("<h2 id=\"steps\">Steps<a class=\"anchor\" href=\"#steps\""), "{}", r.html);
+        let r = render(
+            "# Deploy\n\n## Steps\n\n## Steps\n\n### Roll *back*\n",
+            "../",
+        );
+        assert!(
+            r.html
+                .contains("<h2 id=\"steps\">Steps<a class=\"anchor\" href=\"#steps\""),
+            "{}",
+            r.html
+        );
         assert!(r.html.contains("id=\"steps-1\""));
-        assert!(r.html.contains("<h3 id=\"roll-back\">Roll <em>back</em>"), "{}", r.html);
+        assert!(
+            r.html.contains("<h3 id=\"roll-back\">Roll <em>back</em>"),
+            "{}",
+            r.html
+        );
         let ids: Vec<&str> = r.toc.iter().map(|t| t.id.as_str()).collect();
         assert_eq!(ids, ["deploy", "steps", "steps-1", "roll-back"]);
     }
@@ -212,15 +255,27 @@ mod tests {
     #[test]
     fn code_is_highlighted_and_raw_html_in_code_is_escaped() {
         let r = render("```sql\nSELECT '<x>';\n```\n", "");
-        assert!(r.html.contains("<pre class=\"code\" data-lang=\"sql\">"), "{}", r.html);
+        assert!(
+            r.html.contains("<pre class=\"code\" data-lang=\"sql\">"),
+            "{}",
+            r.html
+        );
         assert!(r.html.contains("&lt;x&gt;"));
         assert!(!r.html.contains("<x>"));
     }
 
     #[test]
     fn internal_links_become_relative() {
-        let r = render("See [rollback](@/runbooks/rollback#step-2) and [home](@/).", "../../");
-        assert!(r.html.contains("href=\"../../runbooks/rollback/index.html#step-2\""), "{}", r.html);
+        let r = render(
+            "See [rollback](@/runbooks/rollback#step-2) and [home](@/).",
+            "../../",
+        );
+        assert!(
+            r.html
+                .contains("href=\"../../runbooks/rollback/index.html#step-2\""),
+            "{}",
+            r.html
+        );
         assert!(r.html.contains("href=\"../../index.html\""));
     }
 }

@@ -30,7 +30,11 @@ pub fn to_plain_text(markdown: &str) -> String {
                 if !out.is_empty() && !out.ends_with("\n\n") {
                     out.push('\n');
                 }
-                let under = if heading == Some(HeadingLevel::H1) { '=' } else { '-' };
+                let under = if heading == Some(HeadingLevel::H1) {
+                    '='
+                } else {
+                    '-'
+                };
                 out.push_str(&title);
                 out.push('\n');
                 out.push_str(&under.to_string().repeat(title.chars().count().max(3)));
@@ -89,7 +93,9 @@ pub fn to_plain_text(markdown: &str) -> String {
                     }
                 }
             }
-            Event::Start(Tag::Image { dest_url, .. }) => line.push_str(&format!("[image: {dest_url}] ")),
+            Event::Start(Tag::Image { dest_url, .. }) => {
+                line.push_str(&format!("[image: {dest_url}] "))
+            }
             Event::Start(Tag::Emphasis) | Event::End(TagEnd::Emphasis) => line.push('_'),
             Event::Start(Tag::Strong) | Event::End(TagEnd::Strong) => line.push('*'),
             Event::End(TagEnd::TableCell) => {
@@ -138,7 +144,12 @@ mod tests {
         let text = to_plain_text(
             "# We're live\n\nHello **Ana**, see [the guide](https://x.example/guide).\n\n- one\n- two\n\n1. first\n2. second\n",
         );
-        assert!(text.starts_with("We're live\n==========\n\nHello *Ana*, see the guide <https://x.example/guide>.\n"), "{text}");
+        assert!(
+            text.starts_with(
+                "We're live\n==========\n\nHello *Ana*, see the guide <https://x.example/guide>.\n"
+            ),
+            "{text}"
+        );
         assert!(text.contains("- one\n- two\n"), "{text}");
         assert!(text.contains("1. first\n2. second\n"), "{text}");
         assert!(!text.contains('<') || text.contains("<https://"));

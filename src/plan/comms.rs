@@ -57,7 +57,9 @@ pub fn expand(project: &Project) -> Vec<ScheduledMessage> {
                 },
                 (AudienceRef::Wave, None) => continue,
             };
-            let Some(audience) = project.audiences.get(&audience_id) else { continue };
+            let Some(audience) = project.audiences.get(&audience_id) else {
+                continue;
+            };
             let (t0, _) = project.t0(wave.map(|w| w.id.as_str()));
             let t0 = t0.with_timezone(&Utc);
             let mut groups: Vec<ScheduledMessage> = Vec::new();
@@ -69,7 +71,11 @@ pub fn expand(project: &Project) -> Vec<ScheduledMessage> {
                     .unwrap_or(project.zone);
                 let send_at = template.send.resolve(t0, zone);
                 let (variant, locale) = pick_variant(project, index, template, r.locale.as_deref());
-                match groups.iter_mut().find(|g| g.send_at == send_at && g.send_at.offset() == send_at.offset() && g.locale == locale) {
+                match groups.iter_mut().find(|g| {
+                    g.send_at == send_at
+                        && g.send_at.offset() == send_at.offset()
+                        && g.locale == locale
+                }) {
                     Some(g) => g.recipients.push(r.clone()),
                     None => groups.push(ScheduledMessage {
                         id: template.id.clone(),
@@ -86,23 +92,32 @@ pub fn expand(project: &Project) -> Vec<ScheduledMessage> {
         }
     }
     out.sort_by(|a, b| {
-        (a.send_at.with_timezone(&Utc), &a.id, &a.wave, &a.locale).cmp(&(b.send_at.with_timezone(&Utc), &b.id, &b.wave, &b.locale))
+        (a.send_at.with_timezone(&Utc), &a.id, &a.wave, &a.locale).cmp(&(
+            b.send_at.with_timezone(&Utc),
+            &b.id,
+            &b.wave,
+            &b.locale,
+        ))
     });
     out
 }
 
 /// The locale variant of `base` for a recipient locale: exact match, then the language
 /// alone (`fr-CA` → `fr`), else the base template in the project's locale.
-fn pick_variant(project: &Project, base_index: usize, base: &MessageTemplate, wanted: Option<&str>) -> (usize, String) {
+fn pick_variant(
+    project: &Project,
+    base_index: usize,
+    base: &MessageTemplate,
+    wanted: Option<&str>,
+) -> (usize, String) {
     if let Some(wanted) = wanted.map(str::to_ascii_lowercase) {
         let language = wanted.split('-').next().unwrap_or(&wanted).to_string();
         for candidate in [&wanted, &language] {
-            if let Some((i, m)) = project
-                .messages
-                .iter()
-                .enumerate()
-                .find(|(_, m)| m.id == base.id && m.locale.as_deref().map(str::to_ascii_lowercase).as_deref() == Some(candidate.as_str()))
-            {
+            if let Some((i, m)) = project.messages.iter().enumerate().find(|(_, m)| {
+                m.id == base.id
+                    && m.locale.as_deref().map(str::to_ascii_lowercase).as_deref()
+                        == Some(candidate.as_str())
+            }) {
                 return (i, m.locale.clone().unwrap_or_default());
             }
         }

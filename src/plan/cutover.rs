@@ -41,16 +41,30 @@ pub fn schedule(cutover: &Cutover, t0: DateTime<Tz>) -> Schedule {
     if tasks.is_empty() {
         return Schedule::default();
     }
-    let index: HashMap<&str, usize> = tasks.iter().enumerate().map(|(i, t)| (t.id.as_str(), i)).collect();
+    let index: HashMap<&str, usize> = tasks
+        .iter()
+        .enumerate()
+        .map(|(i, t)| (t.id.as_str(), i))
+        .collect();
     let order = topological_order(tasks, &index);
-    let plan_start = tasks.iter().filter_map(|t| t.anchor).min().unwrap_or(t0).with_timezone(&t0.timezone());
+    let plan_start = tasks
+        .iter()
+        .filter_map(|t| t.anchor)
+        .min()
+        .unwrap_or(t0)
+        .with_timezone(&t0.timezone());
 
     // Forward pass.
     let mut start: Vec<DateTime<Tz>> = vec![plan_start; tasks.len()];
     let mut finish: Vec<DateTime<Tz>> = vec![plan_start; tasks.len()];
     for &i in &order {
         let t = &tasks[i];
-        let after = t.after.iter().filter_map(|d| index.get(d.as_str())).map(|&d| finish[d]).max();
+        let after = t
+            .after
+            .iter()
+            .filter_map(|d| index.get(d.as_str()))
+            .map(|&d| finish[d])
+            .max();
         let s = match (t.anchor, after) {
             (Some(a), Some(f)) => a.max(f.with_timezone(&a.timezone())),
             (Some(a), None) => a,
@@ -115,7 +129,12 @@ pub fn schedule(cutover: &Cutover, t0: DateTime<Tz>) -> Schedule {
 fn topological_order(tasks: &[Task], index: &HashMap<&str, usize>) -> Vec<usize> {
     let mut pending: Vec<usize> = tasks
         .iter()
-        .map(|t| t.after.iter().filter(|d| index.contains_key(d.as_str())).count())
+        .map(|t| {
+            t.after
+                .iter()
+                .filter(|d| index.contains_key(d.as_str()))
+                .count()
+        })
         .collect();
     let mut successors: Vec<Vec<usize>> = vec![Vec::new(); tasks.len()];
     for (i, t) in tasks.iter().enumerate() {
@@ -125,7 +144,8 @@ fn topological_order(tasks: &[Task], index: &HashMap<&str, usize>) -> Vec<usize>
             }
         }
     }
-    let mut ready: std::collections::BTreeSet<usize> = (0..tasks.len()).filter(|&i| pending[i] == 0).collect();
+    let mut ready: std::collections::BTreeSet<usize> =
+        (0..tasks.len()).filter(|&i| pending[i] == 0).collect();
     let mut order = Vec::with_capacity(tasks.len());
     while let Some(i) = ready.pop_first() {
         order.push(i);
@@ -191,7 +211,9 @@ mod tests {
     }
 
     fn at(h: u32, m: u32) -> DateTime<Tz> {
-        chrono_tz::Europe::London.with_ymd_and_hms(2027, 3, 29, h, m, 0).unwrap()
+        chrono_tz::Europe::London
+            .with_ymd_and_hms(2027, 3, 29, h, m, 0)
+            .unwrap()
     }
 
     #[test]
@@ -211,7 +233,12 @@ mod tests {
         assert_eq!(s.tasks[3].start, at(19, 30));
         assert_eq!(s.tasks[3].finish, at(19, 45));
         assert_eq!(s.tasks[2].slack, Duration::minutes(20));
-        assert!(s.tasks[0].critical && s.tasks[1].critical && s.tasks[3].critical && !s.tasks[2].critical);
+        assert!(
+            s.tasks[0].critical
+                && s.tasks[1].critical
+                && s.tasks[3].critical
+                && !s.tasks[2].critical
+        );
         assert_eq!(s.critical_path, vec![0, 1, 3]);
         assert_eq!(s.window, Some((at(18, 0), at(19, 45))));
     }
@@ -219,7 +246,10 @@ mod tests {
     #[test]
     fn an_anchor_later_than_dependencies_wins() {
         let plan = Cutover {
-            tasks: vec![task("a", &[], 30, Some(at(18, 0))), task("b", &["a"], 30, Some(at(20, 0)))],
+            tasks: vec![
+                task("a", &[], 30, Some(at(18, 0))),
+                task("b", &["a"], 30, Some(at(20, 0))),
+            ],
             rollback_deadline: None,
         };
         let s = schedule(&plan, at(18, 0));

@@ -53,7 +53,13 @@ impl<'a> Mailer<'a> {
         for (i, m) in project.messages.iter().enumerate() {
             let subject_line = m.subject_at.map_or(1, |p| p.line);
             if let Err(e) = tera.add_raw_template(&subject_name(i), &m.subject) {
-                diags.push(template_error(m, &e, subject_line.saturating_sub(1), m.subject_at, "subject"));
+                diags.push(template_error(
+                    m,
+                    &e,
+                    subject_line.saturating_sub(1),
+                    m.subject_at,
+                    "subject",
+                ));
             }
             let offset = m.body.first_line.saturating_sub(1);
             if let Err(e) = tera.add_raw_template(&body_name(i), &m.body.markdown) {
@@ -72,12 +78,19 @@ impl<'a> Mailer<'a> {
         let roster: BTreeMap<&str, serde_json::Value> = p
             .roster
             .iter()
-            .map(|r| (r.role.as_str(), json!({"name": r.name, "email": r.email, "phone": r.phone, "role": r.role})))
+            .map(|r| {
+                (
+                    r.role.as_str(),
+                    json!({"name": r.name, "email": r.email, "phone": r.phone, "role": r.role}),
+                )
+            })
             .collect();
         let sessions: Vec<serde_json::Value> = p
             .sessions
             .iter()
-            .filter(|s| s.start > t0.with_timezone(&Utc) - chrono::Duration::days(60) && s.start <= t0)
+            .filter(|s| {
+                s.start > t0.with_timezone(&Utc) - chrono::Duration::days(60) && s.start <= t0
+            })
             .map(|s| {
                 json!({
                     "id": s.id, "title": s.title, "start": rfc3339(&s.start.with_timezone(&zone)),
@@ -112,32 +125,49 @@ impl<'a> Mailer<'a> {
 
     /// The subject of `msg` for its first recipient (what `comms list` shows).
     pub fn subject(&self, msg: &ScheduledMessage) -> Result<String, Diagnostic> {
-        let recipient = msg.recipients.first().cloned().unwrap_or_else(|| Recipient {
-            email: String::new(),
-            name: None,
-            locale: None,
-            zone: None,
-        });
+        let recipient = msg
+            .recipients
+            .first()
+            .cloned()
+            .unwrap_or_else(|| Recipient {
+                email: String::new(),
+                name: None,
+                locale: None,
+                zone: None,
+            });
         self.render_subject(msg, &self.context(msg, &recipient))
     }
 
-    fn render_subject(&self, msg: &ScheduledMessage, ctx: &tera::Context) -> Result<String, Diagnostic> {
+    fn render_subject(
+        &self,
+        msg: &ScheduledMessage,
+        ctx: &tera::Context,
+    ) -> Result<String, Diagnostic> {
         let template = &self.project.messages[msg.template];
         let subject = self
             .tera
             .render(&subject_name(msg.template), ctx)
             .map_err(|e| render_error(template, &e, "subject"))?;
         if subject.contains(['\r', '\n']) {
-            return Err(Diagnostic::new(format!("the subject of `{}` renders with a line break", template.id))
-                .in_file(&template.body.file)
-                .at(template.subject_at)
-                .with_hint("a line break in a subject would inject email headers; check the variables it uses"));
+            return Err(Diagnostic::new(format!(
+                "the subject of `{}` renders with a line break",
+                template.id
+            ))
+            .in_file(&template.body.file)
+            .at(template.subject_at)
+            .with_hint(
+                "a line break in a subject would inject email headers; check the variables it uses",
+            ));
         }
         Ok(subject.trim().to_string())
     }
 
     /// `msg` rendered for `recipient`.
-    pub fn render(&self, msg: &ScheduledMessage, recipient: &Recipient) -> Result<RenderedEmail, Diagnostic> {
+    pub fn render(
+        &self,
+        msg: &ScheduledMessage,
+        recipient: &Recipient,
+    ) -> Result<RenderedEmail, Diagnostic> {
         let template = &self.project.messages[msg.template];
         let ctx = self.context(msg, recipient);
         let subject = self.render_subject(msg, &ctx)?;
@@ -146,18 +176,37 @@ impl<'a> Mailer<'a> {
             .render(&body_name(msg.template), &ctx)
             .map_err(|e| render_error(template, &e, "body"))?;
         let text = markdown::to_plain_text(&markdown);
-        let html = email_document(&subject, &email_body_html(&markdown), self.project, &msg.locale);
-        Ok(RenderedEmail { subject, html, text })
+        let html = email_document(
+            &subject,
+            &email_body_html(&markdown),
+            self.project,
+            &msg.locale,
+        );
+        Ok(RenderedEmail {
+            subject,
+            html,
+            text,
+        })
     }
 
     /// The message as an RFC 5322 `.eml` file (multipart/alternative: text, then HTML).
-    pub fn eml(&self, msg: &ScheduledMessage, recipient: &Recipient, email: &RenderedEmail) -> Result<Vec<u8>, Diagnostic> {
+    pub fn eml(
+        &self,
+        msg: &ScheduledMessage,
+        recipient: &Recipient,
+        email: &RenderedEmail,
+    ) -> Result<Vec<u8>, Diagnostic> {
         let p = self.project;
         let smtp = p.smtp.as_ref();
         let from: Mailbox = smtp
             .and_then(|s| s.from.as_deref())
             .and_then(|f| f.parse().ok())
-            .unwrap_or_else(|| Mailbox::new(Some(p.site_title().to_string()), "golive@localhost".parse().expect("valid address")));
+            .unwrap_or_else(|| {
+                Mailbox::new(
+                    Some(p.site_title().to_string()),
+                    "golive@localhost".parse().expect("valid address"),
+                )
+            });
         let to: Mailbox = recipient
             .email
             .parse()
@@ -170,14 +219,25 @@ impl<'a> Mailer<'a> {
             .date(msg.send_at.with_timezone(&Utc).into())
             .message_id(Some(message_id(p, msg, recipient, from.email.domain())))
             .header(AutoSubmitted);
-        if let Some(reply_to) = smtp.and_then(|s| s.reply_to.as_deref()).and_then(|r| r.parse::<Mailbox>().ok()) {
+        if let Some(reply_to) = smtp
+            .and_then(|s| s.reply_to.as_deref())
+            .and_then(|r| r.parse::<Mailbox>().ok())
+        {
             builder = builder.reply_to(reply_to);
         }
         let message = builder
             .multipart(
                 MultiPart::alternative()
-                    .singlepart(SinglePart::builder().header(ContentType::TEXT_PLAIN).body(email.text.clone()))
-                    .singlepart(SinglePart::builder().header(ContentType::TEXT_HTML).body(email.html.clone())),
+                    .singlepart(
+                        SinglePart::builder()
+                            .header(ContentType::TEXT_PLAIN)
+                            .body(email.text.clone()),
+                    )
+                    .singlepart(
+                        SinglePart::builder()
+                            .header(ContentType::TEXT_HTML)
+                            .body(email.html.clone()),
+                    ),
             )
             .map_err(|e| Diagnostic::new(format!("cannot build the email `{}`: {e}", msg.id)))?;
         Ok(message.formatted())
@@ -185,7 +245,12 @@ impl<'a> Mailer<'a> {
 }
 
 /// Deterministic, so a resend of the same message to the same person is recognisable.
-pub fn message_id(p: &Project, msg: &ScheduledMessage, recipient: &Recipient, domain: &str) -> String {
+pub fn message_id(
+    p: &Project,
+    msg: &ScheduledMessage,
+    recipient: &Recipient,
+    domain: &str,
+) -> String {
     let key = format!(
         "{}\u{1f}{}\u{1f}{}\u{1f}{}\u{1f}{}",
         p.name,
@@ -199,7 +264,9 @@ pub fn message_id(p: &Project, msg: &ScheduledMessage, recipient: &Recipient, do
 
 /// FNV-1a, 64 bit: stable across Rust versions, unlike `DefaultHasher`.
 fn fnv1a(bytes: &[u8]) -> u64 {
-    bytes.iter().fold(0xcbf2_9ce4_8422_2325, |h, b| (h ^ u64::from(*b)).wrapping_mul(0x100_0000_01b3))
+    bytes.iter().fold(0xcbf2_9ce4_8422_2325, |h, b| {
+        (h ^ u64::from(*b)).wrapping_mul(0x100_0000_01b3)
+    })
 }
 
 /// `Auto-Submitted: auto-generated` (RFC 3834), so auto-responders stay quiet.
@@ -239,10 +306,21 @@ impl<'a> RecipientView<'a> {
     }
 }
 
-fn template_error(m: &MessageTemplate, e: &tera::Error, line_offset: usize, fallback: Option<Position>, part: &str) -> Diagnostic {
+fn template_error(
+    m: &MessageTemplate,
+    e: &tera::Error,
+    line_offset: usize,
+    fallback: Option<Position>,
+    part: &str,
+) -> Diagnostic {
     let message = error_chain(e);
     let position = tera_position(&message, line_offset).or(fallback);
-    let detail = message.split(" --> ").next().unwrap_or(&message).trim().to_string();
+    let detail = message
+        .split(" --> ")
+        .next()
+        .unwrap_or(&message)
+        .trim()
+        .to_string();
     Diagnostic::new(format!("template error in the {part} of `{}`: {detail}", m.id))
         .in_file(&m.body.file)
         .at(position)
@@ -284,7 +362,13 @@ const EMAIL_STYLES: &[(&str, &str)] = &[
 /// The body's Markdown as HTML with inline styles.
 pub fn email_body_html(markdown: &str) -> String {
     let mut html = String::new();
-    pulldown_cmark::html::push_html(&mut html, pulldown_cmark::Parser::new_ext(markdown, pulldown_cmark::Options::ENABLE_TABLES | pulldown_cmark::Options::ENABLE_STRIKETHROUGH));
+    pulldown_cmark::html::push_html(
+        &mut html,
+        pulldown_cmark::Parser::new_ext(
+            markdown,
+            pulldown_cmark::Options::ENABLE_TABLES | pulldown_cmark::Options::ENABLE_STRIKETHROUGH,
+        ),
+    );
     for (tag, styled) in EMAIL_STYLES {
         html = html.replace(tag, styled);
     }
@@ -296,13 +380,19 @@ fn email_document(subject: &str, body: &str, p: &Project, locale: &str) -> Strin
     let esc = markdown::highlight::escape_html;
     let mut contact = Vec::new();
     if let Some(e) = &p.support.email {
-        contact.push(format!("<a style=\"color:#0b5cad;\" href=\"mailto:{0}\">{0}</a>", esc(e)));
+        contact.push(format!(
+            "<a style=\"color:#0b5cad;\" href=\"mailto:{0}\">{0}</a>",
+            esc(e)
+        ));
     }
     if let Some(ph) = &p.support.phone {
         contact.push(esc(ph));
     }
     if let Some(u) = &p.support.url {
-        contact.push(format!("<a style=\"color:#0b5cad;\" href=\"{0}\">{0}</a>", esc(u)));
+        contact.push(format!(
+            "<a style=\"color:#0b5cad;\" href=\"{0}\">{0}</a>",
+            esc(u)
+        ));
     }
     let footer = if contact.is_empty() {
         String::new()
@@ -348,7 +438,9 @@ mod tests {
         let html = email_body_html("Hello\n\n- a\n\n[x](https://x.example)");
         assert!(html.contains("<p style="));
         assert!(html.contains("<li style="));
-        assert!(html.contains("<a style=\"color:#0b5cad;text-decoration:underline;\" href=\"https://x.example\""));
+        assert!(html.contains(
+            "<a style=\"color:#0b5cad;text-decoration:underline;\" href=\"https://x.example\""
+        ));
     }
 
     #[test]

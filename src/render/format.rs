@@ -1,6 +1,6 @@
 //! How times and durations are shown to people.
 
-use chrono::{DateTime, Duration, TimeZone};
+use chrono::{DateTime, Duration, Offset, TimeZone};
 use serde::Serialize;
 
 /// A time for templates: shown in its zone with the UTC offset, plus machine forms.
@@ -39,7 +39,8 @@ pub fn rfc3339<Tz: TimeZone>(t: &DateTime<Tz>) -> String
 where
     Tz::Offset: std::fmt::Display,
 {
-    t.fixed_offset().to_rfc3339_opts(chrono::SecondsFormat::Secs, false)
+    t.fixed_offset()
+        .to_rfc3339_opts(chrono::SecondsFormat::Secs, false)
 }
 
 pub fn utc_offset<Tz: TimeZone>(t: &DateTime<Tz>) -> String {

@@ -86,7 +86,10 @@ pub fn split_front_matter(file: &SourceFile) -> Result<FrontMatter<'_>, Diagnost
         line_no += 1;
     }
     Err(file
-        .error(Some(Position::new(1, 1)), "unclosed front matter: no closing `---` line")
+        .error(
+            Some(Position::new(1, 1)),
+            "unclosed front matter: no closing `---` line",
+        )
         .with_hint("end the front matter with a line holding only `---`, before the Markdown body"))
 }
 

@@ -91,7 +91,9 @@ pub struct Located<T> {
 
 /// Parses `yaml`, which starts on line `first_line` of `file`, into a `T`.
 ///
-/// Every problem is pushed to `diags`; `None` when there was any.
+/// Every problem is pushed to `diags`. When problems could be repaired (an unknown key
+/// renamed to its likely spelling or dropped) the repaired value is still returned, so its
+/// content can be checked too; `None` when nothing usable remains.
 pub fn parse<T: DeserializeOwned>(
     file: &SourceFile,
     yaml: &str,
@@ -115,28 +117,27 @@ pub fn parse<T: DeserializeOwned>(
         }
     };
     let spans = index_spans(yaml, line_offset);
-    let mut failed = false;
     let mut removed: Vec<String> = Vec::new();
     // Each round reports one error and removes its node; bounded so a pathological file ends.
     for _ in 0..50 {
         match serde_path_to_error::deserialize::<_, T>(value.clone()) {
+            // After recovery the value is still checked further, so one run reports the
+            // file's structural and semantic errors together.
             Ok(typed) => {
-                return if failed {
-                    None
-                } else {
-                    Some(Located {
-                        value: typed,
-                        spans,
-                    })
-                };
+                return Some(Located {
+                    value: typed,
+                    spans,
+                });
             }
             Err(e) => {
-                failed = true;
                 let path = path_string(e.path());
                 let inner = e.into_inner().to_string();
                 let problem = describe(&path, &inner);
                 // A required key we took out ourselves after an earlier error: already reported.
-                if removed.iter().any(|r| problem.missing.as_deref() == Some(r.as_str())) {
+                if removed
+                    .iter()
+                    .any(|r| problem.missing.as_deref() == Some(r.as_str()))
+                {
                     return None;
                 }
                 let pos = if problem.at_key {
@@ -202,7 +203,13 @@ impl Problem {
 
 /// Turns serde's wording into ours.
 fn describe(path: &str, serde_message: &str) -> Problem {
-    let at = |p: &str| if p.is_empty() { String::new() } else { format!(" in `{p}`") };
+    let at = |p: &str| {
+        if p.is_empty() {
+            String::new()
+        } else {
+            format!(" in `{p}`")
+        }
+    };
     if let Some(rest) = serde_message.strip_prefix("unknown field `") {
         let (key, expected) = rest.split_once('`').unwrap_or((rest, ""));
         let allowed: Vec<&str> = expected.split('`').skip(1).step_by(2).collect();
@@ -249,7 +256,9 @@ fn describe(path: &str, serde_message: &str) -> Problem {
         );
     }
     if let Some(rest) = serde_message.strip_prefix("invalid type: ") {
-        let (got, expected) = rest.split_once(", expected ").unwrap_or((rest, "another type"));
+        let (got, expected) = rest
+            .split_once(", expected ")
+            .unwrap_or((rest, "another type"));
         return Problem::at(
             path,
             format!("`{}` should be {expected}, found {got}", last_key(path)),
@@ -334,9 +343,13 @@ fn lookup_mut<'a>(value: &'a mut Value, path: &str) -> Option<&'a mut Value> {
     let container = lookup_mut(value, parent)?;
     let last = &path[parent.len()..];
     if let Some(i) = last.strip_prefix('[').and_then(|s| s.strip_suffix(']')) {
-        container.as_sequence_mut()?.get_mut(i.parse::<usize>().ok()?)
+        container
+            .as_sequence_mut()?
+            .get_mut(i.parse::<usize>().ok()?)
     } else {
-        container.as_mapping_mut()?.get_mut(last.trim_start_matches('.'))
+        container
+            .as_mapping_mut()?
+            .get_mut(last.trim_start_matches('.'))
     }
 }
 
@@ -353,8 +366,14 @@ fn index_spans(yaml: &str, line_offset: usize) -> Spans {
 }
 
 enum Frame {
-    Map { path: String, key: Option<(String, Position)> },
-    Seq { path: String, next: usize },
+    Map {
+        path: String,
+        key: Option<(String, Position)>,
+    },
+    Seq {
+        path: String,
+        next: usize,
+    },
 }
 
 struct SpanBuilder {
@@ -371,7 +390,10 @@ impl SpanBuilder {
     /// Path and key position of the value about to arrive.
     fn next_value(&self) -> (String, Option<Position>) {
         match self.stack.last() {
-            Some(Frame::Map { path, key: Some((k, at)) }) => (join(path, k), Some(*at)),
+            Some(Frame::Map {
+                path,
+                key: Some((k, at)),
+            }) => (join(path, k), Some(*at)),
             Some(Frame::Map { path, key: None }) => (path.clone(), None),
             Some(Frame::Seq { path, next }) => (index(path, *next), None),
             None => (String::new(), None),
@@ -423,11 +445,12 @@ impl MarkedEventReceiver for SpanBuilder {
             Event::MappingStart(..) | Event::SequenceStart(..) => {
                 let (path, key) = self.next_value();
                 self.record(&path, key, pos, false);
-                self.stack.push(if matches!(event, Event::MappingStart(..)) {
-                    Frame::Map { path, key: None }
-                } else {
-                    Frame::Seq { path, next: 0 }
-                });
+                self.stack
+                    .push(if matches!(event, Event::MappingStart(..)) {
+                        Frame::Map { path, key: None }
+                    } else {
+                        Frame::Seq { path, next: 0 }
+                    });
             }
             Event::MappingEnd | Event::SequenceEnd => {
                 self.stack.pop();
@@ -475,7 +498,10 @@ mod tests {
 
     #[test]
     fn spans_point_at_values_and_keys() {
-        let (doc, msgs) = run("title: T\nitems:\n  - text: a\n  - text: b\n    critical: true\n", 1);
+        let (doc, msgs) = run(
+            "title: T\nitems:\n  - text: a\n  - text: b\n    critical: true\n",
+            1,
+        );
         assert!(msgs.is_empty(), "{msgs:?}");
         let spans = doc.unwrap().spans;
         assert_eq!(spans.at("title"), Some(Position::new(1, 8)));
@@ -489,18 +515,30 @@ mod tests {
     fn reports_every_unknown_key_with_a_suggestion_and_file_lines() {
         let yaml = "tilte: T\nitems:\n  - txt: a\n  - text: b\n    critcal: true\n";
         let (doc, msgs) = run(yaml, 10);
-        assert!(doc.is_none());
+        assert!(
+            doc.is_some(),
+            "typos are repaired so the content can be checked further"
+        );
         let all = msgs.join("\n");
         assert!(all.contains("x.yaml:10:1: unknown key `tilte`"), "{all}");
         assert!(all.contains("did you mean `title`?"), "{all}");
-        assert!(all.contains("x.yaml:12:5: unknown key `txt` in `items[0]`"), "{all}");
-        assert!(all.contains("x.yaml:14:5: unknown key `critcal` in `items[1]`"), "{all}");
+        assert!(
+            all.contains("x.yaml:12:5: unknown key `txt` in `items[0]`"),
+            "{all}"
+        );
+        assert!(
+            all.contains("x.yaml:14:5: unknown key `critcal` in `items[1]`"),
+            "{all}"
+        );
     }
 
     #[test]
     fn wrong_types_and_syntax_errors_have_positions() {
         let (_, msgs) = run("title: T\nitems:\n  - text: a\n    critical: maybe\n", 1);
-        assert!(msgs[0].starts_with("x.yaml:4:15: `critical` should be a boolean"), "{msgs:?}");
+        assert!(
+            msgs[0].starts_with("x.yaml:4:15: `critical` should be a boolean"),
+            "{msgs:?}"
+        );
         let (_, msgs) = run("title: [T\nitems: 2\n", 1);
         assert!(msgs[0].contains("this is not valid YAML"), "{msgs:?}");
         assert!(msgs[0].starts_with("x.yaml:2:"), "{msgs:?}");

@@ -1,0 +1,194 @@
+//! `plan.json` and the JSON of `comms list`: the machine-readable plan (SPEC §7).
+
+use chrono::{DateTime, Utc};
+use serde::Serialize;
+
+use super::Prepared;
+use crate::render::format::rfc3339;
+use crate::render::CommsEntry;
+
+/// One element of `comms list --format json` (and of `plan.json`'s `comms`).
+#[derive(Debug, Serialize)]
+pub struct CommsItem<'a> {
+    pub id: &'a str,
+    pub wave: Option<&'a str>,
+    pub locale: &'a str,
+    pub audience: &'a str,
+    pub recipients: Vec<&'a str>,
+    pub subject: &'a str,
+    pub send_at: String,
+}
+
+pub fn comms_items(entries: &[CommsEntry]) -> Vec<CommsItem<'_>> {
+    entries
+        .iter()
+        .map(|e| {
+            let m = &e.message;
+            CommsItem {
+                id: &m.id,
+                wave: m.wave.as_deref(),
+                locale: &m.locale,
+                audience: &m.audience,
+                recipients: m.recipients.iter().map(|r| r.email.as_str()).collect(),
+                subject: &e.subject,
+                send_at: rfc3339(&m.send_at),
+            }
+        })
+        .collect()
+}
+
+#[derive(Serialize)]
+struct Plan<'a> {
+    version: &'a str,
+    project: &'a str,
+    system: &'a str,
+    status: crate::model::project::Status,
+    generated_at: String,
+    timezone: &'a str,
+    go_live: String,
+    waves: Vec<WaveItem<'a>>,
+    tasks: Vec<TaskItem<'a>>,
+    critical_path: Vec<&'a str>,
+    window: Option<Window>,
+    point_of_no_return: Option<&'a str>,
+    rollback_deadline: Option<String>,
+    comms: Vec<CommsItem<'a>>,
+    checklists: Vec<ChecklistItem<'a>>,
+}
+
+#[derive(Serialize)]
+struct WaveItem<'a> {
+    id: &'a str,
+    name: &'a str,
+    go_live: String,
+    timezone: &'a str,
+    audience: Option<&'a str>,
+}
+
+#[derive(Serialize)]
+struct TaskItem<'a> {
+    id: &'a str,
+    title: &'a str,
+    #[serde(rename = "type")]
+    kind: crate::model::cutover::TaskKind,
+    owner: Option<&'a str>,
+    wave: Option<&'a str>,
+    phase: Option<&'a str>,
+    after: &'a [String],
+    start: String,
+    finish: String,
+    duration_minutes: i64,
+    slack_minutes: i64,
+    critical: bool,
+    runbook: Option<&'a str>,
+}
+
+#[derive(Serialize)]
+struct Window {
+    start: String,
+    finish: String,
+    minutes: i64,
+}
+
+#[derive(Serialize)]
+struct ChecklistItem<'a> {
+    id: &'a str,
+    title: &'a str,
+    recommendation: crate::model::checklist::Recommendation,
+    due: Option<String>,
+    items: Vec<ChecklistEntry<'a>>,
+}
+
+#[derive(Serialize)]
+struct ChecklistEntry<'a> {
+    section: &'a str,
+    text: &'a str,
+    status: crate::model::checklist::ItemStatus,
+    critical: bool,
+    owner: Option<&'a str>,
+}
+
+pub fn to_json(prepared: &Prepared, generated_at: DateTime<Utc>) -> Vec<u8> {
+    let p = &prepared.project;
+    let s = &prepared.schedule;
+    let plan = Plan {
+        version: &p.version,
+        project: &p.name,
+        system: &p.system,
+        status: p.status,
+        generated_at: generated_at.to_rfc3339_opts(chrono::SecondsFormat::Secs, true),
+        timezone: p.zone.name(),
+        go_live: rfc3339(&p.go_live),
+        waves: p
+            .waves
+            .iter()
+            .map(|w| WaveItem {
+                id: &w.id,
+                name: &w.name,
+                go_live: rfc3339(&w.go_live),
+                timezone: w.zone.name(),
+                audience: w.audience.as_deref(),
+            })
+            .collect(),
+        tasks: p
+            .cutover
+            .tasks
+            .iter()
+            .zip(&s.tasks)
+            .map(|(t, st)| TaskItem {
+                id: &t.id,
+                title: &t.title,
+                kind: t.kind,
+                owner: t.owner.as_deref(),
+                wave: t.wave.as_deref(),
+                phase: t.phase.as_deref(),
+                after: &t.after,
+                start: rfc3339(&st.start),
+                finish: rfc3339(&st.finish),
+                duration_minutes: t.duration.num_minutes(),
+                slack_minutes: st.slack.num_minutes(),
+                critical: st.critical,
+                runbook: t.runbook.as_deref(),
+            })
+            .collect(),
+        critical_path: s
+            .critical_path
+            .iter()
+            .map(|&i| p.cutover.tasks[i].id.as_str())
+            .collect(),
+        window: s.window.map(|(a, b)| Window {
+            start: rfc3339(&a),
+            finish: rfc3339(&b),
+            minutes: (b - a).num_minutes(),
+        }),
+        point_of_no_return: s.point_of_no_return.map(|i| p.cutover.tasks[i].id.as_str()),
+        rollback_deadline: p.cutover.rollback_deadline.as_ref().map(rfc3339),
+        comms: comms_items(&prepared.comms),
+        checklists: p
+            .checklists
+            .iter()
+            .map(|c| ChecklistItem {
+                id: &c.id,
+                title: &c.title,
+                recommendation: c.recommendation,
+                due: c.due.as_ref().map(rfc3339),
+                items: c
+                    .sections
+                    .iter()
+                    .flat_map(|sec| {
+                        sec.items.iter().map(move |i| ChecklistEntry {
+                            section: &sec.title,
+                            text: &i.text,
+                            status: i.status,
+                            critical: i.critical,
+                            owner: i.owner.as_deref(),
+                        })
+                    })
+                    .collect(),
+            })
+            .collect(),
+    };
+    let mut bytes = serde_json::to_vec_pretty(&plan).expect("plan serializes");
+    bytes.push(b'\n');
+    bytes
+}
