@@ -12,6 +12,7 @@ pub mod model;
 pub mod plan;
 pub mod project;
 pub mod render;
+pub mod scaffold;
 pub mod site;
 pub mod source;
 pub mod templates;

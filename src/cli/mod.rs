@@ -3,6 +3,8 @@
 
 mod build;
 mod check;
+mod comms;
+mod new;
 
 use std::path::PathBuf;
 
@@ -32,6 +34,37 @@ enum Command {
     },
     /// Validate everything (YAML, references, cycles, templates); writes nothing.
     Check,
+    /// Scaffold a complete, buildable project in DIR.
+    New { dir: PathBuf },
+    /// Scheduled announcements: list and preview.
+    #[command(subcommand)]
+    Comms(CommsCommand),
+}
+
+#[derive(Subcommand)]
+enum CommsCommand {
+    /// Every scheduled message: id, wave, locale, audience, recipients, subject, send time.
+    List {
+        #[arg(long, value_enum, default_value = "table")]
+        format: comms::Format,
+        /// Only this wave's messages.
+        #[arg(long)]
+        wave: Option<String>,
+    },
+    /// Show one rendered message (headers and plain text).
+    Preview {
+        /// The message id (its file name in content/comms/).
+        id: String,
+        /// The wave, for a message sent per wave.
+        #[arg(long)]
+        wave: Option<String>,
+        /// The locale variant to show (default: the first delivery).
+        #[arg(long)]
+        locale: Option<String>,
+        /// Also write the message as a standard .eml file.
+        #[arg(long)]
+        eml: Option<PathBuf>,
+    },
 }
 
 /// Runs the command line; returns the exit status.
@@ -40,6 +73,35 @@ pub fn run() -> i32 {
     match cli.command {
         Command::Build { out } => build::run(&cli.root, out.as_deref()),
         Command::Check => check::run(&cli.root),
+        Command::New { dir } => new::run(&dir),
+        Command::Comms(CommsCommand::List { format, wave }) => {
+            comms::list(&cli.root, format, wave.as_deref())
+        }
+        Command::Comms(CommsCommand::Preview {
+            id,
+            wave,
+            locale,
+            eml,
+        }) => comms::preview(
+            &cli.root,
+            &id,
+            wave.as_deref(),
+            locale.as_deref(),
+            eml.as_deref(),
+        ),
+    }
+}
+
+/// Prints to stdout; a closed pipe (`tminus comms list | head`) ends the program quietly.
+pub fn emit(text: &str) {
+    use std::io::Write;
+    let mut out = std::io::stdout().lock();
+    if let Err(e) = out.write_all(text.as_bytes()).and_then(|_| out.flush()) {
+        if e.kind() == std::io::ErrorKind::BrokenPipe {
+            std::process::exit(0);
+        }
+        eprintln!("error: cannot write to stdout: {e}");
+        std::process::exit(1);
     }
 }
 

@@ -88,9 +88,11 @@ impl<'a> Mailer<'a> {
         let sessions: Vec<serde_json::Value> = p
             .sessions
             .iter()
+            // Sessions in the 60 days before this T-0, for everyone or for this audience.
             .filter(|s| {
                 s.start > t0.with_timezone(&Utc) - chrono::Duration::days(60) && s.start <= t0
             })
+            .filter(|s| s.audience.is_empty() || s.audience.iter().any(|a| a == &msg.audience))
             .map(|s| {
                 json!({
                     "id": s.id, "title": s.title, "start": rfc3339(&s.start.with_timezone(&zone)),
