@@ -74,8 +74,8 @@ where
                     spans: &fm.spans,
                     diags: &mut local,
                 };
-                let before = c.diags.len();
-                build(&mut c, fm.value, body, &stem).filter(|_| c.diags.len() == before)
+                // Kept even when it has errors, so references to it do not cascade.
+                build(&mut c, fm.value, body, &stem)
             });
             (item, local)
         })

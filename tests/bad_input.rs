@@ -1,0 +1,322 @@
+//! One test per class of bad input: each names the file, line and column, says what was
+//! expected, exits with status 1 — and a failed build leaves the previous output as it was.
+
+mod common;
+
+use std::path::Path;
+
+use common::*;
+
+/// Breaks a copy of the minimal fixture with `edit`, runs `check` and `build`, and returns
+/// the error text (asserting exit status 1 and untouched output).
+fn broken(edit_project: impl Fn(&Path)) -> String {
+    let (_guard, root) = copy_project(&fixture("minimal"));
+    ok(&root, &["build"]);
+    let before = snapshot(&root.join("output"));
+    edit_project(&root);
+    let check = tminus(&root, &["check"]);
+    assert_eq!(
+        check.status.code(),
+        Some(1),
+        "check should fail:\n{}",
+        stdout(&check)
+    );
+    let build = tminus(&root, &["build"]);
+    assert_eq!(build.status.code(), Some(1), "build should fail");
+    assert_eq!(
+        snapshot(&root.join("output")),
+        before,
+        "a failed build must leave output/ byte for byte"
+    );
+    stderr(&check)
+}
+
+fn assert_has(text: &str, needles: &[&str]) {
+    for n in needles {
+        assert!(text.contains(n), "expected {n:?} in:\n{text}");
+    }
+}
+
+#[test]
+fn broken_yaml() {
+    let err = broken(|r| {
+        edit(
+            &r.join("content/cutover.yaml"),
+            "after: [freeze]",
+            "after: [freeze",
+        )
+    });
+    assert_has(
+        &err,
+        &["content/cutover.yaml:", "this is not valid YAML", "hint:"],
+    );
+}
+
+#[test]
+fn unknown_key_with_did_you_mean() {
+    let err = broken(|r| {
+        edit(
+            &r.join("content/checklists/readiness.yaml"),
+            "critical: true",
+            "critcal: true",
+        )
+    });
+    assert_has(
+        &err,
+        &[
+            "content/checklists/readiness.yaml:9:9: unknown key `critcal`",
+            "did you mean `critical`?",
+        ],
+    );
+}
+
+#[test]
+fn bad_offset() {
+    let err = broken(|r| {
+        edit(
+            &r.join("content/comms/get-ready.md"),
+            "send: T-14d 09:00",
+            "send: T-14x 09:00",
+        )
+    });
+    assert_has(
+        &err,
+        &[
+            "content/comms/get-ready.md:4:7:",
+            "unknown unit `x`",
+            "hint: write T-14d",
+        ],
+    );
+}
+
+#[test]
+fn unknown_time_zone() {
+    let err = broken(|r| {
+        edit(
+            &r.join("content/project.yaml"),
+            "timezone: Europe/London",
+            "timezone: Europe/Londn",
+        )
+    });
+    assert_has(
+        &err,
+        &[
+            "content/project.yaml:5:11:",
+            "Europe/Londn",
+            "Europe/London?",
+        ],
+    );
+}
+
+#[test]
+fn unknown_audience() {
+    let err = broken(|r| {
+        edit(
+            &r.join("content/project.yaml"),
+            "audience: everyone",
+            "audience: everyone-else",
+        )
+    });
+    assert_has(
+        &err,
+        &[
+            "content/project.yaml:",
+            "unknown audience `everyone-else`",
+            "did you mean `everyone`?",
+        ],
+    );
+}
+
+#[test]
+fn unknown_owner() {
+    let err = broken(|r| {
+        edit(
+            &r.join("content/cutover.yaml"),
+            "owner: cutover-lead",
+            "owner: cutover-led",
+        )
+    });
+    assert_has(
+        &err,
+        &[
+            "content/cutover.yaml:",
+            "unknown owner (roster role) `cutover-led`",
+            "did you mean `cutover-lead`?",
+        ],
+    );
+}
+
+#[test]
+fn bad_email_address() {
+    let err = broken(|r| {
+        edit(
+            &r.join("content/audiences/everyone.csv"),
+            "bo@example.com",
+            "bo-at-example.com",
+        )
+    });
+    assert_has(
+        &err,
+        &[
+            "content/audiences/everyone.csv:2:1:",
+            "`bo-at-example.com` is not a valid email address",
+        ],
+    );
+    let err = broken(|r| {
+        edit(
+            &r.join("content/project.yaml"),
+            "to: [ana@example.com]",
+            "to: [ana@]",
+        )
+    });
+    assert_has(
+        &err,
+        &[
+            "content/project.yaml:20:10:",
+            "`ana@` is not a valid email address",
+        ],
+    );
+}
+
+#[test]
+fn template_error() {
+    let err = broken(|r| {
+        edit(
+            &r.join("content/comms/get-ready.md"),
+            "{{ system }} goes live at",
+            "{{ system goes live at",
+        )
+    });
+    assert_has(
+        &err,
+        &[
+            "content/comms/get-ready.md:",
+            "template error in the body of `get-ready`",
+        ],
+    );
+    let err = broken(|r| {
+        edit(
+            &r.join("content/comms/get-ready.md"),
+            "{{ support.email }}",
+            "{{ support.emial | upper }}",
+        )
+    });
+    assert_has(
+        &err,
+        &[
+            "content/comms/get-ready.md",
+            "cannot render the body of `get-ready`",
+        ],
+    );
+}
+
+#[test]
+fn unclosed_front_matter() {
+    let err = broken(|r| {
+        let path = r.join("content/pages/hypercare.md");
+        let text = read(&path).replacen("---\n# Hypercare", "# Hypercare", 1);
+        std::fs::write(path, text).unwrap();
+    });
+    assert_has(
+        &err,
+        &["content/pages/hypercare.md:1:1: unclosed front matter"],
+    );
+}
+
+#[test]
+fn dependency_cycle_names_the_tasks() {
+    let err = broken(|r| {
+        let path = r.join("content/cutover.yaml");
+        let text = read(&path).replacen(
+            "    start: T-0 18:00\n",
+            "    start: T-0 18:00\n    after: [go-no-go]\n",
+            1,
+        );
+        std::fs::write(path, text).unwrap();
+    });
+    assert_has(
+        &err,
+        &[
+            "content/cutover.yaml:",
+            "dependency cycle:",
+            "freeze",
+            "backup",
+            "go-no-go",
+            "→",
+        ],
+    );
+}
+
+#[test]
+fn ids_cannot_escape_the_output_folder() {
+    let err = broken(|r| {
+        edit(
+            &r.join("content/runbooks/deploy.md"),
+            "id: deploy",
+            "id: ../../etc",
+        )
+    });
+    assert_has(
+        &err,
+        &[
+            "content/runbooks/deploy.md:2:5:",
+            "`../../etc` is not a valid runbook id",
+        ],
+    );
+}
+
+#[test]
+fn subject_with_a_line_break_is_refused() {
+    let err = broken(|r| {
+        edit(
+            &r.join("content/comms/get-ready.md"),
+            "subject: \"{{ system }}",
+            "subject: \"Bcc: x@evil.example\\n{{ system }}",
+        )
+    });
+    assert_has(&err, &["content/comms/get-ready.md:3:", "single line"]);
+}
+
+#[test]
+fn every_error_of_a_project_is_reported_in_one_run() {
+    let err = broken(|r| {
+        edit(
+            &r.join("content/project.yaml"),
+            "timezone: Europe/London",
+            "timezone: Mars/Olympus",
+        );
+        edit(
+            &r.join("content/cutover.yaml"),
+            "duration: 2h",
+            "duration: 2 hours",
+        );
+        edit(
+            &r.join("content/checklists/readiness.yaml"),
+            "status: open",
+            "status: pending",
+        );
+        edit(
+            &r.join("content/runbooks/deploy.md"),
+            "owner: dba",
+            "owner: dbaa",
+        );
+    });
+    assert_has(
+        &err,
+        &[
+            "content/project.yaml:5:11:",
+            "content/cutover.yaml:10:15:",
+            "content/checklists/readiness.yaml:11:17: `pending` is not an allowed value for `status`",
+            "content/runbooks/deploy.md:4:8: unknown owner (roster role) `dbaa`",
+            "4 errors",
+        ],
+    );
+}
+
+#[test]
+fn a_missing_project_says_how_to_start_one() {
+    let dir = tempfile::tempdir().unwrap();
+    let o = tminus(dir.path(), &["build"]);
+    assert_eq!(o.status.code(), Some(1));
+    assert_has(&stderr(&o), &["no project here", "tminus new"]);
+}

@@ -1,0 +1,138 @@
+//! Helpers for the end-to-end tests: copy a fixture project into a temporary folder, run the
+//! real `tminus` binary on it, and look at what it wrote.
+
+#![allow(dead_code)]
+
+use std::collections::BTreeMap;
+use std::path::{Path, PathBuf};
+use std::process::{Command, Output};
+
+pub fn fixture(name: &str) -> PathBuf {
+    Path::new(env!("CARGO_MANIFEST_DIR"))
+        .join("tests/fixtures")
+        .join(name)
+}
+
+/// A copy of `src` in a fresh temporary folder (kept alive by the returned guard).
+pub fn copy_project(src: &Path) -> (tempfile::TempDir, PathBuf) {
+    let dir = tempfile::tempdir().expect("tempdir");
+    let dest = dir.path().join("project");
+    copy_dir(src, &dest);
+    (dir, dest)
+}
+
+pub fn copy_dir(src: &Path, dest: &Path) {
+    for entry in walkdir::WalkDir::new(src) {
+        let entry = entry.expect("walk");
+        let rel = entry.path().strip_prefix(src).expect("inside");
+        if rel.starts_with("output") || rel.starts_with(".tminus") {
+            continue;
+        }
+        let target = dest.join(rel);
+        if entry.file_type().is_dir() {
+            std::fs::create_dir_all(&target).expect("mkdir");
+        } else {
+            std::fs::copy(entry.path(), &target).expect("copy");
+        }
+    }
+}
+
+/// The example project of the repository (content/ only).
+pub fn example() -> (tempfile::TempDir, PathBuf) {
+    let dir = tempfile::tempdir().expect("tempdir");
+    let dest = dir.path().join("example");
+    copy_dir(
+        &Path::new(env!("CARGO_MANIFEST_DIR")).join("content"),
+        &dest.join("content"),
+    );
+    (dir, dest)
+}
+
+pub fn tminus(root: &Path, args: &[&str]) -> Output {
+    Command::new(env!("CARGO_BIN_EXE_tminus"))
+        .arg("--root")
+        .arg(root)
+        .args(args)
+        .output()
+        .expect("run tminus")
+}
+
+pub fn stdout(o: &Output) -> String {
+    String::from_utf8_lossy(&o.stdout).into_owned()
+}
+
+pub fn stderr(o: &Output) -> String {
+    String::from_utf8_lossy(&o.stderr).into_owned()
+}
+
+/// Runs a command that must succeed and returns its stdout.
+pub fn ok(root: &Path, args: &[&str]) -> String {
+    let o = tminus(root, args);
+    assert!(
+        o.status.success(),
+        "tminus {args:?} failed:\n{}",
+        stderr(&o)
+    );
+    stdout(&o)
+}
+
+pub fn edit(path: &Path, from: &str, to: &str) {
+    let text = std::fs::read_to_string(path).expect("read");
+    assert!(
+        text.contains(from),
+        "{} does not contain {from:?}",
+        path.display()
+    );
+    std::fs::write(path, text.replacen(from, to, 1)).expect("write");
+}
+
+/// Every file under `dir` with its content: compares folders byte for byte.
+pub fn snapshot(dir: &Path) -> BTreeMap<PathBuf, Vec<u8>> {
+    walkdir::WalkDir::new(dir)
+        .into_iter()
+        .filter_map(Result::ok)
+        .filter(|e| e.file_type().is_file())
+        .map(|e| {
+            (
+                e.path().strip_prefix(dir).unwrap().to_path_buf(),
+                std::fs::read(e.path()).unwrap(),
+            )
+        })
+        .collect()
+}
+
+pub fn read(path: &Path) -> String {
+    std::fs::read_to_string(path).unwrap_or_else(|e| panic!("read {}: {e}", path.display()))
+}
+
+/// Every `href`/`src` of every HTML file under `dir` that is not external, with its file.
+pub fn internal_links(dir: &Path) -> Vec<(PathBuf, String)> {
+    let re = regex::Regex::new(r#"(?:href|src)="([^"]*)""#).unwrap();
+    let mut out = Vec::new();
+    for entry in walkdir::WalkDir::new(dir)
+        .into_iter()
+        .filter_map(Result::ok)
+    {
+        if entry.path().extension().is_some_and(|e| e == "html") {
+            let html = read(entry.path());
+            // Links inside an email preview's srcdoc belong to the email, not the site.
+            let html = regex::Regex::new(r#"srcdoc="[^"]*""#)
+                .unwrap()
+                .replace_all(&html, "");
+            for cap in re.captures_iter(&html) {
+                let link = cap[1].replace("&amp;", "&");
+                if link.is_empty()
+                    || link.starts_with('#')
+                    || link.contains("://")
+                    || link.starts_with("mailto:")
+                    || link.starts_with("tel:")
+                    || link.starts_with("data:")
+                {
+                    continue;
+                }
+                out.push((entry.path().to_path_buf(), link));
+            }
+        }
+    }
+    out
+}
