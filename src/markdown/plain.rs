@@ -121,10 +121,8 @@ pub fn to_plain_text(markdown: &str) -> String {
                 flush(&mut out, &mut line, quote_depth);
                 out.push_str("----------\n\n");
             }
-            Event::Html(h) | Event::InlineHtml(h) => {
-                if h.trim_start().starts_with("<br") {
-                    flush(&mut out, &mut line, quote_depth);
-                }
+            Event::Html(h) | Event::InlineHtml(h) if h.trim_start().starts_with("<br") => {
+                flush(&mut out, &mut line, quote_depth);
             }
             Event::FootnoteReference(name) => line.push_str(&format!("[{name}]")),
             _ => {}

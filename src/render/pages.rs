@@ -83,11 +83,7 @@ fn recommendation_class(r: Recommendation) -> &'static str {
 }
 
 fn percent(n: usize, total: usize) -> usize {
-    if total == 0 {
-        100
-    } else {
-        n * 100 / total
-    }
+    (n * 100).checked_div(total).unwrap_or(100)
 }
 
 fn message_summary(e: &CommsEntry, p: &Project, root: &str) -> Value {

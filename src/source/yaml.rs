@@ -435,12 +435,10 @@ impl MarkedEventReceiver for SpanBuilder {
                     self.value_done();
                 }
             }
-            Event::Alias(_) => {
-                if !self.expecting_key() {
-                    let (path, key) = self.next_value();
-                    self.record(&path, key, pos, false);
-                    self.value_done();
-                }
+            Event::Alias(_) if !self.expecting_key() => {
+                let (path, key) = self.next_value();
+                self.record(&path, key, pos, false);
+                self.value_done();
             }
             Event::MappingStart(..) | Event::SequenceStart(..) => {
                 let (path, key) = self.next_value();

@@ -108,6 +108,7 @@ pub fn read(path: &Path) -> String {
 /// Every `href`/`src` of every HTML file under `dir` that is not external, with its file.
 pub fn internal_links(dir: &Path) -> Vec<(PathBuf, String)> {
     let re = regex::Regex::new(r#"(?:href|src)="([^"]*)""#).unwrap();
+    let srcdoc = regex::Regex::new(r#"srcdoc="[^"]*""#).unwrap();
     let mut out = Vec::new();
     for entry in walkdir::WalkDir::new(dir)
         .into_iter()
@@ -116,9 +117,7 @@ pub fn internal_links(dir: &Path) -> Vec<(PathBuf, String)> {
         if entry.path().extension().is_some_and(|e| e == "html") {
             let html = read(entry.path());
             // Links inside an email preview's srcdoc belong to the email, not the site.
-            let html = regex::Regex::new(r#"srcdoc="[^"]*""#)
-                .unwrap()
-                .replace_all(&html, "");
+            let html = srcdoc.replace_all(&html, "");
             for cap in re.captures_iter(&html) {
                 let link = cap[1].replace("&amp;", "&");
                 if link.is_empty()
