@@ -125,6 +125,8 @@ pub struct Body {
 pub struct Cutover {
     pub tasks: Vec<Task>,
     pub rollback_deadline: Option<DateTime<Tz>>,
+    /// The runbook that rolls the cutover back, if any.
+    pub rollback_runbook: Option<String>,
 }
 
 #[derive(Debug, Clone)]

@@ -112,9 +112,22 @@ pub fn load(root: &Path, project: &Project, diags: &mut Diagnostics) -> Cutover 
         .rollback_deadline
         .as_ref()
         .and_then(|text| c.time("rollback_deadline", text, project.go_live, project.zone));
+    let rollback_runbook = match &plan.rollback_runbook {
+        Some(id) => {
+            let known: Vec<&str> = project.runbooks.iter().map(|r| r.id.as_str()).collect();
+            c.reference("rollback_runbook", "runbook", id, &known)
+                .then(|| id.clone())
+        }
+        None => project
+            .runbooks
+            .iter()
+            .find(|r| r.id == "rollback")
+            .map(|r| r.id.clone()),
+    };
     Cutover {
         tasks,
         rollback_deadline,
+        rollback_runbook,
     }
 }
 

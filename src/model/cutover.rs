@@ -12,6 +12,10 @@ pub struct CutoverFile {
     /// Extension: the time by which a rollback must have completed.
     #[serde(default, deserialize_with = "opt_scalar")]
     pub rollback_deadline: Option<String>,
+    /// Extension: the runbook that rolls the cutover back (default: a runbook with id
+    /// `rollback`, if any). Its total duration decides the latest go/no-go.
+    #[serde(default)]
+    pub rollback_runbook: Option<String>,
 }
 
 #[derive(Debug, Clone, Deserialize)]

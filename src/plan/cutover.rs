@@ -125,6 +125,43 @@ pub fn schedule(cutover: &Cutover, t0: DateTime<Tz>) -> Schedule {
     }
 }
 
+/// When a go/no-go must be taken at the latest so the rollback still completes in time.
+#[derive(Debug, Clone)]
+pub struct RollbackWindow {
+    pub deadline: DateTime<Tz>,
+    pub runbook: String,
+    pub rollback_duration: Duration,
+    /// `deadline - rollback_duration`.
+    pub latest_decision: DateTime<Tz>,
+    /// Go/no-go gates (task indices) planned after the latest decision time.
+    pub late_gates: Vec<usize>,
+}
+
+/// The rollback window of a plan that has a `rollback_deadline` and a rollback runbook.
+pub fn rollback_window(project: &crate::project::Project, s: &Schedule) -> Option<RollbackWindow> {
+    let cutover = &project.cutover;
+    let deadline = cutover.rollback_deadline?;
+    let runbook = project
+        .runbooks
+        .iter()
+        .find(|r| Some(&r.id) == cutover.rollback_runbook.as_ref())?;
+    let latest_decision = deadline - runbook.total;
+    let late_gates = cutover
+        .tasks
+        .iter()
+        .enumerate()
+        .filter(|(i, t)| t.kind == TaskKind::GoNoGo && s.tasks[*i].finish > latest_decision)
+        .map(|(i, _)| i)
+        .collect();
+    Some(RollbackWindow {
+        deadline,
+        runbook: runbook.id.clone(),
+        rollback_duration: runbook.total,
+        latest_decision,
+        late_gates,
+    })
+}
+
 /// Kahn's algorithm, stable: ready tasks are taken in file order.
 fn topological_order(tasks: &[Task], index: &HashMap<&str, usize>) -> Vec<usize> {
     let mut pending: Vec<usize> = tasks
@@ -227,6 +264,7 @@ mod tests {
                 task("d", &["b", "c"], 15, None),
             ],
             rollback_deadline: None,
+            rollback_runbook: None,
         };
         let s = schedule(&plan, at(18, 0));
         assert_eq!(s.tasks[1].start, at(19, 0));
@@ -251,6 +289,7 @@ mod tests {
                 task("b", &["a"], 30, Some(at(20, 0))),
             ],
             rollback_deadline: None,
+            rollback_runbook: None,
         };
         let s = schedule(&plan, at(18, 0));
         assert_eq!(s.tasks[1].start, at(20, 0));

@@ -7,6 +7,7 @@
 
 pub mod email;
 pub mod format;
+pub mod gantt;
 mod pages;
 
 use chrono::{DateTime, Utc};

@@ -9,6 +9,8 @@ use super::format::{duration, role_label, time_view};
 use super::{root_of, CommsEntry, PageJob, SiteInput};
 use crate::markdown;
 use crate::model::checklist::{ItemStatus, Recommendation};
+use crate::model::cutover::TaskKind;
+use crate::plan::cutover::rollback_window;
 use crate::project::{Checklist, Guide, Page, Project, Runbook};
 
 /// Every page of the site.
@@ -42,6 +44,7 @@ pub fn jobs(input: &SiteInput) -> Vec<PageJob> {
             .collect::<Vec<_>>(),
     );
     jobs.extend(message_pages(input));
+    jobs.extend(run_sheets(input));
     jobs
 }
 
@@ -229,11 +232,100 @@ fn cutover(input: &SiteInput) -> PageJob {
         &p.cutover.rollback_deadline.as_ref().map(time_view),
     );
     ctx.insert("timezone", p.zone.name());
+    ctx.insert("gantt_svg", &super::gantt::svg(p, s));
+    let gates: Vec<Value> = p
+        .cutover
+        .tasks
+        .iter()
+        .zip(&s.tasks)
+        .filter(|(t, _)| matches!(t.kind, TaskKind::GoNoGo | TaskKind::PointOfNoReturn))
+        .map(|(t, st)| json!({"id": t.id, "title": t.title, "kind": t.kind, "kind_label": t.kind.label(), "start": time_view(&st.start), "owner": person(p, t.owner.as_deref())}))
+        .collect();
+    ctx.insert("gates", &gates);
+    ctx.insert(
+        "rollback",
+        &rollback_window(p, s).map(|w| {
+            json!({
+                "deadline": time_view(&w.deadline),
+                "runbook": {"id": w.runbook, "href": format!("{root}runbooks/{}/index.html", w.runbook),
+                    "title": p.runbooks.iter().find(|r| r.id == w.runbook).map(|r| r.title.clone())},
+                "duration": crate::time::format_duration(w.rollback_duration),
+                "latest_decision": time_view(&w.latest_decision),
+                "late_gates": w.late_gates.iter().map(|&i| p.cutover.tasks[i].id.clone()).collect::<Vec<_>>(),
+            })
+        }),
+    );
+    let sheets: Vec<Value> = owner_roles(p)
+        .into_iter()
+        .map(|role| {
+            let count = p.cutover.tasks.iter().filter(|t| t.owner.as_deref() == Some(role)).count();
+            json!({"role": role, "person": person(p, Some(role)), "tasks": count, "href": format!("{root}cutover/run-sheets/{role}/index.html")})
+        })
+        .collect();
+    ctx.insert("run_sheets", &sheets);
     PageJob {
         path: path.into(),
         template: "cutover.html",
         context: ctx,
     }
+}
+
+/// Roster roles that own at least one cutover task, in roster order.
+fn owner_roles(p: &Project) -> Vec<&str> {
+    p.roster
+        .iter()
+        .map(|r| r.role.as_str())
+        .filter(|role| {
+            p.cutover
+                .tasks
+                .iter()
+                .any(|t| t.owner.as_deref() == Some(role))
+        })
+        .collect()
+}
+
+/// One printable run sheet per owner role: what they do, in order, with times.
+fn run_sheets(input: &SiteInput) -> Vec<PageJob> {
+    let p = input.project;
+    let s = input.schedule;
+    owner_roles(p)
+        .into_iter()
+        .map(|role| {
+            let path = format!("cutover/run-sheets/{role}/index.html");
+            let root = root_of(&path);
+            let owner = person(p, Some(role));
+            let title = format!("Run sheet: {}", role_label(role));
+            let mut ctx = input.base_context(&path, "cutover", &title);
+            let mut mine: Vec<usize> = (0..p.cutover.tasks.len()).filter(|&i| p.cutover.tasks[i].owner.as_deref() == Some(role)).collect();
+            mine.sort_by_key(|&i| (s.tasks[i].start, i));
+            let tasks: Vec<Value> = mine
+                .iter()
+                .map(|&i| {
+                    let t = &p.cutover.tasks[i];
+                    let st = &s.tasks[i];
+                    let waits_for: Vec<Value> = t
+                        .after
+                        .iter()
+                        .filter_map(|d| p.cutover.tasks.iter().find(|x| &x.id == d))
+                        .map(|d| json!({"id": d.id, "title": d.title, "owner": person(p, d.owner.as_deref())}))
+                        .collect();
+                    json!({
+                        "id": t.id, "title": t.title, "kind": t.kind, "kind_label": t.kind.label(), "phase": t.phase,
+                        "start": time_view(&st.start), "finish": time_view(&st.finish),
+                        "duration": crate::time::format_duration(t.duration), "critical": st.critical,
+                        "slack": crate::time::format_duration(st.slack), "rollback": t.rollback, "notes": t.notes,
+                        "waits_for": waits_for,
+                        "runbook": t.runbook.as_ref().map(|r| json!({"id": r, "href": format!("{root}runbooks/{r}/index.html"),
+                            "title": p.runbooks.iter().find(|x| &x.id == r).map(|x| x.title.clone())})),
+                    })
+                })
+                .collect();
+            ctx.insert("owner", &owner);
+            ctx.insert("tasks", &tasks);
+            ctx.insert("timezone", p.zone.name());
+            PageJob { path, template: "run-sheet.html", context: ctx }
+        })
+        .collect()
 }
 
 fn runbook_index(input: &SiteInput) -> PageJob {

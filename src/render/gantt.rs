@@ -1,0 +1,258 @@
+//! The cutover timeline as an SVG Gantt chart, drawn at build time: no JavaScript, and it
+//! prints. Tasks are grouped by phase; critical tasks, milestones, go/no-go gates and the
+//! point of no return each have their own look; the axis shows the plan's zone and offset.
+
+use std::fmt::Write;
+
+use chrono::{DateTime, Duration, Timelike};
+use chrono_tz::Tz;
+
+use crate::markdown::highlight::escape_html as esc;
+use crate::model::cutover::TaskKind;
+use crate::plan::cutover::Schedule;
+use crate::project::Project;
+
+const WIDTH: f64 = 1200.0;
+const LABEL: f64 = 300.0;
+const ROW: f64 = 22.0;
+const HEADER: f64 = 46.0;
+const RIGHT: f64 = 16.0;
+/// Room left of the first bar for a milestone's diamond.
+const PAD: f64 = 10.0;
+
+/// Tick spacing so the axis gets roughly 8–16 labels.
+fn tick_step(span: Duration) -> Duration {
+    let hours = span.num_minutes() as f64 / 60.0;
+    let candidates = [1, 2, 3, 4, 6, 12, 24, 48, 168];
+    let h = candidates
+        .iter()
+        .copied()
+        .find(|h| hours / f64::from(*h) <= 16.0)
+        .unwrap_or(168);
+    Duration::hours(i64::from(h))
+}
+
+/// The SVG for the cutover plan; `None` when it has no tasks.
+pub fn svg(p: &Project, s: &Schedule) -> Option<String> {
+    let (start, end) = s.window?;
+    let zone: Tz = p.zone;
+    let start = start.with_timezone(&zone);
+    let end = end.with_timezone(&zone);
+    let span = (end - start).max(Duration::minutes(30));
+    let plot = WIDTH - LABEL - RIGHT - PAD;
+    let x = |t: DateTime<Tz>| {
+        LABEL + PAD + ((t - start).num_seconds() as f64 / span.num_seconds() as f64) * plot
+    };
+
+    // Rows: a header row per phase (phases in order of their first start), then its tasks by start.
+    let mut phases: Vec<(Option<&str>, DateTime<Tz>)> = Vec::new();
+    for (t, st) in p.cutover.tasks.iter().zip(&s.tasks) {
+        match phases.iter_mut().find(|(ph, _)| *ph == t.phase.as_deref()) {
+            Some((_, first)) => *first = (*first).min(st.start),
+            None => phases.push((t.phase.as_deref(), st.start)),
+        }
+    }
+    phases.sort_by_key(|(_, first)| *first);
+    let phases: Vec<Option<&str>> = phases.into_iter().map(|(ph, _)| ph).collect();
+    let mut rows: Vec<Row> = Vec::new();
+    for phase in &phases {
+        if phases.len() > 1 || phase.is_some() {
+            rows.push(Row::Phase(phase.unwrap_or("Other")));
+        }
+        let mut tasks: Vec<usize> = (0..p.cutover.tasks.len())
+            .filter(|&i| p.cutover.tasks[i].phase.as_deref() == *phase)
+            .collect();
+        tasks.sort_by_key(|&i| (s.tasks[i].start, i));
+        rows.extend(tasks.into_iter().map(Row::Task));
+    }
+    let height = HEADER + rows.len() as f64 * ROW + 30.0;
+    let mut out = String::with_capacity(rows.len() * 400);
+    let _ = write!(
+        out,
+        r#"<svg class="gantt" xmlns="http://www.w3.org/2000/svg" viewBox="0 0 {WIDTH} {height}" role="img" aria-labelledby="gantt-title gantt-desc" font-family="system-ui, -apple-system, Segoe UI, Roboto, sans-serif" font-size="12">
+<title id="gantt-title">Cutover timeline</title>
+<desc id="gantt-desc">{} tasks from {} to {} ({}); critical path highlighted.</desc>
+<style>.gantt .bar{{fill:#5b8def}}.gantt .bar.critical{{fill:#d64545}}.gantt .phase{{font-weight:600;fill:currentColor}}.gantt .label{{fill:currentColor}}.gantt .grid{{stroke:#8a94a6;stroke-opacity:.35}}.gantt .day{{stroke:#8a94a6;stroke-opacity:.8}}.gantt .t0{{stroke:#1f9d55;stroke-width:2}}.gantt .pnr{{fill:#b42318}}.gantt .gate{{fill:#b7791f}}.gantt .milestone{{fill:#4a5568}}.gantt .axis{{fill:currentColor;font-size:11px}}.gantt .band{{fill:#8a94a6;fill-opacity:.08}}.gantt .pnr-line{{stroke:#b42318;stroke-dasharray:4 3}}</style>
+"#,
+        p.cutover.tasks.len(),
+        start.format("%a %-d %b %H:%M"),
+        end.format("%a %-d %b %H:%M %Z"),
+        crate::time::format_duration(end - start),
+    );
+
+    // Axis: ticks on whole local hours of the plan's zone (stepping wall-clock time, so the
+    // labels stay aligned across a DST change), a stronger line at midnight.
+    let step = tick_step(span);
+    let step_hours = step.num_hours().clamp(1, 24 * 7);
+    let bottom = height - 24.0;
+    let mut local = start
+        .naive_local()
+        .date()
+        .and_hms_opt(0, 0, 0)
+        .unwrap_or(start.naive_local());
+    while local <= end.naive_local() {
+        let tick = crate::time::local_to_instant(local, zone);
+        if tick >= start && tick <= end {
+            let tx = x(tick);
+            let class = if tick.hour() == 0 { "day" } else { "grid" };
+            let label = if tick.hour() == 0 || step_hours >= 24 {
+                tick.format("%a %-d %b").to_string()
+            } else {
+                tick.format("%H:%M").to_string()
+            };
+            let _ = writeln!(
+                out,
+                r#"<line class="{class}" x1="{tx:.1}" y1="{HEADER}" x2="{tx:.1}" y2="{bottom:.1}"/><text class="axis" x="{tx:.1}" y="{:.1}" text-anchor="middle">{label}</text>"#,
+                HEADER - 8.0
+            );
+        }
+        local += Duration::hours(step_hours);
+    }
+    let _ = writeln!(
+        out,
+        r#"<text class="axis" x="{LABEL}" y="16">Times in {} ({} at the start, {} at the end)</text>"#,
+        esc(zone.name()),
+        crate::render::format::utc_offset(&start),
+        crate::render::format::utc_offset(&end)
+    );
+
+    for (r, row) in rows.iter().enumerate() {
+        let y = HEADER + r as f64 * ROW;
+        match row {
+            Row::Phase(name) => {
+                let _ = writeln!(
+                    out,
+                    r#"<rect class="band" x="0" y="{y:.1}" width="{WIDTH}" height="{ROW}"/><text class="phase" x="6" y="{:.1}">{}</text>"#,
+                    y + 15.0,
+                    esc(&title_case(name))
+                );
+            }
+            Row::Task(i) => {
+                let t = &p.cutover.tasks[*i];
+                let st = &s.tasks[*i];
+                let (x0, x1) = (x(st.start), x(st.finish));
+                let mid = y + ROW / 2.0;
+                let label = truncate(&t.title, 44);
+                let tip = format!(
+                    "{} — {} to {} ({}), slack {}{}",
+                    t.title,
+                    st.start.format("%a %H:%M"),
+                    st.finish.format("%a %H:%M %Z"),
+                    crate::time::format_duration(t.duration),
+                    crate::time::format_duration(st.slack),
+                    if st.critical { ", critical" } else { "" }
+                );
+                let _ = write!(
+                    out,
+                    r#"<g><title>{}</title><text class="label" x="14" y="{:.1}">{}</text>"#,
+                    esc(&tip),
+                    y + 15.0,
+                    esc(&label)
+                );
+                match t.kind {
+                    TaskKind::Task if x1 - x0 >= 1.0 => {
+                        let class = if st.critical { "bar critical" } else { "bar" };
+                        let _ = write!(
+                            out,
+                            r#"<rect class="{class}" x="{x0:.1}" y="{:.1}" width="{:.1}" height="{:.1}" rx="2"/>"#,
+                            y + 5.0,
+                            x1 - x0,
+                            ROW - 10.0
+                        );
+                    }
+                    kind => {
+                        let class = match kind {
+                            TaskKind::PointOfNoReturn => "pnr",
+                            TaskKind::GoNoGo => "gate",
+                            _ if st.critical => "bar critical",
+                            _ => "milestone",
+                        };
+                        let d = 6.0;
+                        let _ = write!(
+                            out,
+                            r#"<path class="{class}" d="M{x0:.1} {:.1} l{d} {d} l-{d} {d} l-{d} -{d} z"/>"#,
+                            mid - d
+                        );
+                        if x1 - x0 >= 1.0 {
+                            let _ = write!(
+                                out,
+                                r#"<rect class="{class}" x="{x0:.1}" y="{:.1}" width="{:.1}" height="4"/>"#,
+                                mid - 2.0,
+                                x1 - x0
+                            );
+                        }
+                    }
+                }
+                out.push_str("</g>\n");
+            }
+        }
+    }
+    let t0 = p.go_live.with_timezone(&zone);
+    if t0 >= start && t0 <= end {
+        let tx = x(t0);
+        let _ = writeln!(
+            out,
+            r#"<line class="t0" x1="{tx:.1}" y1="{:.1}" x2="{tx:.1}" y2="{bottom:.1}"/><text class="axis" x="{:.1}" y="{:.1}">T-0</text>"#,
+            HEADER - 4.0,
+            tx + 4.0,
+            bottom + 14.0
+        );
+    }
+    if let Some(i) = s.point_of_no_return {
+        let tx = x(s.tasks[i].start);
+        // Label on the side with room.
+        let (lx, anchor) = if tx > WIDTH - 140.0 {
+            (tx - 4.0, "end")
+        } else {
+            (tx + 4.0, "start")
+        };
+        let _ = writeln!(
+            out,
+            r#"<line class="pnr-line" x1="{tx:.1}" y1="{HEADER}" x2="{tx:.1}" y2="{bottom:.1}"/><text class="axis" x="{lx:.1}" y="{:.1}" text-anchor="{anchor}">Point of no return</text>"#,
+            bottom + 14.0
+        );
+    }
+    out.push_str("</svg>\n");
+    Some(out)
+}
+
+enum Row<'a> {
+    Phase(&'a str),
+    Task(usize),
+}
+
+fn title_case(s: &str) -> String {
+    let s = s.replace(['-', '_'], " ");
+    let mut c = s.chars();
+    c.next()
+        .map(|f| f.to_uppercase().chain(c).collect())
+        .unwrap_or_default()
+}
+
+fn truncate(s: &str, max: usize) -> String {
+    if s.chars().count() <= max {
+        s.to_string()
+    } else {
+        let cut: String = s.chars().take(max - 1).collect();
+        format!("{cut}…")
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn ticks_scale_with_the_window() {
+        assert_eq!(tick_step(Duration::hours(6)), Duration::hours(1));
+        assert_eq!(tick_step(Duration::hours(30)), Duration::hours(2));
+        assert_eq!(tick_step(Duration::hours(93)), Duration::hours(6));
+        assert_eq!(tick_step(Duration::days(30)), Duration::hours(48));
+    }
+
+    #[test]
+    fn long_titles_are_shortened() {
+        assert_eq!(truncate("abc", 5), "abc");
+        assert_eq!(truncate("abcdefgh", 5), "abcd…");
+    }
+}
