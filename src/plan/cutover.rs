@@ -205,6 +205,8 @@ fn critical_path(tasks: &[Task], index: &HashMap<&str, usize>, s: &[ScheduledTas
         return Vec::new();
     };
     let mut path = vec![current];
+    let mut on_path = vec![false; tasks.len()];
+    on_path[current] = true;
     loop {
         let driver = tasks[current]
             .after
@@ -213,7 +215,8 @@ fn critical_path(tasks: &[Task], index: &HashMap<&str, usize>, s: &[ScheduledTas
             .filter(|&d| s[d].critical && s[d].finish == s[current].start)
             .min();
         match driver {
-            Some(d) if !path.contains(&d) => {
+            Some(d) if !on_path[d] => {
+                on_path[d] = true;
                 path.push(d);
                 current = d;
             }
