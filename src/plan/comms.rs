@@ -23,6 +23,16 @@ pub struct ScheduledMessage {
 }
 
 impl ScheduledMessage {
+    /// Tells apart the deliveries of one message and wave: locale and send instant (UTC),
+    /// e.g. `en-20270301T1400Z` (09:00 in New York and 09:00 in London differ).
+    pub fn delivery_key(&self) -> String {
+        format!(
+            "{}-{}",
+            self.locale,
+            self.send_at.with_timezone(&Utc).format("%Y%m%dT%H%MZ")
+        )
+    }
+
     /// A stable key: `get-ready`, `get-ready/pilot`, `get-ready/pilot/fr` …, also the
     /// basis of its page's folder name.
     pub fn slug(&self) -> String {

@@ -49,6 +49,7 @@ impl<'a> Mailer<'a> {
     /// Compiles the subject and body of every comms template; errors point into the files.
     pub fn new(project: &'a Project) -> Result<Self, Diagnostics> {
         let mut tera = Tera::default();
+        tera.set_escape_fn(markdown::highlight::escape_html);
         let mut diags = Diagnostics::new();
         for (i, m) in project.messages.iter().enumerate() {
             let subject_line = m.subject_at.map_or(1, |p| p.line);

@@ -49,7 +49,7 @@ impl CommsEntry {
 
     /// The `.eml` download, beside the page.
     pub fn eml_path(&self) -> String {
-        format!("{}/{}.eml", self.page_dir(), self.message.locale)
+        format!("{}/{}.eml", self.page_dir(), self.message.delivery_key())
     }
 }
 

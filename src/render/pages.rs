@@ -572,7 +572,9 @@ fn message_pages(input: &SiteInput) -> Vec<PageJob> {
     dirs.dedup();
     dirs.into_iter()
         .map(|dir| {
-            let entries: Vec<&CommsEntry> = input.comms.iter().filter(|e| e.page_dir() == dir).collect();
+            let mut entries: Vec<&CommsEntry> = input.comms.iter().filter(|e| e.page_dir() == dir).collect();
+            // The project's own locale first: it gives the page its title.
+            entries.sort_by_key(|e| (e.message.locale != p.locale, e.message.send_at.with_timezone(&Utc)));
             let first = &entries[0].message;
             let path = format!("{dir}/index.html");
             let root = root_of(&path);
@@ -587,8 +589,8 @@ fn message_pages(input: &SiteInput) -> Vec<PageJob> {
                         "timezone": m.send_at.timezone().name(),
                         "recipients": m.recipients.iter().map(|r| json!({"email": r.email, "name": r.name})).collect::<Vec<_>>(),
                         "html": e.preview.html, "text": e.preview.text,
-                        "eml_href": format!("{}.eml", m.locale),
-                        "anchor": format!("{}-{}", m.locale, m.send_at.format("%Y%m%d%H%M")),
+                        "eml_href": format!("{}.eml", m.delivery_key()),
+                        "anchor": m.delivery_key(),
                     })
                 })
                 .collect();

@@ -1,0 +1,282 @@
+//! End to end: build projects into temporary folders and check the site that comes out.
+
+mod common;
+
+use common::*;
+use serde_json::Value;
+
+#[test]
+fn example_project_builds_every_page_kind() {
+    let (_guard, root) = example();
+    let out_text = ok(&root, &["build"]);
+    assert!(out_text.contains("built v1.2"), "{out_text}");
+    let v = root.join("output/v1.2");
+    for page in [
+        "index.html",
+        "cutover/index.html",
+        "runbooks/index.html",
+        "runbooks/deploy/index.html",
+        "runbooks/rollback/index.html",
+        "checklists/index.html",
+        "checklists/go-live-readiness/index.html",
+        "training/index.html",
+        "training/faq/index.html",
+        "training/quick-reference/index.html",
+        "training/sessions.ics",
+        "comms/index.html",
+        "comms/get-ready/pilot/index.html",
+        "comms/get-ready/early-adopters/fr-20270301T0800Z.eml",
+        "comms/were-live/main-rollout/index.html",
+        "pages/hypercare/index.html",
+        "plan.json",
+        "assets/syntax.css",
+    ] {
+        assert!(v.join(page).is_file(), "missing {page}");
+    }
+    assert!(root.join("output/latest/index.html").is_file());
+    assert!(root.join("output/index.html").is_file());
+    let versions: Value = serde_json::from_str(&read(&root.join("output/versions.json"))).unwrap();
+    assert_eq!(versions["latest"], "1.2");
+
+    let plan: Value = serde_json::from_str(&read(&v.join("plan.json"))).unwrap();
+    assert_eq!(plan["version"], "1.2");
+    assert!(plan["tasks"].as_array().unwrap().len() >= 40);
+    let readiness = plan["checklists"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .find(|c| c["id"] == "go-live-readiness")
+        .unwrap();
+    assert_eq!(readiness["recommendation"], "CONDITIONAL GO");
+    // Five announcements for each of three waves, plus locale and zone splits.
+    let comms = plan["comms"].as_array().unwrap();
+    for id in [
+        "get-ready",
+        "almost-here",
+        "final-reminder",
+        "were-live",
+        "hows-it-going",
+    ] {
+        for wave in ["pilot", "early-adopters", "main-rollout"] {
+            assert!(
+                comms.iter().any(|c| c["id"] == id && c["wave"] == wave),
+                "no {id} for {wave}"
+            );
+        }
+    }
+    let fr = comms
+        .iter()
+        .find(|c| c["id"] == "get-ready" && c["locale"] == "fr")
+        .unwrap();
+    assert_eq!(
+        fr["send_at"], "2027-03-01T09:00:00+01:00",
+        "09:00 Paris time, two weeks before 15 March"
+    );
+}
+
+#[test]
+fn every_internal_link_resolves_in_the_built_site() {
+    let (_guard, root) = example();
+    ok(&root, &["build"]);
+    let links = internal_links(&root.join("output"));
+    assert!(links.len() > 200, "only {} links found", links.len());
+    let mut broken = Vec::new();
+    for (page, link) in links {
+        let target = link.split(['#', '?']).next().unwrap();
+        if target.is_empty() {
+            continue;
+        }
+        let resolved = page.parent().unwrap().join(target);
+        if !resolved.exists() {
+            broken.push(format!(
+                "{} -> {link}",
+                page.strip_prefix(root.join("output")).unwrap().display()
+            ));
+        }
+    }
+    assert!(broken.is_empty(), "broken links:\n{}", broken.join("\n"));
+}
+
+#[test]
+fn fixture_plan_json_has_times_slack_and_recommendations() {
+    let (_guard, root) = copy_project(&fixture("minimal"));
+    ok(&root, &["build"]);
+    let plan: Value = serde_json::from_str(&read(&root.join("output/v2.0/plan.json"))).unwrap();
+    let task = |id: &str| {
+        plan["tasks"]
+            .as_array()
+            .unwrap()
+            .iter()
+            .find(|t| t["id"] == id)
+            .unwrap()
+            .clone()
+    };
+    assert_eq!(task("freeze")["start"], "2027-03-29T18:00:00+01:00");
+    assert_eq!(task("backup")["finish"], "2027-03-29T20:30:00+01:00");
+    assert_eq!(task("notes")["slack_minutes"], 60);
+    assert_eq!(task("go-no-go")["start"], "2027-03-29T20:30:00+01:00");
+    assert_eq!(
+        plan["critical_path"],
+        serde_json::json!(["freeze", "backup", "go-no-go"])
+    );
+    assert_eq!(plan["checklists"][0]["recommendation"], "CONDITIONAL GO");
+    // T-14d 09:00 in the zone in force: the recipient's (Tokyo), the audience's (Paris), the wave's (New York).
+    let send = |email: &str| {
+        plan["comms"]
+            .as_array()
+            .unwrap()
+            .iter()
+            .find(|c| {
+                c["recipients"]
+                    .as_array()
+                    .unwrap()
+                    .iter()
+                    .any(|r| r == email)
+            })
+            .unwrap()["send_at"]
+            .clone()
+    };
+    assert_eq!(send("ana@example.com"), "2027-03-01T09:00:00-05:00");
+    assert_eq!(send("bo@example.com"), "2027-03-15T09:00:00+01:00");
+    assert_eq!(send("cy@example.com"), "2027-03-16T09:00:00+09:00");
+}
+
+#[test]
+fn pages_show_rendered_markdown_escaped_and_highlighted() {
+    let (_guard, root) = copy_project(&fixture("minimal"));
+    edit(
+        &root.join("content/training/guide.md"),
+        "title: Getting started",
+        "title: \"Getting <started>\"",
+    );
+    ok(&root, &["build"]);
+    let guide = read(&root.join("output/v2.0/training/guide/index.html"));
+    assert!(
+        guide.contains("Getting &lt;started&gt;"),
+        "titles are escaped"
+    );
+    assert!(!guide.contains("Getting <started>"));
+    assert!(
+        guide.contains("<table>")
+            && guide.contains("type=\"checkbox\"")
+            && guide.contains("footnote")
+    );
+    assert!(guide.contains("hl-"), "code is highlighted at build time");
+    let runbook = read(&root.join("output/v2.0/runbooks/deploy/index.html"));
+    assert!(
+        runbook.contains("href=\"../../checklists/readiness/index.html\""),
+        "@/ links become relative"
+    );
+    assert!(runbook.contains("1h"), "total duration of the runbook");
+    let message = read(&root.join("output/v2.0/comms/get-ready/main/index.html"));
+    assert!(message.contains("Ledger Online goes live on Monday 29 March"));
+    assert!(message.contains("fr-20270315T0800Z.eml"));
+}
+
+#[test]
+fn a_new_version_keeps_the_earlier_ones_untouched() {
+    let (_guard, root) = copy_project(&fixture("minimal"));
+    ok(&root, &["build"]);
+    let v2 = snapshot(&root.join("output/v2.0"));
+    edit(
+        &root.join("content/project.yaml"),
+        "version: \"2.0\"",
+        "version: \"2.1\"",
+    );
+    ok(&root, &["build"]);
+    assert_eq!(
+        snapshot(&root.join("output/v2.0")),
+        v2,
+        "v2.0 must not change"
+    );
+    let versions: Value = serde_json::from_str(&read(&root.join("output/versions.json"))).unwrap();
+    assert_eq!(versions["latest"], "2.1");
+    let listed: Vec<&str> = versions["versions"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|v| v["version"].as_str().unwrap())
+        .collect();
+    assert_eq!(listed, ["2.1", "2.0"]);
+    let latest = read(&root.join("output/latest/plan.json"));
+    assert!(latest.contains("\"version\": \"2.1\""));
+    assert!(read(&root.join("output/index.html")).contains("latest/index.html"));
+    assert!(read(&root.join("output/versions.js")).contains("\"2.0\""));
+}
+
+#[test]
+fn check_writes_nothing() {
+    let (_guard, root) = copy_project(&fixture("minimal"));
+    ok(&root, &["check"]);
+    assert!(!root.join("output").exists());
+}
+
+#[test]
+fn tminus_new_scaffolds_a_buildable_project_with_the_five_announcements() {
+    let dir = tempfile::tempdir().unwrap();
+    let project = dir.path().join("my-cutover");
+    let o = std::process::Command::new(env!("CARGO_BIN_EXE_tminus"))
+        .arg("new")
+        .arg(&project)
+        .output()
+        .unwrap();
+    assert!(o.status.success(), "{}", stderr(&o));
+    ok(&project, &["check"]);
+    ok(&project, &["build"]);
+    let list: Value =
+        serde_json::from_str(&ok(&project, &["comms", "list", "--format", "json"])).unwrap();
+    let mut ids: Vec<&str> = list
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|m| m["id"].as_str().unwrap())
+        .collect();
+    ids.sort();
+    ids.dedup();
+    assert_eq!(
+        ids,
+        [
+            "almost-here",
+            "final-reminder",
+            "get-ready",
+            "hows-it-going",
+            "were-live"
+        ]
+    );
+    // A second `new` into the same folder is refused.
+    let again = std::process::Command::new(env!("CARGO_BIN_EXE_tminus"))
+        .arg("new")
+        .arg(&project)
+        .output()
+        .unwrap();
+    assert_eq!(again.status.code(), Some(1));
+}
+
+#[test]
+fn comms_preview_writes_a_standard_eml() {
+    let (_guard, root) = copy_project(&fixture("minimal"));
+    let eml = root.join("x.eml");
+    let text = ok(
+        &root,
+        &[
+            "comms",
+            "preview",
+            "get-ready",
+            "--wave",
+            "main",
+            "--eml",
+            eml.to_str().unwrap(),
+        ],
+    );
+    assert!(
+        text.contains("Subject:  Ledger Online goes live on Monday 29 March"),
+        "{text}"
+    );
+    let raw = read(&eml);
+    assert!(raw.contains("Auto-Submitted: auto-generated"));
+    assert!(raw.contains("multipart/alternative"));
+    assert!(raw.contains("Message-ID: <"));
+    let o = tminus(&root, &["comms", "preview", "get-ready"]);
+    assert_eq!(o.status.code(), Some(1));
+    assert!(stderr(&o).contains("--wave"), "{}", stderr(&o));
+}
