@@ -81,6 +81,8 @@ struct TaskItem<'a> {
     slack_minutes: i64,
     critical: bool,
     runbook: Option<&'a str>,
+    /// The SEQUENCE of the task's calendar event (bumped when the task moves).
+    sequence: u32,
 }
 
 #[derive(Serialize)]
@@ -149,6 +151,7 @@ pub fn to_json(prepared: &Prepared, generated_at: DateTime<Utc>) -> Vec<u8> {
                 slack_minutes: st.slack.num_minutes(),
                 critical: st.critical,
                 runbook: t.runbook.as_deref(),
+                sequence: prepared.calendar_sequences.get(&t.id).copied().unwrap_or(0),
             })
             .collect(),
         critical_path: s
