@@ -290,3 +290,115 @@ fn check_writes_no_calendar_state() {
     assert!(!root.join("output").exists());
     assert!(!root.join(".tminus").exists());
 }
+
+// ── Rehearsals ───────────────────────────────────────────────────────────────────────────
+
+const REHEARSAL: &str = "\
+title: Dry run one
+date: Saturday 13 March
+t0: 2027-03-13 18:00
+tasks:
+  - id: freeze
+    actual_start: T+0m
+    actual_finish: T+25m
+  - id: backup
+    actual_start: T+25m
+    actual_finish: T+3h7m
+    notes: Slow disks
+  - id: go-no-go
+    actual_start: 2027-03-13 21:07
+    actual_finish: 2027-03-13 21:17
+";
+
+#[test]
+fn a_rehearsal_gets_a_page_and_a_reforecast_in_plan_json() {
+    let (_guard, root) = copy_project(&fixture("minimal"));
+    std::fs::create_dir_all(root.join("content/rehearsals")).unwrap();
+    std::fs::write(root.join("content/rehearsals/dry-run.yaml"), REHEARSAL).unwrap();
+    ok(&root, &["build"]);
+    let v = root.join("output/v2.0");
+    let plan: serde_json::Value = serde_json::from_str(&read(&v.join("plan.json"))).unwrap();
+    let r = &plan["rehearsals"][0];
+    assert_eq!(r["name"], "dry-run");
+    assert_eq!(r["title"], "Dry run one");
+    let tasks = r["tasks"].as_array().unwrap();
+    let ids: Vec<&str> = tasks.iter().map(|t| t["id"].as_str().unwrap()).collect();
+    assert_eq!(ids, ["freeze", "backup", "go-no-go"]);
+    // backup: planned 120m, actual 162m → +42m, +35%.
+    assert_eq!(tasks[1]["planned_minutes"], 120);
+    assert_eq!(tasks[1]["actual_minutes"], 162);
+    assert_eq!(tasks[1]["variance_minutes"], 42);
+    assert_eq!(tasks[1]["variance_percent"], 35.0);
+    assert_eq!(tasks[1]["actual_start"], "2027-03-13T18:25:00+00:00");
+    assert_eq!(tasks[0]["variance_minutes"], -5);
+    // Forecast: 18:00 + 25m + 162m + 10m = 21:17 BST on go-live night, 32 minutes late.
+    assert_eq!(
+        r["forecast"]["window"]["finish"],
+        "2027-03-29T21:17:00+01:00"
+    );
+    assert_eq!(r["forecast"]["finish_delta_minutes"], 32);
+    assert_eq!(
+        r["forecast"]["critical_path"],
+        serde_json::json!(["freeze", "backup", "go-no-go"])
+    );
+    let page = read(&v.join("cutover/rehearsals/dry-run/index.html"));
+    for needle in [
+        "Dry run one",
+        "Slow disks",
+        "+42m",
+        "+35%",
+        "+32m",
+        "<table",
+    ] {
+        assert!(page.contains(needle), "{needle:?} in the rehearsal page");
+    }
+    let links = internal_links(&v);
+    for (file, link) in links
+        .iter()
+        .filter(|(f, _)| f.to_string_lossy().contains("rehearsals"))
+    {
+        let link = link.replace("&#x2F;", "/");
+        let target = file.parent().unwrap().join(link.split('#').next().unwrap());
+        assert!(target.exists(), "{}: broken link {link}", file.display());
+    }
+}
+
+#[test]
+fn bad_rehearsals_are_reported_with_file_line_and_column() {
+    let (_guard, root) = copy_project(&fixture("minimal"));
+    std::fs::create_dir_all(root.join("content/rehearsals")).unwrap();
+    std::fs::write(
+        root.join("content/rehearsals/bad.yaml"),
+        "\
+title: Bad
+tasks:
+  - id: frieze
+    actual_start: 2027-03-13 18:00
+    actual_finish: 2027-03-13 18:30
+  - id: backup
+    actual_start: 2027-03-13 20:00
+    actual_finish: 2027-03-13 19:00
+  - id: notes
+    actual_start: T+1h
+    actual_finish: 2027-03-13 25:00
+  - id: go-no-go
+    actual_start: 2027-03-13 18:00
+    actual_finsh: 2027-03-13 18:10
+",
+    )
+    .unwrap();
+    let o = tminus(&root, &["check"]);
+    assert_eq!(o.status.code(), Some(1));
+    let err = stderr(&o);
+    for needle in [
+        "content/rehearsals/bad.yaml:3:9: unknown cutover task `frieze`",
+        "did you mean `freeze`?",
+        "content/rehearsals/bad.yaml:8:20: task `backup` finished (2027-03-13 19:00) before it started (2027-03-13 20:00)",
+        "content/rehearsals/bad.yaml:10:19: `T+1h` is a T-offset, but this rehearsal has no `t0:`",
+        "content/rehearsals/bad.yaml:11:20:",
+        "content/rehearsals/bad.yaml:14:5: unknown key `actual_finsh`",
+    ] {
+        assert!(err.contains(needle), "expected {needle:?} in:\n{err}");
+    }
+    assert!(!root.join("output").exists());
+}

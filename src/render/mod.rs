@@ -8,6 +8,7 @@
 pub mod email;
 pub mod format;
 mod pages;
+mod rehearsal;
 
 use chrono::{DateTime, Utc};
 use serde::Serialize;

@@ -42,6 +42,7 @@ pub fn jobs(input: &SiteInput) -> Vec<PageJob> {
             .collect::<Vec<_>>(),
     );
     jobs.extend(message_pages(input));
+    jobs.extend(super::rehearsal::jobs(input));
     jobs
 }
 
