@@ -402,3 +402,122 @@ tasks:
     }
     assert!(!root.join("output").exists());
 }
+
+// ── Import ───────────────────────────────────────────────────────────────────────────────
+
+fn import_fixture(name: &str) -> std::path::PathBuf {
+    fixture("import").join(name)
+}
+
+#[test]
+fn import_writes_a_plan_that_builds() {
+    let (_guard, root) = copy_project(&fixture("minimal"));
+    let csv = import_fixture("good.csv");
+    let csv = csv.to_str().unwrap();
+    // The fixture already has a cutover.yaml: refused without --force, untouched.
+    let before = read(&root.join("content/cutover.yaml"));
+    let o = tminus(&root, &["import", "cutover", csv]);
+    assert_eq!(o.status.code(), Some(1));
+    assert!(stderr(&o).contains("already exists"), "{}", stderr(&o));
+    assert!(stderr(&o).contains("--force"));
+    assert_eq!(read(&root.join("content/cutover.yaml")), before);
+
+    let out = ok(&root, &["import", "cutover", csv, "--force"]);
+    assert!(out.contains("imported 4 tasks"), "{out}");
+    assert!(out.contains("checked against the project"), "{out}");
+    let yaml = read(&root.join("content/cutover.yaml"));
+    assert!(
+        yaml.starts_with("# Cutover plan imported from good.csv"),
+        "{yaml}"
+    );
+    assert!(
+        yaml.contains("    title: \"Final backup: full, verified\"\n"),
+        "{yaml}"
+    );
+    assert!(yaml.contains("    after: [backup, notes]\n"), "{yaml}");
+    assert!(yaml.contains("    duration: 60m\n"), "{yaml}");
+    assert!(yaml.contains("    type: go-no-go\n"), "{yaml}");
+    ok(&root, &["build"]);
+    let plan: serde_json::Value =
+        serde_json::from_str(&read(&root.join("output/v2.0/plan.json"))).unwrap();
+    assert_eq!(
+        plan["critical_path"],
+        serde_json::json!(["freeze", "backup", "go-no-go"])
+    );
+
+    // --out elsewhere, without a project at --root: written, not checked.
+    let elsewhere = root.join("exported/plan.yaml");
+    let empty = tempfile::tempdir().unwrap();
+    let out = ok(
+        empty.path(),
+        &[
+            "import",
+            "cutover",
+            csv,
+            "--out",
+            elsewhere.to_str().unwrap(),
+        ],
+    );
+    assert!(out.contains("not checked"), "{out}");
+    assert_eq!(read(&elsewhere), yaml);
+}
+
+#[test]
+fn import_reports_every_bad_row_and_writes_nothing() {
+    let (_guard, root) = copy_project(&fixture("minimal"));
+    std::fs::remove_file(root.join("content/cutover.yaml")).unwrap();
+    let csv = import_fixture("bad.csv");
+    let o = tminus(&root, &["import", "cutover", csv.to_str().unwrap()]);
+    assert_eq!(o.status.code(), Some(1));
+    let err = stderr(&o);
+    for needle in [
+        "bad.csv:3:1: column `id` (A): `Backup Now` is not a valid task id",
+        "bad.csv:4:",
+        "column `duration` (D)",
+        "bad.csv:5:",
+        "column `predecessors` (E): task `go-no-go` comes after unknown task `backup`",
+        "task `go-no-go` comes after unknown task `nots`",
+        "did you mean `notes`?",
+        "bad.csv:6:",
+        "column `start` (F)",
+        "bad.csv:7:1: column `id` (A): duplicate task id `freeze`",
+        "first used on line 2",
+    ] {
+        assert!(err.contains(needle), "expected {needle:?} in:\n{err}");
+    }
+    assert!(
+        !root.join("content/cutover.yaml").exists(),
+        "nothing written"
+    );
+
+    let o = tminus(
+        &root,
+        &[
+            "import",
+            "cutover",
+            import_fixture("missing-column.csv").to_str().unwrap(),
+        ],
+    );
+    assert_eq!(o.status.code(), Some(1));
+    let err = stderr(&o);
+    assert!(err.contains("missing required column `title`"), "{err}");
+    assert!(err.contains("unknown column `name`"), "{err}");
+    assert!(!root.join("content/cutover.yaml").exists());
+}
+
+#[test]
+fn import_is_validated_with_the_project_and_points_at_the_csv_row() {
+    let (_guard, root) = copy_project(&fixture("minimal"));
+    std::fs::remove_file(root.join("content/cutover.yaml")).unwrap();
+    let csv = import_fixture("unknown-owner.csv");
+    let o = tminus(&root, &["import", "cutover", csv.to_str().unwrap()]);
+    assert_eq!(o.status.code(), Some(1));
+    let err = stderr(&o);
+    assert!(err.contains("unknown-owner.csv:3:"), "{err}");
+    assert!(err.contains("unknown owner (roster role) `dbaa`"), "{err}");
+    assert!(err.contains("did you mean `dba`?"), "{err}");
+    assert!(
+        !root.join("content/cutover.yaml").exists(),
+        "nothing written"
+    );
+}
