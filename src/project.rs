@@ -47,6 +47,8 @@ pub struct Project {
     pub sessions: Vec<Session>,
     pub messages: Vec<MessageTemplate>,
     pub pages: Vec<Page>,
+    /// Dry runs of the cutover (`content/rehearsals/*.yaml`), by file name.
+    pub rehearsals: Vec<Rehearsal>,
     /// The folder under `themes/` overriding the built-in theme, when present.
     pub theme_dir: Option<PathBuf>,
     /// Set while loading when project.yaml could not be parsed: roster, audiences and waves
@@ -231,4 +233,25 @@ pub struct Page {
     pub order: Option<i64>,
     pub summary: Option<String>,
     pub body: Body,
+}
+
+/// A dry run of the cutover: the actual times recorded for some of its tasks.
+#[derive(Debug, Clone)]
+pub struct Rehearsal {
+    /// The file name without extension.
+    pub id: String,
+    pub title: String,
+    pub date: Option<String>,
+    /// The rehearsal's own T-0, when given.
+    pub t0: Option<DateTime<Tz>>,
+    pub tasks: Vec<RehearsalTask>,
+}
+
+#[derive(Debug, Clone)]
+pub struct RehearsalTask {
+    /// A task id of the cutover plan.
+    pub id: String,
+    pub actual_start: DateTime<Tz>,
+    pub actual_finish: DateTime<Tz>,
+    pub notes: Option<String>,
 }

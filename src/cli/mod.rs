@@ -4,6 +4,7 @@
 mod build;
 mod check;
 mod comms;
+mod import;
 mod new;
 
 use std::path::PathBuf;
@@ -39,6 +40,24 @@ enum Command {
     /// Scheduled announcements: list and preview.
     #[command(subcommand)]
     Comms(CommsCommand),
+    /// Import a plan made elsewhere.
+    #[command(subcommand)]
+    Import(ImportCommand),
+}
+
+#[derive(Subcommand)]
+enum ImportCommand {
+    /// Turn a CSV export (id,title,owner,duration,predecessors,start…) into cutover.yaml.
+    Cutover {
+        /// The CSV file, with a header row.
+        file: PathBuf,
+        /// Where to write the plan (default: <root>/content/cutover.yaml).
+        #[arg(long)]
+        out: Option<PathBuf>,
+        /// Replace the file if it exists.
+        #[arg(long)]
+        force: bool,
+    },
 }
 
 #[derive(Subcommand)]
@@ -74,6 +93,9 @@ pub fn run() -> i32 {
         Command::Build { out } => build::run(&cli.root, out.as_deref()),
         Command::Check => check::run(&cli.root),
         Command::New { dir } => new::run(&dir),
+        Command::Import(ImportCommand::Cutover { file, out, force }) => {
+            import::cutover(&cli.root, &file, out.as_deref(), force)
+        }
         Command::Comms(CommsCommand::List { format, wave }) => {
             comms::list(&cli.root, format, wave.as_deref())
         }

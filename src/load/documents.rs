@@ -109,14 +109,14 @@ fn read_markdown<F: DeserializeOwned>(
     Some((file, fm, body))
 }
 
-fn file_stem(rel: &Path) -> String {
+pub(crate) fn file_stem(rel: &Path) -> String {
     rel.file_stem()
         .map(|s| s.to_string_lossy().into_owned())
         .unwrap_or_default()
 }
 
 /// The id from the file name, checked; errors point at line 1.
-fn id_from_stem(c: &mut Checker, stem: &str, what: &str) -> Option<String> {
+pub(crate) fn id_from_stem(c: &mut Checker, stem: &str, what: &str) -> Option<String> {
     if crate::model::is_valid_id(stem) {
         return Some(stem.to_string());
     }
@@ -395,7 +395,7 @@ fn sessions(root: &Path, project: &Project, diags: &mut Diagnostics) -> Vec<Sess
     out
 }
 
-fn read_yaml<F: DeserializeOwned>(
+pub(crate) fn read_yaml<F: DeserializeOwned>(
     root: &Path,
     rel: &Path,
     diags: &mut Diagnostics,

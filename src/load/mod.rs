@@ -9,6 +9,7 @@ mod cutover;
 mod documents;
 mod project_file;
 mod references;
+mod rehearsal;
 
 use std::path::{Path, PathBuf};
 
@@ -42,6 +43,7 @@ pub fn load(root: &Path) -> Result<Project, Diagnostics> {
     };
     documents::load_all(root, &mut project, &mut diags);
     project.cutover = cutover::load(root, &project, &mut diags);
+    project.rehearsals = rehearsal::load_all(root, &project, &mut diags);
     references::check(&project, &mut diags);
     diags.finish(project)
 }
@@ -200,5 +202,13 @@ pub fn project_slug(project: &Project) -> String {
         "project".to_string()
     } else {
         s
+    }
+}
+
+#[cfg(test)]
+pub(crate) mod tests_support {
+    /// A project with nothing in it (project zone and T-0 of the placeholder), for tests.
+    pub fn empty_project() -> crate::project::Project {
+        super::project_file::placeholder(std::path::Path::new("."))
     }
 }

@@ -227,6 +227,7 @@ pub fn load(root: &Path, diags: &mut Diagnostics) -> Option<Project> {
         },
         smtp: p.smtp,
         theme_dir,
+        rehearsals: Vec::new(),
         references_unknown: false,
         ..fallback
     })
@@ -264,6 +265,7 @@ pub fn placeholder(root: &Path) -> Project {
         messages: Vec::new(),
         pages: Vec::new(),
         theme_dir: None,
+        rehearsals: Vec::new(),
         references_unknown: true,
     }
 }

@@ -8,6 +8,7 @@ pub mod comms;
 pub mod cutover;
 pub mod page;
 pub mod project;
+pub mod rehearsal;
 pub mod runbook;
 pub mod training;
 

@@ -9,6 +9,7 @@ pub mod email;
 pub mod format;
 pub mod gantt;
 mod pages;
+mod rehearsal;
 
 use chrono::{DateTime, Utc};
 use serde::Serialize;
@@ -57,6 +58,16 @@ pub fn page_dir(m: &ScheduledMessage) -> String {
     match &m.wave {
         Some(w) => format!("comms/{}/{w}", m.id),
         None => format!("comms/{}", m.id),
+    }
+}
+
+/// Where a role's cutover calendar goes; a role named `cutover` would collide with the
+/// whole plan's `cutover/cutover.ics`.
+pub fn role_calendar_path(role: &str) -> String {
+    if role == "cutover" {
+        "cutover/role-cutover.ics".to_string()
+    } else {
+        format!("cutover/{role}.ics")
     }
 }
 

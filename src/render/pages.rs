@@ -45,6 +45,7 @@ pub fn jobs(input: &SiteInput) -> Vec<PageJob> {
     );
     jobs.extend(message_pages(input));
     jobs.extend(run_sheets(input));
+    jobs.extend(super::rehearsal::jobs(input));
     jobs
 }
 
@@ -258,11 +259,25 @@ fn cutover(input: &SiteInput) -> PageJob {
     let sheets: Vec<Value> = owner_roles(p)
         .into_iter()
         .map(|role| {
-            let count = p.cutover.tasks.iter().filter(|t| t.owner.as_deref() == Some(role)).count();
-            json!({"role": role, "person": person(p, Some(role)), "tasks": count, "href": format!("{root}cutover/run-sheets/{role}/index.html")})
+            let count = p
+                .cutover
+                .tasks
+                .iter()
+                .filter(|t| t.owner.as_deref() == Some(role))
+                .count();
+            json!({"role": role, "person": person(p, Some(role)), "tasks": count,
+                "href": format!("{root}cutover/run-sheets/{role}/index.html"),
+                "calendar_href": format!("{root}{}", super::role_calendar_path(role))})
         })
         .collect();
     ctx.insert("run_sheets", &sheets);
+    ctx.insert("calendar_href", &format!("{root}cutover/cutover.ics"));
+    let rehearsals: Vec<Value> = p
+        .rehearsals
+        .iter()
+        .map(|r| json!({"id": r.id, "title": r.title, "date": r.date, "href": format!("{root}cutover/rehearsals/{}/index.html", r.id)}))
+        .collect();
+    ctx.insert("rehearsals", &rehearsals);
     PageJob {
         path: path.into(),
         template: "cutover.html",

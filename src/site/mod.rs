@@ -4,10 +4,11 @@
 //! `build`, `check` and the `comms` commands); [`build`] renders every page and writes the
 //! version atomically (see [`output`]).
 
-mod calendar;
+pub mod calendar;
 pub mod output;
 pub mod plan_json;
 
+use std::collections::BTreeMap;
 use std::path::{Path, PathBuf};
 use std::time::Instant;
 
@@ -27,6 +28,9 @@ pub struct Prepared {
     pub project: Project,
     pub schedule: Schedule,
     pub comms: Vec<CommsEntry>,
+    /// The SEQUENCE of each task's calendar event (see [`calendar::cutover`]); all 0 until
+    /// `build` derives them from the previous plan.json of the output folder.
+    pub calendar_sequences: BTreeMap<String, u32>,
 }
 
 /// Loads and plans the project in `root`, rendering each scheduled message's preview.
@@ -38,6 +42,7 @@ pub fn prepare(root: &Path) -> Result<Prepared, Diagnostics> {
         project,
         schedule,
         comms,
+        calendar_sequences: BTreeMap::new(),
     })
 }
 
@@ -108,13 +113,24 @@ pub fn assemble(
         },
         StaticFile {
             path: "training/sessions.ics".into(),
-            bytes: calendar::sessions_ics(&prepared.project).into_bytes(),
+            bytes: calendar::sessions_ics(&prepared.project, built_at).into_bytes(),
         },
         StaticFile {
             path: "assets/syntax.css".into(),
             bytes: crate::markdown::highlight::stylesheet().into_bytes(),
         },
     ];
+    for (path, ics) in calendar::cutover_feeds(
+        &prepared.project,
+        &prepared.schedule,
+        &prepared.calendar_sequences,
+        built_at,
+    ) {
+        files.push(StaticFile {
+            path,
+            bytes: ics.into_bytes(),
+        });
+    }
     for e in &prepared.comms {
         files.push(StaticFile {
             path: e.eml_path(),
@@ -162,7 +178,12 @@ pub fn check(root: &Path) -> Result<Prepared, Diagnostics> {
 /// `latest/`, `versions.json` and `index.html`. On any error nothing in `out` changes.
 pub fn build(root: &Path, out: &Path) -> Result<BuildReport, Diagnostics> {
     let started = Instant::now();
-    let prepared = prepare(root)?;
+    let mut prepared = prepare(root)?;
+    prepared.calendar_sequences = calendar::sequences(
+        &calendar::previous_sequences(out),
+        &prepared.project,
+        &prepared.schedule,
+    );
     let built_at = Utc::now();
     let versions = output::versions_with(out, &prepared.project, built_at);
     let site = assemble(&prepared, &versions, built_at)?;

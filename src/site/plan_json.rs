@@ -54,6 +54,39 @@ struct Plan<'a> {
     rollback_deadline: Option<String>,
     comms: Vec<CommsItem<'a>>,
     checklists: Vec<ChecklistItem<'a>>,
+    rehearsals: Vec<RehearsalItem<'a>>,
+}
+
+#[derive(Serialize)]
+struct RehearsalItem<'a> {
+    name: &'a str,
+    title: &'a str,
+    date: Option<&'a str>,
+    t0: Option<String>,
+    tasks: Vec<RehearsalTaskItem<'a>>,
+    forecast: Forecast<'a>,
+}
+
+#[derive(Serialize)]
+struct RehearsalTaskItem<'a> {
+    id: &'a str,
+    actual_start: String,
+    actual_finish: String,
+    planned_minutes: i64,
+    actual_minutes: i64,
+    variance_minutes: i64,
+    /// Null for a task planned at zero minutes.
+    variance_percent: Option<f64>,
+    notes: Option<&'a str>,
+}
+
+#[derive(Serialize)]
+struct Forecast<'a> {
+    window: Option<Window>,
+    /// Forecast finish minus planned finish (positive: later).
+    finish_delta_minutes: Option<i64>,
+    critical_path: Vec<&'a str>,
+    point_of_no_return_start: Option<String>,
 }
 
 #[derive(Serialize)]
@@ -81,6 +114,8 @@ struct TaskItem<'a> {
     slack_minutes: i64,
     critical: bool,
     runbook: Option<&'a str>,
+    /// The SEQUENCE of the task's calendar event (bumped when the task moves).
+    sequence: u32,
 }
 
 #[derive(Serialize)]
@@ -149,6 +184,7 @@ pub fn to_json(prepared: &Prepared, generated_at: DateTime<Utc>) -> Vec<u8> {
                 slack_minutes: st.slack.num_minutes(),
                 critical: st.critical,
                 runbook: t.runbook.as_deref(),
+                sequence: prepared.calendar_sequences.get(&t.id).copied().unwrap_or(0),
             })
             .collect(),
         critical_path: s
@@ -156,14 +192,11 @@ pub fn to_json(prepared: &Prepared, generated_at: DateTime<Utc>) -> Vec<u8> {
             .iter()
             .map(|&i| p.cutover.tasks[i].id.as_str())
             .collect(),
-        window: s.window.map(|(a, b)| Window {
-            start: rfc3339(&a),
-            finish: rfc3339(&b),
-            minutes: (b - a).num_minutes(),
-        }),
+        window: window(s.window),
         point_of_no_return: s.point_of_no_return.map(|i| p.cutover.tasks[i].id.as_str()),
         rollback_deadline: p.cutover.rollback_deadline.as_ref().map(rfc3339),
         comms: comms_items(&prepared.comms),
+        rehearsals: Vec::new(),
         checklists: p
             .checklists
             .iter()
@@ -188,7 +221,57 @@ pub fn to_json(prepared: &Prepared, generated_at: DateTime<Utc>) -> Vec<u8> {
             })
             .collect(),
     };
+    let mut plan = plan;
+    let reports = crate::plan::rehearsal::analyse(p);
+    plan.rehearsals = reports
+        .iter()
+        .map(|r| RehearsalItem {
+            name: &r.rehearsal.id,
+            title: &r.rehearsal.title,
+            date: r.rehearsal.date.as_deref(),
+            t0: r.rehearsal.t0.as_ref().map(rfc3339),
+            tasks: r
+                .tasks
+                .iter()
+                .map(|t| RehearsalTaskItem {
+                    id: &t.record.id,
+                    actual_start: rfc3339(&t.record.actual_start),
+                    actual_finish: rfc3339(&t.record.actual_finish),
+                    planned_minutes: t.planned.num_minutes(),
+                    actual_minutes: t.actual.num_minutes(),
+                    variance_minutes: t.variance_minutes(),
+                    variance_percent: t.variance_percent(),
+                    notes: t.record.notes.as_deref(),
+                })
+                .collect(),
+            forecast: Forecast {
+                window: window(r.forecast.window),
+                finish_delta_minutes: r.finish_delta(s).map(|d| d.num_minutes()),
+                critical_path: r
+                    .forecast
+                    .critical_path
+                    .iter()
+                    .map(|&i| p.cutover.tasks[i].id.as_str())
+                    .collect(),
+                point_of_no_return_start: r
+                    .forecast
+                    .point_of_no_return
+                    .map(|i| rfc3339(&r.forecast.tasks[i].start)),
+            },
+        })
+        .collect();
     let mut bytes = serde_json::to_vec_pretty(&plan).expect("plan serializes");
     bytes.push(b'\n');
     bytes
+}
+
+fn window<Z: chrono::TimeZone>(w: Option<(DateTime<Z>, DateTime<Z>)>) -> Option<Window>
+where
+    Z::Offset: std::fmt::Display,
+{
+    w.map(|(a, b)| Window {
+        start: rfc3339(&a),
+        finish: rfc3339(&b),
+        minutes: (b.clone() - a.clone()).num_minutes(),
+    })
 }

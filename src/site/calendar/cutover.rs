@@ -1,0 +1,216 @@
+//! `cutover/cutover.ics` (every task) and `cutover/<role>.ics` (the tasks of one owner role):
+//! go-live night in the calendar of each person on the rota.
+//!
+//! UIDs are `<task-id>.<project-slug>@tminus`, so re-importing a feed updates events. A task
+//! that moves gets a higher SEQUENCE, so calendar apps take the update: the sequence of each
+//! task is derived from the newest `plan.json` already in the output folder (which records
+//! each task's start, finish and sequence) — +1 when the task's start or finish changed,
+//! unchanged otherwise, 0 for a new task. Nothing besides the site is written.
+
+use std::collections::{BTreeMap, BTreeSet, HashMap};
+use std::path::Path;
+
+use chrono::{DateTime, FixedOffset, Utc};
+use icalendar::{Component, Event, EventLike};
+
+use super::Feed;
+use crate::plan::cutover::Schedule;
+use crate::project::{Project, Task};
+use crate::render::format::{duration, role_label};
+
+/// The UID of a task's event.
+pub fn uid(project: &Project, task: &Task) -> String {
+    format!("{}.{}@tminus", task.id, crate::load::project_slug(project))
+}
+
+/// Every cutover feed as (path under the version folder, text); none without tasks.
+pub fn cutover_feeds(
+    project: &Project,
+    schedule: &Schedule,
+    sequences: &BTreeMap<String, u32>,
+    stamp: DateTime<Utc>,
+) -> Vec<(String, String)> {
+    let tasks = &project.cutover.tasks;
+    if tasks.is_empty() {
+        return Vec::new();
+    }
+    let title = project.site_title();
+    let all: Vec<usize> = (0..tasks.len()).collect();
+    let mut feeds = vec![(
+        "cutover/cutover.ics".to_string(),
+        feed(
+            project,
+            schedule,
+            sequences,
+            stamp,
+            &format!("{title} — cutover"),
+            &all,
+        ),
+    )];
+    let roles: BTreeSet<&str> = tasks.iter().filter_map(|t| t.owner.as_deref()).collect();
+    for role in roles {
+        let mine: Vec<usize> = all
+            .iter()
+            .copied()
+            .filter(|&i| tasks[i].owner.as_deref() == Some(role))
+            .collect();
+        let name = match project.person(role) {
+            Some(p) => format!("{title} — cutover tasks of {role} ({})", p.name),
+            None => format!("{title} — cutover tasks of {role}"),
+        };
+        feeds.push((
+            crate::render::role_calendar_path(role),
+            feed(project, schedule, sequences, stamp, &name, &mine),
+        ));
+    }
+    feeds
+}
+
+fn feed(
+    project: &Project,
+    schedule: &Schedule,
+    sequences: &BTreeMap<String, u32>,
+    stamp: DateTime<Utc>,
+    name: &str,
+    tasks: &[usize],
+) -> String {
+    let mut feed = Feed::new(name);
+    for &i in tasks {
+        let task = &project.cutover.tasks[i];
+        let st = &schedule.tasks[i];
+        let start = feed.time(st.start);
+        let end = feed.time(st.finish);
+        let mut event = Event::new();
+        event
+            .uid(&uid(project, task))
+            .timestamp(stamp)
+            .sequence(sequences.get(&task.id).copied().unwrap_or(0))
+            .summary(&task.title)
+            .description(&description(project, task, st.critical, st.slack))
+            .starts(start)
+            .ends(end);
+        if st.critical {
+            event.add_property("CATEGORIES", "Critical path");
+        }
+        feed.calendar.push(event.done());
+    }
+    feed.finish()
+}
+
+fn description(project: &Project, task: &Task, critical: bool, slack: chrono::Duration) -> String {
+    let mut lines = Vec::new();
+    if let Some(role) = &task.owner {
+        match project.person(role) {
+            Some(p) => lines.push(format!("Owner: {} ({})", p.name, role_label(role))),
+            None => lines.push(format!("Owner: {}", role_label(role))),
+        }
+    }
+    lines.push(format!("Type: {}", task.kind.label()));
+    if let Some(rb) = &task.runbook {
+        let title = project
+            .runbooks
+            .iter()
+            .find(|r| &r.id == rb)
+            .map_or(rb.as_str(), |r| r.title.as_str());
+        lines.push(format!("Runbook: {title} ({rb})"));
+    }
+    if let Some(rollback) = &task.rollback {
+        lines.push(format!("Rollback: {rollback}"));
+    }
+    if critical {
+        lines.push("Critical path: yes (no slack)".to_string());
+    } else {
+        lines.push(format!(
+            "Critical path: no ({} slack)",
+            duration(Some(slack))
+        ));
+    }
+    if let Some(notes) = &task.notes {
+        lines.push(format!("Notes: {notes}"));
+    }
+    lines.join("\n")
+}
+
+/// A task as the previous build recorded it in `plan.json`.
+#[derive(Debug, Clone, PartialEq)]
+pub struct PreviousTask {
+    pub start: DateTime<FixedOffset>,
+    pub finish: DateTime<FixedOffset>,
+    pub sequence: u32,
+}
+
+/// The tasks of the newest `plan.json` (by `generated_at`) under `out/v*/`; empty when
+/// there is none. Files that cannot be read or parsed are skipped.
+pub fn previous_sequences(out: &Path) -> HashMap<String, PreviousTask> {
+    let Ok(entries) = std::fs::read_dir(out) else {
+        return HashMap::new();
+    };
+    let mut newest: Option<(DateTime<FixedOffset>, serde_json::Value)> = None;
+    for entry in entries.flatten() {
+        if !entry.file_name().to_string_lossy().starts_with('v') {
+            continue;
+        }
+        let Ok(text) = std::fs::read(entry.path().join("plan.json")) else {
+            continue;
+        };
+        let Ok(json) = serde_json::from_slice::<serde_json::Value>(&text) else {
+            continue;
+        };
+        let Some(at) = json["generated_at"]
+            .as_str()
+            .and_then(|s| DateTime::parse_from_rfc3339(s).ok())
+        else {
+            continue;
+        };
+        if newest.as_ref().is_none_or(|(best, _)| at > *best) {
+            newest = Some((at, json));
+        }
+    }
+    let Some((_, json)) = newest else {
+        return HashMap::new();
+    };
+    let mut out = HashMap::new();
+    for t in json["tasks"].as_array().into_iter().flatten() {
+        let time = |key: &str| {
+            t[key]
+                .as_str()
+                .and_then(|s| DateTime::parse_from_rfc3339(s).ok())
+        };
+        if let (Some(id), Some(start), Some(finish)) =
+            (t["id"].as_str(), time("start"), time("finish"))
+        {
+            let sequence = t["sequence"].as_u64().unwrap_or(0) as u32;
+            out.insert(
+                id.to_string(),
+                PreviousTask {
+                    start,
+                    finish,
+                    sequence,
+                },
+            );
+        }
+    }
+    out
+}
+
+/// Each task's SEQUENCE: the previous one, +1 when the task moved; 0 for a new task.
+pub fn sequences(
+    previous: &HashMap<String, PreviousTask>,
+    project: &Project,
+    schedule: &Schedule,
+) -> BTreeMap<String, u32> {
+    project
+        .cutover
+        .tasks
+        .iter()
+        .zip(&schedule.tasks)
+        .map(|(t, st)| {
+            let seq = match previous.get(&t.id) {
+                Some(p) if p.start == st.start && p.finish == st.finish => p.sequence,
+                Some(p) => p.sequence + 1,
+                None => 0,
+            };
+            (t.id.clone(), seq)
+        })
+        .collect()
+}
