@@ -248,6 +248,51 @@ fn dependency_cycle_names_the_tasks() {
 }
 
 #[test]
+fn cutover_validation_names_the_tasks() {
+    let err = broken(|r| {
+        edit(
+            &r.join("content/cutover.yaml"),
+            "after: [backup, notes]",
+            "after: [backup, nots]",
+        )
+    });
+    assert_has(
+        &err,
+        &[
+            "content/cutover.yaml:21:21: task `go-no-go` comes after unknown task `nots`",
+            "did you mean `notes`?",
+        ],
+    );
+    let err = broken(|r| edit(&r.join("content/cutover.yaml"), "id: notes", "id: backup"));
+    assert_has(
+        &err,
+        &[
+            "content/cutover.yaml:13:9: duplicate task id `backup`",
+            "first used on line 7",
+        ],
+    );
+    let err = broken(|r| {
+        edit(
+            &r.join("content/cutover.yaml"),
+            "start: T-0 18:00",
+            "start: T-0 6pm",
+        )
+    });
+    assert_has(&err, &["content/cutover.yaml:4:12:", "T-0 6pm"]);
+    let err = broken(|r| {
+        edit(
+            &r.join("content/cutover.yaml"),
+            "runbook: deploy",
+            "runbook: deploy-app",
+        )
+    });
+    assert_has(
+        &err,
+        &["content/cutover.yaml:12:14: unknown runbook `deploy-app`"],
+    );
+}
+
+#[test]
 fn ids_cannot_escape_the_output_folder() {
     let err = broken(|r| {
         edit(

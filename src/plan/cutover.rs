@@ -285,6 +285,36 @@ mod tests {
     }
 
     #[test]
+    fn durations_across_the_spring_change_are_elapsed_time() {
+        // London, Sun 28 Mar 2027: 01:00 GMT becomes 02:00 BST.
+        let london = chrono_tz::Europe::London;
+        let start = london.with_ymd_and_hms(2027, 3, 28, 0, 30, 0).unwrap();
+        // load(2h) → verify(30m); a parallel report(1h) has slack.
+        let plan = Cutover {
+            tasks: vec![
+                task("load", &[], 120, Some(start)),
+                task("verify", &["load"], 30, None),
+                task("report", &["load"], 60, None),
+                task("close", &["verify"], 0, None),
+            ],
+            rollback_deadline: None,
+            rollback_runbook: None,
+        };
+        let s = schedule(&plan, start);
+        let wall = |t: DateTime<Tz>| t.format("%H:%M %Z").to_string();
+        // Two real hours after 00:30 GMT is 02:30 GMT = 03:30 BST.
+        assert_eq!(wall(s.tasks[0].finish), "03:30 BST");
+        assert_eq!(s.tasks[0].finish - s.tasks[0].start, Duration::hours(2));
+        assert_eq!(wall(s.tasks[1].finish), "04:00 BST");
+        assert_eq!(wall(s.tasks[2].finish), "04:30 BST");
+        // The plan ends with report at 04:30; close (after verify) has 30 minutes of slack.
+        assert_eq!(s.tasks[3].slack, Duration::minutes(30));
+        assert_eq!(s.tasks[1].slack, Duration::minutes(30));
+        assert_eq!(s.critical_path, vec![0, 2]);
+        assert_eq!(s.window.map(|w| w.1 - w.0), Some(Duration::hours(3)));
+    }
+
+    #[test]
     fn an_anchor_later_than_dependencies_wins() {
         let plan = Cutover {
             tasks: vec![
