@@ -25,7 +25,46 @@ pub use pages::jobs;
 pub struct PageJob {
     pub path: String,
     pub template: &'static str,
-    pub context: tera::Context,
+    pub context: PageContext,
+}
+
+/// A page's template variables, or how to build them.
+pub enum PageContext {
+    Ready(tera::Context),
+    /// Built only when the page is written (Markdown-heavy pages: runbooks, guides, pages),
+    /// so a site's rendered pages are never all in memory at once.
+    Deferred(fn(&SiteInput, usize) -> tera::Context, usize),
+}
+
+impl PageJob {
+    pub fn ready(path: impl Into<String>, template: &'static str, context: tera::Context) -> Self {
+        PageJob {
+            path: path.into(),
+            template,
+            context: PageContext::Ready(context),
+        }
+    }
+
+    pub fn deferred(
+        path: String,
+        template: &'static str,
+        build: fn(&SiteInput, usize) -> tera::Context,
+        index: usize,
+    ) -> Self {
+        PageJob {
+            path,
+            template,
+            context: PageContext::Deferred(build, index),
+        }
+    }
+
+    /// The page's variables, built now if they were deferred.
+    pub fn context(&self, input: &SiteInput) -> std::borrow::Cow<'_, tera::Context> {
+        match &self.context {
+            PageContext::Ready(c) => std::borrow::Cow::Borrowed(c),
+            PageContext::Deferred(build, index) => std::borrow::Cow::Owned(build(input, *index)),
+        }
+    }
 }
 
 /// A file written as is (plan.json, .eml, .ics, assets).

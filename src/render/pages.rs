@@ -2,7 +2,6 @@
 //! extra pages, each as a [`PageJob`] with its template variables.
 
 use chrono::Utc;
-use rayon::prelude::*;
 use serde_json::{json, Value};
 
 use super::format::{duration, role_label, time_view};
@@ -24,24 +23,18 @@ pub fn jobs(input: &SiteInput) -> Vec<PageJob> {
         training_index(input),
         comms_index(input),
     ];
+    // Pages whose Markdown is large are built when written (see `PageContext`).
     jobs.extend(
-        p.runbooks
-            .par_iter()
-            .map(|r| runbook(input, r))
-            .collect::<Vec<_>>(),
+        (0..p.runbooks.len())
+            .map(|i| PageJob::deferred(runbook_path(&p.runbooks[i]), "runbook.html", runbook, i)),
     );
     jobs.extend(p.checklists.iter().map(|c| checklist(input, c)));
     jobs.extend(
-        p.guides
-            .par_iter()
-            .map(|g| guide(input, g))
-            .collect::<Vec<_>>(),
+        (0..p.guides.len())
+            .map(|i| PageJob::deferred(guide_path(&p.guides[i]), "guide.html", guide, i)),
     );
     jobs.extend(
-        p.pages
-            .par_iter()
-            .map(|pg| page(input, pg))
-            .collect::<Vec<_>>(),
+        (0..p.pages.len()).map(|i| PageJob::deferred(page_path(&p.pages[i]), "page.html", page, i)),
     );
     jobs.extend(message_pages(input));
     jobs.extend(run_sheets(input));
@@ -169,11 +162,7 @@ fn dashboard(input: &SiteInput) -> PageJob {
         "counts",
         &json!({"runbooks": p.runbooks.len(), "guides": p.guides.len(), "sessions": p.sessions.len(), "messages": input.comms.len()}),
     );
-    PageJob {
-        path: path.into(),
-        template: "dashboard.html",
-        context: ctx,
-    }
+    PageJob::ready(path, "dashboard.html", ctx)
 }
 
 /// The worst recommendation over all checklists.
@@ -278,11 +267,7 @@ fn cutover(input: &SiteInput) -> PageJob {
         .map(|r| json!({"id": r.id, "title": r.title, "date": r.date, "href": format!("{root}cutover/rehearsals/{}/index.html", r.id)}))
         .collect();
     ctx.insert("rehearsals", &rehearsals);
-    PageJob {
-        path: path.into(),
-        template: "cutover.html",
-        context: ctx,
-    }
+    PageJob::ready(path, "cutover.html", ctx)
 }
 
 /// Roster roles that own at least one cutover task, in roster order.
@@ -338,7 +323,7 @@ fn run_sheets(input: &SiteInput) -> Vec<PageJob> {
             ctx.insert("owner", &owner);
             ctx.insert("tasks", &tasks);
             ctx.insert("timezone", p.zone.name());
-            PageJob { path, template: "run-sheet.html", context: ctx }
+            PageJob::ready(path, "run-sheet.html", ctx)
         })
         .collect()
 }
@@ -358,16 +343,17 @@ fn runbook_index(input: &SiteInput) -> PageJob {
         })
         .collect();
     ctx.insert("runbooks", &list);
-    PageJob {
-        path: path.into(),
-        template: "runbooks.html",
-        context: ctx,
-    }
+    PageJob::ready(path, "runbooks.html", ctx)
 }
 
-fn runbook(input: &SiteInput, r: &Runbook) -> PageJob {
+fn runbook_path(r: &Runbook) -> String {
+    format!("runbooks/{}/index.html", r.id)
+}
+
+fn runbook(input: &SiteInput, index: usize) -> tera::Context {
     let p = input.project;
-    let path = format!("runbooks/{}/index.html", r.id);
+    let r = &p.runbooks[index];
+    let path = runbook_path(r);
     let root = root_of(&path);
     let mut ctx = input.base_context(&path, "runbooks", &r.title);
     let body = markdown::render(&r.body.markdown, &root);
@@ -401,11 +387,7 @@ fn runbook(input: &SiteInput, r: &Runbook) -> PageJob {
             "used_by": used_by,
         }),
     );
-    PageJob {
-        path,
-        template: "runbook.html",
-        context: ctx,
-    }
+    ctx
 }
 
 fn checklist_index(input: &SiteInput) -> PageJob {
@@ -419,11 +401,7 @@ fn checklist_index(input: &SiteInput) -> PageJob {
         .map(|c| checklist_summary(c, &root))
         .collect();
     ctx.insert("checklists", &list);
-    PageJob {
-        path: path.into(),
-        template: "checklists.html",
-        context: ctx,
-    }
+    PageJob::ready(path, "checklists.html", ctx)
 }
 
 fn status_class(s: ItemStatus) -> &'static str {
@@ -462,11 +440,7 @@ fn checklist(input: &SiteInput, c: &Checklist) -> PageJob {
     let mut summary = checklist_summary(c, &root);
     summary["sections"] = Value::Array(sections);
     ctx.insert("checklist", &summary);
-    PageJob {
-        path,
-        template: "checklist.html",
-        context: ctx,
-    }
+    PageJob::ready(path, "checklist.html", ctx)
 }
 
 fn guide_summary(g: &Guide, root: &str) -> Value {
@@ -505,15 +479,16 @@ fn training_index(input: &SiteInput) -> PageJob {
     ctx.insert("groups", &groups);
     ctx.insert("sessions", &sessions);
     ctx.insert("calendar_href", &format!("{root}training/sessions.ics"));
-    PageJob {
-        path: path.into(),
-        template: "training.html",
-        context: ctx,
-    }
+    PageJob::ready(path, "training.html", ctx)
 }
 
-fn guide(input: &SiteInput, g: &Guide) -> PageJob {
-    let path = format!("training/{}/index.html", g.id);
+fn guide_path(g: &Guide) -> String {
+    format!("training/{}/index.html", g.id)
+}
+
+fn guide(input: &SiteInput, index: usize) -> tera::Context {
+    let g = &input.project.guides[index];
+    let path = guide_path(g);
     let root = root_of(&path);
     let mut ctx = input.base_context(&path, "training", &g.title);
     let body = markdown::render(&g.body.markdown, &root);
@@ -521,24 +496,21 @@ fn guide(input: &SiteInput, g: &Guide) -> PageJob {
     view["body_html"] = json!(body.html);
     view["toc"] = json!(body.toc);
     ctx.insert("guide", &view);
-    PageJob {
-        path,
-        template: "guide.html",
-        context: ctx,
-    }
+    ctx
 }
 
-fn page(input: &SiteInput, pg: &Page) -> PageJob {
-    let path = format!("pages/{}/index.html", pg.id);
+fn page_path(pg: &Page) -> String {
+    format!("pages/{}/index.html", pg.id)
+}
+
+fn page(input: &SiteInput, index: usize) -> tera::Context {
+    let pg = &input.project.pages[index];
+    let path = page_path(pg);
     let root = root_of(&path);
     let mut ctx = input.base_context(&path, "pages", &pg.title);
     let body = markdown::render(&pg.body.markdown, &root);
     ctx.insert("content", &json!({"id": pg.id, "title": pg.title, "summary": pg.summary, "body_html": body.html, "toc": body.toc}));
-    PageJob {
-        path,
-        template: "page.html",
-        context: ctx,
-    }
+    ctx
 }
 
 fn comms_index(input: &SiteInput) -> PageJob {
@@ -572,11 +544,7 @@ fn comms_index(input: &SiteInput) -> PageJob {
         .collect();
     ctx.insert("groups", &groups);
     ctx.insert("messages", &all);
-    PageJob {
-        path: path.into(),
-        template: "comms.html",
-        context: ctx,
-    }
+    PageJob::ready(path, "comms.html", ctx)
 }
 
 /// One page per message and wave, showing every delivery (locale, zone) of it.
@@ -620,7 +588,7 @@ fn message_pages(input: &SiteInput) -> Vec<PageJob> {
                     "comms_href": format!("{root}comms/index.html"),
                 }),
             );
-            PageJob { path, template: "message.html", context: ctx }
+            PageJob::ready(path, "message.html", ctx)
         })
         .collect()
 }

@@ -138,9 +138,5 @@ fn page(input: &SiteInput, r: &RehearsalReport) -> PageJob {
     );
     ctx.insert("cutover_href", &format!("{root}cutover/index.html"));
     ctx.insert("calendar_href", &format!("{root}cutover/cutover.ics"));
-    PageJob {
-        path,
-        template: "rehearsal.html",
-        context: ctx,
-    }
+    PageJob::ready(path, "rehearsal.html", ctx)
 }

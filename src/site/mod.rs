@@ -85,18 +85,20 @@ pub struct BuildReport {
 }
 
 /// Everything a version folder holds, before it is written.
-pub struct SiteFiles {
+pub struct SiteFiles<'a> {
+    /// What the pages are made from (deferred page contexts are built from it).
+    pub input: SiteInput<'a>,
     pub pages: Vec<PageJob>,
     pub files: Vec<StaticFile>,
     pub theme: Theme,
 }
 
 /// Builds the pages and files of `prepared` (nothing is written).
-pub fn assemble(
-    prepared: &Prepared,
-    versions: &[render::VersionInfo],
+pub fn assemble<'a>(
+    prepared: &'a Prepared,
+    versions: &'a [render::VersionInfo],
     built_at: DateTime<Utc>,
-) -> Result<SiteFiles, Diagnostics> {
+) -> Result<SiteFiles<'a>, Diagnostics> {
     let theme = Theme::load(prepared.project.theme_dir.as_deref())?;
     let input = SiteInput {
         project: &prepared.project,
@@ -144,6 +146,7 @@ pub fn assemble(
         });
     }
     Ok(SiteFiles {
+        input,
         pages,
         files,
         theme,
@@ -163,7 +166,7 @@ pub fn check(root: &Path) -> Result<Prepared, Diagnostics> {
     let results: Vec<Result<(), Diagnostic>> = site
         .pages
         .par_iter()
-        .map(|job| output::render_page(&site.theme, job).map(|_| ()))
+        .map(|job| output::render_page(&site, job).map(|_| ()))
         .collect();
     let mut diags = Diagnostics::new();
     for r in results {

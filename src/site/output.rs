@@ -17,7 +17,7 @@ use super::SiteFiles;
 use crate::diagnostics::{Diagnostic, Diagnostics};
 use crate::project::Project;
 use crate::render::{PageJob, VersionInfo};
-use crate::templates::{error_chain, Theme};
+use crate::templates::error_chain;
 
 /// `output/versions.json`.
 #[derive(Debug, Default, Serialize, Deserialize)]
@@ -59,12 +59,16 @@ pub fn compare_versions(a: &str, b: &str) -> std::cmp::Ordering {
     parts(a).cmp(&parts(b))
 }
 
-/// Renders one page with the theme.
-pub fn render_page(theme: &Theme, job: &PageJob) -> Result<String, Diagnostic> {
-    theme.tera.render(job.template, &job.context).map_err(|e| {
-        Diagnostic::new(format!("cannot render {}: {}", job.path, error_chain(&e)))
-            .with_hint("check the theme template named in the message (built-in or under themes/)")
-    })
+/// Renders one page with the theme (building its context first if it was deferred).
+pub fn render_page(site: &SiteFiles, job: &PageJob) -> Result<String, Diagnostic> {
+    site.theme
+        .tera
+        .render(job.template, &job.context(&site.input))
+        .map_err(|e| {
+            Diagnostic::new(format!("cannot render {}: {}", job.path, error_chain(&e))).with_hint(
+                "check the theme template named in the message (built-in or under themes/)",
+            )
+        })
 }
 
 /// Writes `site` as `out/v<version>/` and updates the shared files.
@@ -132,7 +136,7 @@ fn write_files(dir: &Path, site: &SiteFiles) -> Result<(), Diagnostics> {
         .pages
         .par_iter()
         .map(|job| {
-            let html = render_page(&site.theme, job)?;
+            let html = render_page(site, job)?;
             write_file(&dir.join(&job.path), html.as_bytes())
         })
         .collect();
@@ -195,6 +199,8 @@ fn remove_leftovers(out: &Path) {
     }
 }
 
+/// Mirrors `from` into `to` with hard links (a copy where links are not possible). Safe
+/// because a build never edits a file in place: it writes a new folder and swaps it in.
 fn copy_dir(from: &Path, to: &Path) -> std::io::Result<()> {
     let files: Vec<PathBuf> = walkdir::WalkDir::new(from)
         .into_iter()
@@ -208,7 +214,7 @@ fn copy_dir(from: &Path, to: &Path) -> std::io::Result<()> {
         if let Some(parent) = dest.parent() {
             fs::create_dir_all(parent)?;
         }
-        fs::copy(f, dest).map(|_| ())
+        fs::hard_link(f, &dest).or_else(|_| fs::copy(f, &dest).map(|_| ()))
     })
 }
 
