@@ -6,6 +6,7 @@
 //! [`markdown`] and [`templates`]; [`site`] writes the versioned output.
 
 pub mod diagnostics;
+pub mod hash;
 pub mod import;
 pub mod load;
 pub mod markdown;

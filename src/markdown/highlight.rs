@@ -1,14 +1,22 @@
 //! Code highlighting at build time with syntect. The syntax set is loaded once per process;
 //! code is marked up with CSS classes so the theme's stylesheet colours it for light and dark.
+//! Highlighted blocks are cached by content (in memory, and on disk between builds).
 
-use std::sync::OnceLock;
+use std::collections::HashMap;
+use std::fs;
+use std::path::Path;
+use std::sync::atomic::{AtomicBool, Ordering};
+use std::sync::{Arc, OnceLock, RwLock};
 
 use syntect::highlighting::ThemeSet;
 use syntect::html::{css_for_theme_with_class_style, ClassStyle, ClassedHTMLGenerator};
 use syntect::parsing::{SyntaxReference, SyntaxSet};
 use syntect::util::LinesWithEndings;
 
-const CLASS_STYLE: ClassStyle = ClassStyle::SpacedPrefixed { prefix: "hl-" };
+const CLASS_PREFIX: &str = "hl-";
+const CLASS_STYLE: ClassStyle = ClassStyle::SpacedPrefixed {
+    prefix: CLASS_PREFIX,
+};
 
 fn syntaxes() -> &'static SyntaxSet {
     static SET: OnceLock<SyntaxSet> = OnceLock::new();
@@ -34,11 +42,21 @@ fn find(lang: &str) -> Option<&'static SyntaxReference> {
 }
 
 /// Highlighted HTML for `code` (the inside of a `<code>` element); plain escaped text when
-/// the language is unknown or missing.
+/// the language is unknown or missing. Results are cached (see [`load_cache`]).
 pub fn highlight(code: &str, lang: Option<&str>) -> String {
     let Some(syntax) = lang.and_then(find) else {
         return escape_html(code);
     };
+    let key = crate::hash::fnv1a_parts(&[syntax.name.as_bytes(), code.as_bytes()]);
+    if let Some(html) = cache().get(key) {
+        return html;
+    }
+    let html = highlight_with(code, syntax);
+    cache().insert(key, &html);
+    html
+}
+
+fn highlight_with(code: &str, syntax: &SyntaxReference) -> String {
     let mut generator = ClassedHTMLGenerator::new_with_class_style(syntax, syntaxes(), CLASS_STYLE);
     for line in LinesWithEndings::from(code) {
         if generator
@@ -49,6 +67,110 @@ pub fn highlight(code: &str, lang: Option<&str>) -> String {
         }
     }
     generator.finalize()
+}
+
+/// Highlighted code by a stable hash of (syntax, code). syntect is by far the slowest step
+/// of a build, so each distinct block is highlighted once per process (runbooks and guides
+/// repeat commands, and `serve` rebuilds often), and `build` keeps the cache on disk.
+struct Cache {
+    entries: RwLock<HashMap<u64, Entry>>,
+}
+
+struct Entry {
+    html: Arc<str>,
+    /// Used since the cache was loaded: only these are saved, so the file does not grow
+    /// with code that no longer exists.
+    used: AtomicBool,
+}
+
+impl Cache {
+    fn get(&self, key: u64) -> Option<String> {
+        let entries = self.entries.read().unwrap_or_else(|e| e.into_inner());
+        let entry = entries.get(&key)?;
+        entry.used.store(true, Ordering::Relaxed);
+        Some(entry.html.to_string())
+    }
+
+    fn insert(&self, key: u64, html: &str) {
+        let mut entries = self.entries.write().unwrap_or_else(|e| e.into_inner());
+        entries.insert(
+            key,
+            Entry {
+                html: Arc::from(html),
+                used: AtomicBool::new(true),
+            },
+        );
+    }
+}
+
+fn cache() -> &'static Cache {
+    static CACHE: OnceLock<Cache> = OnceLock::new();
+    CACHE.get_or_init(|| Cache {
+        entries: RwLock::new(HashMap::new()),
+    })
+}
+
+/// Identifies the cache format and what produced its entries; a mismatch discards the file.
+fn cache_header() -> String {
+    format!(
+        "tminus-highlight-cache 1 {} syntect-5 {}\n",
+        env!("CARGO_PKG_VERSION"),
+        CLASS_PREFIX
+    )
+}
+
+/// Loads highlighted code saved by an earlier build (a missing or stale file is ignored).
+pub fn load_cache(path: &Path) {
+    let Ok(bytes) = fs::read(path) else { return };
+    let header = cache_header();
+    let Some(mut rest) = bytes.strip_prefix(header.as_bytes()) else {
+        return;
+    };
+    let mut loaded = HashMap::new();
+    // Records: key (u64 LE), length (u32 LE), UTF-8 HTML.
+    while rest.len() >= 12 {
+        let key = u64::from_le_bytes(rest[..8].try_into().expect("8 bytes"));
+        let len = u32::from_le_bytes(rest[8..12].try_into().expect("4 bytes")) as usize;
+        let Some(html) = rest
+            .get(12..12 + len)
+            .and_then(|b| std::str::from_utf8(b).ok())
+        else {
+            return;
+        };
+        loaded.insert(
+            key,
+            Entry {
+                html: Arc::from(html),
+                used: AtomicBool::new(false),
+            },
+        );
+        rest = &rest[12 + len..];
+    }
+    let mut entries = cache().entries.write().unwrap_or_else(|e| e.into_inner());
+    for (key, entry) in loaded {
+        entries.entry(key).or_insert(entry);
+    }
+}
+
+/// Saves the code highlighted or reused since the cache was loaded, atomically.
+pub fn save_cache(path: &Path) -> std::io::Result<()> {
+    let entries = cache().entries.read().unwrap_or_else(|e| e.into_inner());
+    let mut out = cache_header().into_bytes();
+    for (key, entry) in entries
+        .iter()
+        .filter(|(_, e)| e.used.load(Ordering::Relaxed))
+    {
+        out.extend_from_slice(&key.to_le_bytes());
+        out.extend_from_slice(&(entry.html.len() as u32).to_le_bytes());
+        out.extend_from_slice(entry.html.as_bytes());
+    }
+    drop(entries);
+    if let Some(dir) = path.parent() {
+        fs::create_dir_all(dir)?;
+    }
+    let tmp = path.with_extension(format!("tmp-{}", std::process::id()));
+    fs::write(&tmp, out)?;
+    fs::rename(tmp, path)
 }
 
 /// The stylesheet for highlighted code: a light theme, and a dark one under
@@ -117,6 +239,24 @@ mod tests {
         assert_eq!(highlight("<b>\n", Some("nope")), "&lt;b&gt;\n");
         assert_eq!(highlight("<b>\n", None), "&lt;b&gt;\n");
         assert!(highlight("echo hi\n", Some("shell")).contains("hl-"));
+    }
+
+    #[test]
+    fn the_cache_round_trips_through_a_file() {
+        let code = "SELECT 'cache round trip';\n";
+        let first = highlight(code, Some("sql"));
+        assert_eq!(highlight(code, Some("sql")), first, "served from memory");
+        let dir = tempfile::tempdir().unwrap();
+        let file = dir.path().join("cache/highlight.bin");
+        save_cache(&file).unwrap();
+        let bytes = fs::read(&file).unwrap();
+        assert!(bytes.starts_with(cache_header().as_bytes()));
+        assert!(String::from_utf8_lossy(&bytes).contains("cache round trip"));
+        load_cache(&file);
+        assert_eq!(highlight(code, Some("sql")), first);
+        // A file from another version is ignored rather than trusted.
+        fs::write(&file, b"tminus-highlight-cache 0 old\n").unwrap();
+        load_cache(&file);
     }
 
     #[test]

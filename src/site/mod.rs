@@ -153,8 +153,14 @@ pub fn assemble<'a>(
     })
 }
 
+/// Where `build` keeps highlighted code between runs.
+pub fn highlight_cache_path(root: &Path) -> std::path::PathBuf {
+    root.join(".tminus").join("cache").join("highlight.bin")
+}
+
 /// `tminus check`: everything a build does except writing.
 pub fn check(root: &Path) -> Result<Prepared, Diagnostics> {
+    crate::markdown::highlight::load_cache(&highlight_cache_path(root));
     let prepared = prepare(root)?;
     let now = Utc::now();
     let versions = [render::VersionInfo {
@@ -181,6 +187,8 @@ pub fn check(root: &Path) -> Result<Prepared, Diagnostics> {
 /// `latest/`, `versions.json` and `index.html`. On any error nothing in `out` changes.
 pub fn build(root: &Path, out: &Path) -> Result<BuildReport, Diagnostics> {
     let started = Instant::now();
+    let cache = highlight_cache_path(root);
+    crate::markdown::highlight::load_cache(&cache);
     let mut prepared = prepare(root)?;
     prepared.calendar_sequences = calendar::sequences(
         &calendar::previous_sequences(out),
@@ -191,6 +199,13 @@ pub fn build(root: &Path, out: &Path) -> Result<BuildReport, Diagnostics> {
     let versions = output::versions_with(out, &prepared.project, built_at);
     let site = assemble(&prepared, &versions, built_at)?;
     let written = output::write_version(out, &prepared.project, &site, &versions)?;
+    // Only a speed-up for the next build: failing to save it is not a build error.
+    if let Err(e) = crate::markdown::highlight::save_cache(&cache) {
+        eprintln!(
+            "warning: cannot save the highlight cache {}: {e}",
+            cache.display()
+        );
+    }
     Ok(BuildReport {
         version: prepared.project.version.clone(),
         version_dir: written,
