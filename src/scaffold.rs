@@ -24,7 +24,9 @@ pub fn create(dir: &Path) -> Result<usize, String> {
     let mut written = 0;
     write_dir(&STARTER, dir, &mut written)?;
     let gitignore = dir.join(".gitignore");
-    fs::write(&gitignore, "/output\n/.tminus\n")
+    // The build output and the highlight cache are disposable; .tminus/sent.jsonl (the
+    // send ledger) is the record of what was sent, so it is not ignored.
+    fs::write(&gitignore, "/output\n/.tminus/cache\n")
         .map_err(|e| format!("cannot write {}: {e}", gitignore.display()))?;
     Ok(written)
 }
