@@ -10,6 +10,8 @@ mod documents;
 mod project_file;
 mod references;
 
+pub use project_file::is_loopback;
+
 use std::path::{Path, PathBuf};
 
 use chrono::DateTime;
