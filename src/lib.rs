@@ -3,7 +3,8 @@
 //! The modules follow the data: [`load`] reads and validates a project (with [`source`]
 //! and [`model`]) into a [`project::Project`]; [`time`] resolves T-minus offsets; [`plan`]
 //! schedules the cutover and the comms; [`render`] turns them into pages and emails with
-//! [`markdown`] and [`templates`]; [`site`] writes the versioned output.
+//! [`markdown`] and [`templates`]; [`site`] writes the versioned output;
+//! [`send`] sends the comms that are due, with a ledger for exactly-once delivery.
 
 pub mod diagnostics;
 pub mod hash;
@@ -15,6 +16,7 @@ pub mod plan;
 pub mod project;
 pub mod render;
 pub mod scaffold;
+pub mod send;
 pub mod site;
 pub mod source;
 pub mod templates;

@@ -1,4 +1,4 @@
-//! `tminus comms list` and `tminus comms preview`.
+//! `tminus comms list` and `tminus comms preview` (sending: [`super::send`]).
 
 use std::path::Path;
 

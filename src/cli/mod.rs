@@ -6,6 +6,7 @@ mod check;
 mod comms;
 mod import;
 mod new;
+mod send;
 
 use std::path::PathBuf;
 
@@ -37,7 +38,7 @@ enum Command {
     Check,
     /// Scaffold a complete, buildable project in DIR.
     New { dir: PathBuf },
-    /// Scheduled announcements: list and preview.
+    /// Scheduled announcements: list, preview, send and status.
     #[command(subcommand)]
     Comms(CommsCommand),
     /// Import a plan made elsewhere.
@@ -84,6 +85,32 @@ enum CommsCommand {
         #[arg(long)]
         eml: Option<PathBuf>,
     },
+    /// Send every message that is due and not yet sent (recorded in .tminus/sent.jsonl).
+    Send {
+        /// Send everything due now (required).
+        #[arg(long)]
+        due: bool,
+        /// Pin the clock: RFC 3339, or a local time in the project zone (2027-03-01T09:00).
+        #[arg(long, value_name = "TIME")]
+        now: Option<String>,
+        /// Print what would be sent; send and record nothing.
+        #[arg(long)]
+        dry_run: bool,
+        /// Send one copy of each selected message to ADDR; record nothing.
+        #[arg(long, value_name = "ADDR")]
+        test_to: Option<String>,
+        /// Also send the messages a crashed run left "in doubt".
+        #[arg(long)]
+        resend_in_doubt: bool,
+    },
+    /// Per message and recipient: scheduled, sent, failed, in doubt or missed.
+    Status {
+        #[arg(long, value_enum, default_value = "table")]
+        format: comms::Format,
+        /// Pin the clock (as for `comms send`).
+        #[arg(long, value_name = "TIME")]
+        now: Option<String>,
+    },
 }
 
 /// Runs the command line; returns the exit status.
@@ -111,6 +138,25 @@ pub fn run() -> i32 {
             locale.as_deref(),
             eml.as_deref(),
         ),
+        Command::Comms(CommsCommand::Send {
+            due,
+            now,
+            dry_run,
+            test_to,
+            resend_in_doubt,
+        }) => send::send(
+            &cli.root,
+            send::SendArgs {
+                due,
+                now: now.as_deref(),
+                dry_run,
+                test_to: test_to.as_deref(),
+                resend_in_doubt,
+            },
+        ),
+        Command::Comms(CommsCommand::Status { format, now }) => {
+            send::status(&cli.root, format, now.as_deref())
+        }
     }
 }
 

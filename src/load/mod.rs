@@ -11,6 +11,8 @@ mod project_file;
 mod references;
 mod rehearsal;
 
+pub use project_file::is_loopback;
+
 use std::path::{Path, PathBuf};
 
 use chrono::DateTime;

@@ -154,7 +154,7 @@ pub struct CommsPolicyFile {
     pub rate_per_second: Option<f64>,
 }
 
-#[derive(Debug, Clone, Deserialize)]
+#[derive(Debug, Clone, Default, Deserialize)]
 #[serde(deny_unknown_fields)]
 pub struct SmtpFile {
     #[serde(default)]

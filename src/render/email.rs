@@ -201,15 +201,7 @@ impl<'a> Mailer<'a> {
     ) -> Result<Vec<u8>, Diagnostic> {
         let p = self.project;
         let smtp = p.smtp.as_ref();
-        let from: Mailbox = smtp
-            .and_then(|s| s.from.as_deref())
-            .and_then(|f| f.parse().ok())
-            .unwrap_or_else(|| {
-                Mailbox::new(
-                    Some(p.site_title().to_string()),
-                    "golive@localhost".parse().expect("valid address"),
-                )
-            });
+        let from = sender(p);
         let to: Mailbox = recipient
             .email
             .parse()
@@ -245,6 +237,20 @@ impl<'a> Mailer<'a> {
             .map_err(|e| Diagnostic::new(format!("cannot build the email `{}`: {e}", msg.id)))?;
         Ok(message.formatted())
     }
+}
+
+/// The `From:` of every message: `smtp.from`, else the site title at `golive@localhost`.
+pub fn sender(p: &Project) -> Mailbox {
+    p.smtp
+        .as_ref()
+        .and_then(|s| s.from.as_deref())
+        .and_then(|f| f.parse().ok())
+        .unwrap_or_else(|| {
+            Mailbox::new(
+                Some(p.site_title().to_string()),
+                "golive@localhost".parse().expect("valid address"),
+            )
+        })
 }
 
 /// Deterministic, so a resend of the same message to the same person is recognisable.

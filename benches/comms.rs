@@ -1,0 +1,157 @@
+//! Comms benchmarks (`cargo bench --bench comms`; results in BENCHMARKS.md, `## Comms`):
+//!
+//! 1. expand and render 10,000 personalised messages (HTML + text + .eml per recipient);
+//! 2. send 1,000 messages to a local SMTP server (tests/fixtures/smtp_server.py, aiosmtpd)
+//!    with the ledger fsync'd per claim and per commit — skipped without python3-aiosmtpd;
+//! 3. the ledger alone: 1,000 claim + commit pairs, each fsync'd.
+
+use std::io::{BufRead, BufReader};
+use std::path::{Path, PathBuf};
+use std::process::{Command, Stdio};
+use std::time::Instant;
+
+use chrono::{TimeZone, Utc};
+use rayon::prelude::*;
+use tminus::render::email::Mailer;
+use tminus::send::due::deliveries;
+use tminus::send::ledger::{DeliveryKey, Ledger};
+
+fn project(n: usize) -> (tempfile::TempDir, PathBuf) {
+    let dir = tempfile::tempdir().unwrap();
+    let root = dir.path().join("project");
+    let src = Path::new(env!("CARGO_MANIFEST_DIR")).join("tests/fixtures/minimal");
+    for e in walkdir::WalkDir::new(&src) {
+        let e = e.unwrap();
+        let to = root.join(e.path().strip_prefix(&src).unwrap());
+        if e.file_type().is_dir() {
+            std::fs::create_dir_all(&to).unwrap();
+        } else {
+            std::fs::copy(e.path(), &to).unwrap();
+        }
+    }
+    let mut csv = String::from("email,name,locale,timezone\n");
+    for i in 0..n {
+        let locale = if i % 5 == 0 { "fr" } else { "" };
+        let zone = ["", "Asia/Tokyo", "America/Chicago"][i % 3];
+        csv.push_str(&format!(
+            "person{i}@example.com,Person Number {i},{locale},{zone}\n"
+        ));
+    }
+    std::fs::write(root.join("content/audiences/everyone.csv"), csv).unwrap();
+    let yaml = root.join("content/project.yaml");
+    let mut text = std::fs::read_to_string(&yaml).unwrap();
+    text.push_str("comms: { max_lateness: 30d, rate_per_second: 100000 }\n");
+    std::fs::write(yaml, text).unwrap();
+    (dir, root)
+}
+
+fn render_all(root: &Path) -> (usize, usize) {
+    let prepared = tminus::site::prepare(root).expect("project loads");
+    let mailer = Mailer::new(&prepared.project).unwrap();
+    let all = deliveries(prepared.comms.iter().map(|e| &e.message));
+    let bytes: usize = all
+        .par_iter()
+        .map(|d| {
+            let r = mailer.render(d.message, d.recipient).unwrap();
+            mailer.eml(d.message, d.recipient, &r).unwrap().len()
+        })
+        .sum();
+    (all.len(), bytes)
+}
+
+fn main() {
+    // 1. Expand and render.
+    let (_tmp, root) = project(10_000);
+    render_all(&root); // warm-up
+    let mut times = Vec::new();
+    let mut count = (0, 0);
+    for _ in 0..5 {
+        let t = Instant::now();
+        count = render_all(&root);
+        times.push(t.elapsed().as_secs_f64());
+    }
+    times.sort_by(f64::total_cmp);
+    println!(
+        "render: {} deliveries ({} MB of .eml), load+expand+render, best {:.3}s, median {:.3}s over 5 runs, {} threads",
+        count.0,
+        count.1 / 1_000_000,
+        times[0],
+        times[2],
+        rayon::current_num_threads()
+    );
+
+    // 3. The ledger alone.
+    let dir = tempfile::tempdir().unwrap();
+    let mut ledger = Ledger::open(dir.path()).unwrap();
+    let t = Instant::now();
+    for i in 0..1000 {
+        let key = DeliveryKey::new("get-ready", Some("main"), "en", &format!("p{i}@x.example"));
+        ledger.claim(&key, "<x@y>", Utc::now()).unwrap();
+        ledger
+            .commit(&key, "<x@y>", "250 2.0.0 Ok: queued")
+            .unwrap();
+    }
+    let ledger_time = t.elapsed().as_secs_f64();
+    println!(
+        "ledger: 1000 claim+commit pairs (2000 fsync'd appends) in {:.3}s, {:.2} ms per message",
+        ledger_time, ledger_time
+    );
+
+    // 2. Send 1,000.
+    let python = std::env::var("TMINUS_TEST_PYTHON").unwrap_or_else(|_| "/usr/bin/python3".into());
+    let has_aiosmtpd = Command::new(&python)
+        .args(["-c", "import aiosmtpd"])
+        .status()
+        .is_ok_and(|s| s.success());
+    if !has_aiosmtpd {
+        println!("send: SKIPPED (python3-aiosmtpd is missing)");
+        return;
+    }
+    let (_tmp2, root) = project(1_000);
+    let inbox = _tmp2.path().join("smtp");
+    let mut server = Command::new(&python)
+        .arg(Path::new(env!("CARGO_MANIFEST_DIR")).join("tests/fixtures/smtp_server.py"))
+        .arg("--dir")
+        .arg(&inbox)
+        .stdout(Stdio::piped())
+        .spawn()
+        .unwrap();
+    let mut line = String::new();
+    BufReader::new(server.stdout.take().unwrap())
+        .read_line(&mut line)
+        .unwrap();
+    let port = line.trim().trim_start_matches("PORT ").to_string();
+    let prepared = tminus::site::prepare(&root).unwrap();
+    let opts = tminus::send::Options {
+        // Every main-wave delivery is due (and the pilot's is missed).
+        now: Utc.with_ymd_and_hms(2027, 3, 16, 12, 0, 0).unwrap(),
+        dry_run: false,
+        test_to: None,
+        resend_in_doubt: false,
+    };
+    let env = |k: &str| match k {
+        "TMINUS_SMTP_PORT" => Some(port.clone()),
+        "TMINUS_SMTP_HOST" => Some("127.0.0.1".to_string()),
+        _ => None,
+    };
+    let t = Instant::now();
+    let summary = tminus::send::send(&prepared, &opts, &env, &mut |_| {}).unwrap();
+    let elapsed = t.elapsed().as_secs_f64();
+    let _ = server.kill();
+    let _ = server.wait();
+    let stored = std::fs::read_to_string(inbox.join("received.jsonl"))
+        .unwrap_or_default()
+        .lines()
+        .filter(|l| l.contains("\"stored\""))
+        .count();
+    println!(
+        "send: {} sent ({} stored by the server, {} failed) over {} connection(s) in {:.2}s = {:.0} messages/s, {:.2} ms per message",
+        summary.sent,
+        stored,
+        summary.failed.len(),
+        summary.connections,
+        elapsed,
+        summary.sent as f64 / elapsed,
+        elapsed * 1000.0 / summary.sent.max(1) as f64
+    );
+}

@@ -1,0 +1,304 @@
+//! `tminus comms send` and `tminus comms status`.
+
+use std::io::IsTerminal;
+use std::path::Path;
+
+use chrono::{DateTime, NaiveDateTime, Utc};
+use indicatif::{ProgressBar, ProgressStyle};
+use tminus::project::Project;
+use tminus::send::ledger::Ledger;
+use tminus::send::{Options, Progress, StatusRow, Summary};
+
+use super::comms::Format;
+
+pub struct SendArgs<'a> {
+    pub due: bool,
+    pub now: Option<&'a str>,
+    pub dry_run: bool,
+    pub test_to: Option<&'a str>,
+    pub resend_in_doubt: bool,
+}
+
+/// `--now`: RFC 3339, or a local time (`2027-03-01T09:00`, seconds optional) in the
+/// project's zone.
+pub fn parse_now(text: &str, project: &Project) -> Result<DateTime<Utc>, String> {
+    let text = text.trim();
+    if let Ok(t) = DateTime::parse_from_rfc3339(text) {
+        return Ok(t.with_timezone(&Utc));
+    }
+    for format in [
+        "%Y-%m-%dT%H:%M",
+        "%Y-%m-%dT%H:%M:%S",
+        "%Y-%m-%d %H:%M",
+        "%Y-%m-%d %H:%M:%S",
+    ] {
+        if let Ok(local) = NaiveDateTime::parse_from_str(text, format) {
+            return Ok(tminus::time::local_to_instant(local, project.zone).with_timezone(&Utc));
+        }
+    }
+    Err(format!(
+        "--now `{text}` is not a time\n  hint: write RFC 3339 (2027-03-01T09:00:00Z) or a local time in {} (2027-03-01T09:00)",
+        project.zone.name()
+    ))
+}
+
+fn load(root: &Path, now: Option<&str>) -> Result<(tminus::site::Prepared, DateTime<Utc>), i32> {
+    let prepared = tminus::site::prepare(root).map_err(|d| super::report(&d))?;
+    let now = match now {
+        Some(t) => parse_now(t, &prepared.project).map_err(|e| {
+            eprintln!("error: {e}");
+            2
+        })?,
+        None => Utc::now(),
+    };
+    Ok((prepared, now))
+}
+
+pub fn send(root: &Path, args: SendArgs<'_>) -> i32 {
+    if !args.due {
+        eprintln!(
+            "error: `tminus comms send` needs --due (send every message that is due now)\n\n\
+             Usage: tminus comms send --due [--now TIME] [--dry-run] [--test-to ADDR] [--resend-in-doubt]\n\n\
+             Try `tminus comms send --due --dry-run` to see what would be sent."
+        );
+        return 2;
+    }
+    let (prepared, now) = match load(root, args.now) {
+        Ok(x) => x,
+        Err(code) => return code,
+    };
+    let opts = Options {
+        now,
+        dry_run: args.dry_run,
+        test_to: args.test_to.map(str::to_string),
+        resend_in_doubt: args.resend_in_doubt,
+    };
+    let bar = std::io::stderr().is_terminal().then(|| {
+        let b = ProgressBar::new(0);
+        b.set_style(
+            ProgressStyle::with_template("{spinner} [{bar:30}] {pos}/{len} {msg} ({eta})")
+                .expect("valid template")
+                .progress_chars("=> "),
+        );
+        b
+    });
+    let mut on = |p: Progress<'_>| match (&bar, p) {
+        (Some(b), Progress::Start { total }) => b.set_length(total as u64),
+        (None, Progress::Start { .. }) => {}
+        (Some(b), Progress::Sent { key, .. }) => {
+            b.inc(1);
+            b.set_message(key.to_string());
+        }
+        (Some(b), Progress::WouldSend { key, subject }) => {
+            b.inc(1);
+            b.println(format!("would send  {key}  {subject}"));
+        }
+        (Some(b), Progress::Failed { key, reply }) => {
+            b.inc(1);
+            b.println(format!("FAILED  {key}  {reply}"));
+        }
+        (None, Progress::Sent { key, message_id }) => {
+            super::emit(&format!("sent        {key}  {message_id}\n"))
+        }
+        (None, Progress::WouldSend { key, subject }) => {
+            super::emit(&format!("would send  {key}  {subject}\n"))
+        }
+        (None, Progress::Failed { key, reply }) => {
+            super::emit(&format!("FAILED      {key}  {reply}\n"))
+        }
+    };
+    let env = |k: &str| std::env::var(k).ok();
+    let result = tminus::send::send(&prepared, &opts, &env, &mut on);
+    if let Some(b) = &bar {
+        b.finish_and_clear();
+    }
+    let summary = match result {
+        Ok(s) => s,
+        Err(e) => {
+            eprintln!("error: {e}");
+            return 1;
+        }
+    };
+    print_summary(&prepared.project, &summary, &opts);
+    if summary.has_failures() {
+        1
+    } else {
+        0
+    }
+}
+
+fn print_summary(project: &Project, s: &Summary, opts: &Options) {
+    let mut out = String::new();
+    if !s.missed.is_empty() {
+        out.push_str(&format!(
+            "missed (more than {} late; never sent late):\n",
+            tminus::time::format_duration(project.comms_policy.max_lateness)
+        ));
+        for (key, at) in &s.missed {
+            out.push_str(&format!(
+                "  {key}  (was due {})\n",
+                tminus::send::ledger::utc(at)
+            ));
+        }
+    }
+    if !s.in_doubt.is_empty() {
+        out.push_str("in doubt (handed to the server by a run that stopped before recording the answer; check the mailbox, then rerun with --resend-in-doubt to send again):\n");
+        for key in &s.in_doubt {
+            out.push_str(&format!("  {key}\n"));
+        }
+    }
+    if s.ledger_skipped_lines > 0 {
+        out.push_str(&format!(
+            "note: {} unreadable line(s) in the ledger were ignored (a run interrupted while writing)\n",
+            s.ledger_skipped_lines
+        ));
+    }
+    let mode = if opts.dry_run {
+        format!("dry run: would send {}", s.would_send)
+    } else if let Some(t) = &opts.test_to {
+        format!("test to {t}: sent {}", s.sent)
+    } else {
+        format!("sent {}", s.sent)
+    };
+    out.push_str(&format!(
+        "{mode}, failed {}, in doubt {}, missed {}, already sent {}, not yet due {}",
+        s.failed.len(),
+        s.in_doubt.len(),
+        s.missed.len(),
+        s.already_sent,
+        s.not_yet
+    ));
+    if !opts.dry_run {
+        out.push_str(&format!(
+            " ({} connection{}, {} retr{}, {:.1}s)",
+            s.connections,
+            if s.connections == 1 { "" } else { "s" },
+            s.retries,
+            if s.retries == 1 { "y" } else { "ies" },
+            s.elapsed.as_secs_f64()
+        ));
+    }
+    out.push('\n');
+    if opts.dry_run || opts.test_to.is_some() {
+        out.push_str("nothing was recorded in the send ledger\n");
+    }
+    super::emit(&out);
+    if let Some(f) = &s.fatal {
+        eprintln!("error: {f}");
+    }
+    if s.not_attempted > 0 {
+        eprintln!(
+            "error: {} due message(s) were not attempted; run again to send them",
+            s.not_attempted
+        );
+    }
+    if !s.failed.is_empty() {
+        eprintln!(
+            "error: {} message(s) failed; they are retried by the next run while less than {} late",
+            s.failed.len(),
+            tminus::time::format_duration(project.comms_policy.max_lateness)
+        );
+    }
+}
+
+pub fn status(root: &Path, format: Format, now: Option<&str>) -> i32 {
+    let (prepared, now) = match load(root, now) {
+        Ok(x) => x,
+        Err(code) => return code,
+    };
+    let ledger = match Ledger::read(root) {
+        Ok(l) => l,
+        Err(e) => {
+            eprintln!(
+                "error: cannot read {}: {e}",
+                Ledger::path_in(root).display()
+            );
+            return 1;
+        }
+    };
+    let rows = tminus::send::status(&prepared, &ledger, now);
+    match format {
+        Format::Json => {
+            let json = serde_json::to_string_pretty(&rows).expect("serializes");
+            super::emit(&format!("{json}\n"));
+        }
+        Format::Table => print_status(&rows),
+    }
+    0
+}
+
+fn print_status(rows: &[StatusRow]) {
+    let cells: Vec<[String; 6]> = rows
+        .iter()
+        .map(|r| {
+            let message = match &r.wave {
+                Some(w) => format!("{}/{w}/{}", r.id, r.locale),
+                None => format!("{}/{}", r.id, r.locale),
+            };
+            let state = if r.due && r.state == "scheduled" {
+                "scheduled (due)".to_string()
+            } else if r.due && r.state == "failed" {
+                "failed (retry due)".to_string()
+            } else {
+                r.state.to_string()
+            };
+            let detail = match r.state {
+                "sent" => format!(
+                    "{} {}",
+                    r.at.as_deref().unwrap_or(""),
+                    r.message_id.as_deref().unwrap_or("")
+                ),
+                "failed" | "missed" => r.reply.clone().unwrap_or_default(),
+                "in doubt" => format!("claimed {}", r.at.as_deref().unwrap_or("")),
+                _ => String::new(),
+            };
+            [
+                r.send_at.clone(),
+                message,
+                r.to.clone(),
+                state,
+                detail,
+                String::new(),
+            ]
+        })
+        .collect();
+    let header = ["SEND AT", "MESSAGE", "TO", "STATE", "DETAIL"];
+    let mut widths: Vec<usize> = header.iter().map(|h| h.chars().count()).collect();
+    for row in &cells {
+        for (w, cell) in widths.iter_mut().zip(row.iter()).take(4) {
+            *w = (*w).max(cell.chars().count());
+        }
+    }
+    let mut text = String::new();
+    let mut line = |cells: &[&str]| {
+        let mut out = String::new();
+        for (i, c) in cells.iter().enumerate().take(5) {
+            if i < 4 {
+                out.push_str(&format!("{c:<width$}  ", width = widths[i]));
+            } else {
+                out.push_str(c);
+            }
+        }
+        text.push_str(out.trim_end());
+        text.push('\n');
+    };
+    line(&header);
+    for row in &cells {
+        let refs: Vec<&str> = row.iter().map(String::as_str).collect();
+        line(&refs);
+    }
+    let count = |s: &str| rows.iter().filter(|r| r.state == s).count();
+    text.push_str(&format!(
+        "{} deliveries: {} sent, {} scheduled ({} due), {} failed, {} in doubt, {} missed\n",
+        rows.len(),
+        count("sent"),
+        count("scheduled"),
+        rows.iter()
+            .filter(|r| r.due && r.state == "scheduled")
+            .count(),
+        count("failed"),
+        count("in doubt"),
+        count("missed")
+    ));
+    super::emit(&text);
+}

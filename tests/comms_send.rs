@@ -1,0 +1,602 @@
+//! `tminus comms send` and `comms status` end to end: the real binary against a real SMTP
+//! server (tests/fixtures/smtp_server.py, aiosmtpd) on 127.0.0.1, with misbehaviour
+//! switched on per test. What the server received is parsed back with `mail-parser`.
+//!
+//! Needs Debian's python3-aiosmtpd (`/usr/bin/python3`; `TMINUS_TEST_PYTHON` overrides).
+//! Without it the tests skip with a message — unless `CI` is set, where they fail.
+
+mod common;
+
+use std::collections::BTreeMap;
+use std::io::{BufRead, BufReader};
+use std::path::{Path, PathBuf};
+use std::process::{Child, Command, Output, Stdio};
+use std::time::{Duration, Instant};
+
+use common::*;
+
+const NOW: &str = "2027-03-15T12:00:00Z"; // the main wave's T-14d 09:00 Paris was 4h ago
+const MAIN_SEND_AT: i64 = 1_805_097_600; // 2027-03-15T08:00:00Z
+
+fn python() -> Option<PathBuf> {
+    let py = std::env::var_os("TMINUS_TEST_PYTHON")
+        .map(PathBuf::from)
+        .unwrap_or_else(|| PathBuf::from("/usr/bin/python3"));
+    let ok = Command::new(&py)
+        .args(["-c", "import aiosmtpd"])
+        .stdout(Stdio::null())
+        .stderr(Stdio::null())
+        .status()
+        .is_ok_and(|s| s.success());
+    if ok {
+        return Some(py);
+    }
+    if std::env::var_os("CI").is_some() {
+        panic!("CI is set but python3-aiosmtpd is missing: apt-get install -y python3-aiosmtpd");
+    }
+    eprintln!("SKIPPED: python3-aiosmtpd is missing (apt-get install python3-aiosmtpd); these tests need a real SMTP server");
+    None
+}
+
+/// Returns from the test when no SMTP server can be started (and CI is not set).
+macro_rules! server_or_skip {
+    ($dir:expr $(, $arg:expr)* $(,)?) => {
+        match python() {
+            Some(py) => Server::start(&py, $dir, &[$($arg),*]),
+            None => return,
+        }
+    };
+}
+
+struct Server {
+    child: Child,
+    port: u16,
+    dir: PathBuf,
+}
+
+impl Server {
+    fn start(python: &Path, dir: &Path, args: &[&str]) -> Server {
+        let mut child = Command::new(python)
+            .arg(fixture("smtp_server.py"))
+            .arg("--dir")
+            .arg(dir)
+            .args(args)
+            .stdout(Stdio::piped())
+            .stderr(Stdio::inherit())
+            .spawn()
+            .expect("start the SMTP server");
+        let mut line = String::new();
+        BufReader::new(child.stdout.take().expect("stdout"))
+            .read_line(&mut line)
+            .expect("read the port");
+        let port = line
+            .trim()
+            .strip_prefix("PORT ")
+            .unwrap_or_else(|| panic!("the SMTP server said {line:?}"))
+            .parse()
+            .expect("a port");
+        Server {
+            child,
+            port,
+            dir: dir.to_path_buf(),
+        }
+    }
+
+    /// Every message stored, in order: the envelope recipients and the raw bytes.
+    fn received(&self) -> Vec<(Vec<String>, Vec<u8>)> {
+        received(&self.dir)
+    }
+
+    fn log(&self) -> String {
+        std::fs::read_to_string(self.dir.join("received.jsonl")).unwrap_or_default()
+    }
+}
+
+impl Drop for Server {
+    fn drop(&mut self) {
+        let _ = self.child.kill();
+        let _ = self.child.wait();
+    }
+}
+
+fn received(dir: &Path) -> Vec<(Vec<String>, Vec<u8>)> {
+    let log = std::fs::read_to_string(dir.join("received.jsonl")).unwrap_or_default();
+    log.lines()
+        .filter_map(|l| serde_json::from_str::<serde_json::Value>(l).ok())
+        .filter(|v| v["event"] == "stored")
+        .map(|v| {
+            let to = v["rcpt_tos"]
+                .as_array()
+                .unwrap()
+                .iter()
+                .map(|a| a.as_str().unwrap().to_string())
+                .collect();
+            let bytes = std::fs::read(dir.join(v["file"].as_str().unwrap())).unwrap();
+            (to, bytes)
+        })
+        .collect()
+}
+
+/// Envelope recipient → how many messages it received.
+fn counts(msgs: &[(Vec<String>, Vec<u8>)]) -> BTreeMap<String, usize> {
+    let mut out = BTreeMap::new();
+    for (to, _) in msgs {
+        for a in to {
+            *out.entry(a.clone()).or_insert(0) += 1;
+        }
+    }
+    out
+}
+
+/// The minimal fixture with `n` recipients in the main wave (every 4th in French) and a
+/// fast rate limit.
+fn project(n: usize) -> (tempfile::TempDir, PathBuf) {
+    let (dir, root) = copy_project(&fixture("minimal"));
+    let mut csv = String::from("email,name,locale,timezone\n");
+    for i in 1..=n {
+        let locale = if i.is_multiple_of(4) { "fr" } else { "" };
+        csv.push_str(&format!("user{i}@example.com,User {i},{locale},\n"));
+    }
+    std::fs::write(root.join("content/audiences/everyone.csv"), csv).unwrap();
+    let yaml = root.join("content/project.yaml");
+    let mut text = read(&yaml);
+    text.push_str("comms: { max_lateness: 24h, rate_per_second: 500 }\n");
+    std::fs::write(yaml, text).unwrap();
+    (dir, root)
+}
+
+fn users(n: usize) -> Vec<String> {
+    let mut v: Vec<String> = (1..=n).map(|i| format!("user{i}@example.com")).collect();
+    v.sort();
+    v
+}
+
+fn command(root: &Path, port: u16, args: &[&str]) -> Command {
+    let mut c = Command::new(env!("CARGO_BIN_EXE_tminus"));
+    c.arg("--root")
+        .arg(root)
+        .args(["comms", "send", "--due"])
+        .args(args)
+        .env("TMINUS_SMTP_HOST", "127.0.0.1")
+        .env("TMINUS_SMTP_PORT", port.to_string())
+        .env("TMINUS_SMTP_RETRY_DELAY_MS", "20")
+        .env("TMINUS_SMTP_TIMEOUT_SECS", "10")
+        .env_remove("TMINUS_SMTP_USERNAME")
+        .env_remove("TMINUS_SMTP_PASSWORD");
+    c
+}
+
+fn send(root: &Path, port: u16, args: &[&str]) -> Output {
+    command(root, port, args).output().expect("run tminus")
+}
+
+fn status_json(root: &Path, now: &str) -> Vec<serde_json::Value> {
+    let out = ok(root, &["comms", "status", "--format", "json", "--now", now]);
+    serde_json::from_str::<Vec<serde_json::Value>>(&out).expect("json")
+}
+
+fn ledger(root: &Path) -> String {
+    std::fs::read_to_string(root.join(".tminus/sent.jsonl")).unwrap_or_default()
+}
+
+fn wait_for(what: &str, timeout: Duration, mut cond: impl FnMut() -> bool) {
+    let start = Instant::now();
+    while !cond() {
+        assert!(start.elapsed() < timeout, "timed out waiting for {what}");
+        std::thread::sleep(Duration::from_millis(20));
+    }
+}
+
+#[test]
+fn sends_each_due_message_exactly_once_across_reruns_and_the_mail_parses_back() {
+    let (tmp, root) = project(8);
+    let server = server_or_skip!(&tmp.path().join("smtp"));
+
+    // A dry run sends and records nothing.
+    let o = send(&root, server.port, &["--now", NOW, "--dry-run"]);
+    assert!(o.status.success(), "{}", stderr(&o));
+    assert_eq!(
+        stdout(&o).matches("would send  ").count(),
+        8,
+        "{}",
+        stdout(&o)
+    );
+    assert!(server.received().is_empty());
+    assert!(!root.join(".tminus/sent.jsonl").exists());
+
+    let o = send(&root, server.port, &["--now", NOW]);
+    assert!(o.status.success(), "{}\n{}", stdout(&o), stderr(&o));
+    let out = stdout(&o);
+    assert!(out.contains("sent 8, failed 0"), "{out}");
+    assert!(
+        out.contains("(1 connection,"),
+        "one connection per batch: {out}"
+    );
+    // The pilot wave's message was due on 1 March: missed, never sent late.
+    assert!(
+        out.contains("missed") && out.contains("ana@example.com"),
+        "{out}"
+    );
+
+    let again = send(&root, server.port, &["--now", NOW]);
+    assert!(again.status.success());
+    assert!(stdout(&again).contains("sent 0,"), "{}", stdout(&again));
+    assert!(stdout(&again).contains("already sent 8"));
+    let later = send(&root, server.port, &["--now", "2027-03-15T20:00:00Z"]);
+    assert!(later.status.success());
+
+    let msgs = server.received();
+    let c = counts(&msgs);
+    assert_eq!(c.keys().cloned().collect::<Vec<_>>(), users(8));
+    assert!(c.values().all(|n| *n == 1), "{c:?}");
+
+    // Status: every delivery sent, with time and the Message-ID that was sent.
+    let rows = status_json(&root, NOW);
+    let mut ids = BTreeMap::new();
+    for r in &rows {
+        if r["to"] == "ana@example.com" {
+            assert_eq!(r["state"], "missed");
+            continue;
+        }
+        assert_eq!(r["state"], "sent", "{r}");
+        assert!(r["at"].as_str().unwrap().ends_with('Z'));
+        ids.insert(
+            r["to"].as_str().unwrap().to_string(),
+            r["message_id"].as_str().unwrap().to_string(),
+        );
+    }
+    let table = ok(&root, &["comms", "status", "--now", NOW]);
+    assert!(
+        table.contains("8 sent") && table.contains("1 missed"),
+        "{table}"
+    );
+
+    let parser = mail_parser::MessageParser::default();
+    for (to, bytes) in &msgs {
+        let m = parser.parse(bytes).expect("parses");
+        let addr = &to[0];
+        let n: usize = addr
+            .trim_start_matches("user")
+            .split('@')
+            .next()
+            .unwrap()
+            .parse()
+            .unwrap();
+        assert_eq!(
+            m.to().and_then(|a| a.first()).and_then(|a| a.address()),
+            Some(addr.as_str())
+        );
+        assert_eq!(
+            m.from().and_then(|a| a.first()).and_then(|a| a.address()),
+            Some("golive@example.com")
+        );
+        assert_eq!(
+            format!("<{}>", m.message_id().unwrap()),
+            ids[addr],
+            "the ledger holds the Message-ID that was sent"
+        );
+        assert_eq!(m.date().unwrap().to_timestamp(), MAIN_SEND_AT);
+        assert_eq!(
+            m.header_raw("Auto-Submitted").map(str::trim),
+            Some("auto-generated")
+        );
+        assert!(m
+            .header_raw("Content-Type")
+            .unwrap()
+            .contains("multipart/alternative"));
+        assert_eq!((m.text_body_count(), m.html_body_count()), (1, 1));
+        let text = m.body_text(0).unwrap();
+        let html = m.body_html(0).unwrap();
+        if n.is_multiple_of(4) {
+            assert_eq!(m.subject(), Some("Ledger Online arrive le 29/03"));
+            assert!(text.contains(&format!("Bonjour User {n},")), "{text}");
+        } else {
+            assert_eq!(
+                m.subject(),
+                Some("Ledger Online goes live on Monday 29 March")
+            );
+            assert!(text.contains(&format!("Dear User {n},")), "{text}");
+            assert!(html.contains(&format!("Dear User {n},")));
+        }
+        assert!(html.contains("style="), "inline styles");
+    }
+}
+
+#[test]
+fn test_to_sends_one_copy_per_variant_to_one_address_and_records_nothing() {
+    let (tmp, root) = project(8);
+    let server = server_or_skip!(&tmp.path().join("smtp"));
+    let o = send(
+        &root,
+        server.port,
+        &["--now", NOW, "--test-to", "me@example.org"],
+    );
+    assert!(o.status.success(), "{}", stderr(&o));
+    assert!(stdout(&o).contains("nothing was recorded"));
+    let msgs = server.received();
+    assert_eq!(msgs.len(), 2, "one English, one French");
+    assert!(msgs.iter().all(|(to, _)| to == &["me@example.org"]));
+    let parser = mail_parser::MessageParser::default();
+    let subjects: Vec<String> = msgs
+        .iter()
+        .map(|(_, b)| parser.parse(b).unwrap().subject().unwrap().to_string())
+        .collect();
+    assert!(subjects.iter().any(|s| s.contains("arrive le")));
+    assert!(!root.join(".tminus/sent.jsonl").exists() || ledger(&root).is_empty());
+    // The real run afterwards still sends everything.
+    let o = send(&root, server.port, &["--now", NOW]);
+    assert!(stdout(&o).contains("sent 8,"), "{}", stdout(&o));
+}
+
+#[test]
+fn retries_421_and_450_with_backoff_on_the_same_batch() {
+    for code in ["421", "450"] {
+        let (tmp, root) = project(4);
+        let server = server_or_skip!(
+            &tmp.path().join("smtp"),
+            "--fail-first",
+            "3",
+            "--fail-code",
+            code
+        );
+        let o = send(&root, server.port, &["--now", NOW]);
+        assert!(o.status.success(), "{code}: {}\n{}", stdout(&o), stderr(&o));
+        assert!(stdout(&o).contains("sent 4, failed 0"), "{}", stdout(&o));
+        assert!(stdout(&o).contains("3 retries"), "{}", stdout(&o));
+        let c = counts(&server.received());
+        assert_eq!(c.keys().cloned().collect::<Vec<_>>(), users(4));
+        assert!(c.values().all(|n| *n == 1), "{code}: {c:?}");
+        assert_eq!(server.log().matches("transient").count(), 3);
+    }
+}
+
+#[test]
+fn a_550_fails_that_recipient_only_and_is_reported_in_status() {
+    let (tmp, root) = project(5);
+    let server = server_or_skip!(&tmp.path().join("smtp"), "--reject", "user2@example.com");
+    let o = send(&root, server.port, &["--now", NOW]);
+    assert_eq!(o.status.code(), Some(1), "{}", stdout(&o));
+    assert!(stdout(&o).contains("sent 4, failed 1"), "{}", stdout(&o));
+    assert!(stdout(&o).contains("550"));
+    let rows = status_json(&root, NOW);
+    let failed: Vec<_> = rows.iter().filter(|r| r["state"] == "failed").collect();
+    assert_eq!(failed.len(), 1);
+    assert_eq!(failed[0]["to"], "user2@example.com");
+    assert!(
+        failed[0]["reply"].as_str().unwrap().contains("550 5.1.1")
+            || failed[0]["reply"].as_str().unwrap().contains("(550)")
+    );
+    // A rerun tries the failed one again and nothing else.
+    let o = send(&root, server.port, &["--now", NOW]);
+    assert_eq!(o.status.code(), Some(1));
+    assert!(stdout(&o).contains("sent 0, failed 1"), "{}", stdout(&o));
+    let c = counts(&server.received());
+    assert_eq!(c.len(), 4);
+    assert!(c.values().all(|n| *n == 1));
+}
+
+#[test]
+fn a_connection_dropped_mid_data_is_retried_and_delivered_once() {
+    let (tmp, root) = project(5);
+    let server = server_or_skip!(&tmp.path().join("smtp"), "--drop-data", "3");
+    let o = send(&root, server.port, &["--now", NOW]);
+    assert!(o.status.success(), "{}\n{}", stdout(&o), stderr(&o));
+    assert!(stdout(&o).contains("sent 5, failed 0"), "{}", stdout(&o));
+    assert!(
+        stdout(&o).contains("(2 connections, 1 retry"),
+        "{}",
+        stdout(&o)
+    );
+    assert!(server.log().contains("dropped"));
+    let c = counts(&server.received());
+    assert_eq!(c.keys().cloned().collect::<Vec<_>>(), users(5));
+    assert!(c.values().all(|n| *n == 1), "{c:?}");
+}
+
+#[test]
+fn kill_9_in_the_middle_of_a_batch_then_rerun_sends_the_rest_and_reports_in_doubt() {
+    let (tmp, root) = project(10);
+    let first = tmp.path().join("smtp1");
+    // The 4th message is stored, then the server sits on its reply.
+    let server = server_or_skip!(&first, "--hold", "4", "--hold-seconds", "60");
+    let mut run = command(&root, server.port, &["--now", NOW])
+        .stdout(Stdio::null())
+        .stderr(Stdio::null())
+        .spawn()
+        .unwrap();
+    wait_for("the 4th message", Duration::from_secs(20), || {
+        first.join("holding").exists()
+    });
+    run.kill().unwrap(); // SIGKILL
+    run.wait().unwrap();
+    drop(server);
+    let last = ledger(&root).lines().last().unwrap().to_string();
+    assert!(last.contains("\"event\":\"claim\""), "{last}");
+
+    let second = tmp.path().join("smtp2");
+    let server2 = server_or_skip!(&second);
+    let o = send(&root, server2.port, &["--now", NOW]);
+    assert!(o.status.success(), "{}\n{}", stdout(&o), stderr(&o));
+    let out = stdout(&o);
+    assert!(out.contains("sent 6, failed 0, in doubt 1"), "{out}");
+    assert!(out.contains("in doubt (") && out.contains("--resend-in-doubt"));
+    let mut all = received(&first);
+    all.extend(server2.received());
+    let c = counts(&all);
+    assert_eq!(c.keys().cloned().collect::<Vec<_>>(), users(10));
+    assert!(c.values().all(|n| *n == 1), "exactly once: {c:?}");
+    let rows = status_json(&root, NOW);
+    let doubt: Vec<_> = rows.iter().filter(|r| r["state"] == "in doubt").collect();
+    assert_eq!(doubt.len(), 1);
+    let held = std::fs::read_to_string(first.join("holding")).unwrap();
+    assert_eq!(doubt[0]["to"], held.as_str());
+
+    // Only on request is it sent again.
+    let o = send(&root, server2.port, &["--now", NOW, "--resend-in-doubt"]);
+    assert!(
+        stdout(&o).contains("sent 1, failed 0, in doubt 0"),
+        "{}",
+        stdout(&o)
+    );
+    assert_eq!(counts(&server2.received())[&held], 1);
+    assert!(status_json(&root, NOW)
+        .iter()
+        .all(|r| r["state"] == "sent" || r["state"] == "missed"));
+}
+
+#[test]
+fn two_runs_at_once_the_second_is_refused_by_the_lock() {
+    let (tmp, root) = project(6);
+    let server = server_or_skip!(&tmp.path().join("smtp"), "--delay", "0.3");
+    let first = command(&root, server.port, &["--now", NOW])
+        .stdout(Stdio::piped())
+        .stderr(Stdio::piped())
+        .spawn()
+        .unwrap();
+    wait_for("the first run to claim", Duration::from_secs(20), || {
+        ledger(&root).contains("claim")
+    });
+    let second = send(&root, server.port, &["--now", NOW]);
+    assert_eq!(second.status.code(), Some(1));
+    assert!(
+        stderr(&second).contains("another `tminus comms send` is running"),
+        "{}",
+        stderr(&second)
+    );
+    let first = first.wait_with_output().unwrap();
+    assert!(first.status.success(), "{}", stderr(&first));
+    let c = counts(&server.received());
+    assert_eq!(c.len(), 6);
+    assert!(c.values().all(|n| *n == 1));
+}
+
+#[test]
+fn a_stale_schedule_is_missed_and_a_moved_schedule_is_not_resent() {
+    let (tmp, root) = project(3);
+    let server = server_or_skip!(&tmp.path().join("smtp"));
+    // Two days after the main wave's send time: everything is missed, nothing is sent.
+    let o = send(&root, server.port, &["--now", "2027-03-17T09:00:00Z"]);
+    assert!(o.status.success(), "{}", stderr(&o));
+    assert!(
+        stdout(&o).contains("sent 0, failed 0, in doubt 0, missed 4"),
+        "{}",
+        stdout(&o)
+    );
+    assert!(server.received().is_empty());
+    assert!(status_json(&root, "2027-03-17T09:00:00Z")
+        .iter()
+        .all(|r| r["state"] == "missed"));
+
+    // Sent on time; then T-0 moves a day later: the same messages are not sent again.
+    let o = send(&root, server.port, &["--now", NOW]);
+    assert!(stdout(&o).contains("sent 3,"), "{}", stdout(&o));
+    let yaml = root.join("content/project.yaml");
+    edit(
+        &yaml,
+        "go_live: 2027-03-29T18:00\n    audience: everyone",
+        "go_live: 2027-03-30T18:00\n    audience: everyone",
+    );
+    let o = send(&root, server.port, &["--now", "2027-03-16T12:00:00Z"]);
+    assert!(o.status.success());
+    assert!(
+        stdout(&o).contains("sent 0,") && stdout(&o).contains("already sent 3"),
+        "{}",
+        stdout(&o)
+    );
+    assert_eq!(server.received().len(), 3);
+}
+
+#[test]
+fn credentials_come_from_the_environment_and_never_reach_output_or_ledger() {
+    const SECRET: &str = "pw-Sup3r-S3cret!";
+    let (tmp, root) = project(2);
+    let server = server_or_skip!(
+        &tmp.path().join("smtp"),
+        "--user",
+        "robot",
+        "--password",
+        SECRET
+    );
+    let o = command(&root, server.port, &["--now", NOW])
+        .env("TMINUS_SMTP_USERNAME", "robot")
+        .env("TMINUS_SMTP_PASSWORD", SECRET)
+        .output()
+        .unwrap();
+    assert!(o.status.success(), "{}\n{}", stdout(&o), stderr(&o));
+    assert!(server.log().contains("\"auth\": true"));
+    // A wrong password: the run stops, and still no secret anywhere.
+    let (_tmp2, root2) = project(2);
+    let bad = command(&root2, server.port, &["--now", NOW])
+        .env("TMINUS_SMTP_USERNAME", "robot")
+        .env("TMINUS_SMTP_PASSWORD", "wrong-Secret-42")
+        .output()
+        .unwrap();
+    assert_eq!(bad.status.code(), Some(1));
+    assert!(
+        stderr(&bad).contains("535") || stderr(&bad).contains("authentication"),
+        "{}",
+        stderr(&bad)
+    );
+    for (text, secret) in [
+        (stdout(&o) + &stderr(&o), SECRET),
+        (ledger(&root), SECRET),
+        (stdout(&bad) + &stderr(&bad), "wrong-Secret-42"),
+        (ledger(&root2), "wrong-Secret-42"),
+    ] {
+        assert!(!text.contains(secret), "the password leaked: {text}");
+    }
+    for entry in walkdir::WalkDir::new(root.join(".tminus"))
+        .into_iter()
+        .flatten()
+    {
+        if entry.file_type().is_file() {
+            assert!(!read(entry.path()).contains(SECRET));
+        }
+    }
+}
+
+#[test]
+fn send_needs_due_and_a_valid_now() {
+    let root = fixture("minimal");
+    let o = tminus(&root, &["comms", "send"]);
+    assert_eq!(o.status.code(), Some(2));
+    assert!(stderr(&o).contains("needs --due"));
+    let o = tminus(
+        &root,
+        &[
+            "comms",
+            "send",
+            "--due",
+            "--dry-run",
+            "--now",
+            "next tuesday",
+        ],
+    );
+    assert_eq!(o.status.code(), Some(2));
+    assert!(stderr(&o).contains("--now"));
+    // A local time in the project zone (Europe/London): 2027-03-15 08:00 UTC is 08:00 there.
+    let (_tmp, root) = project(1);
+    let a = tminus(
+        &root,
+        &[
+            "comms",
+            "status",
+            "--format",
+            "json",
+            "--now",
+            "2027-03-15T08:00",
+        ],
+    );
+    let b = tminus(
+        &root,
+        &[
+            "comms",
+            "status",
+            "--format",
+            "json",
+            "--now",
+            "2027-03-15T08:00:00Z",
+        ],
+    );
+    assert_eq!(stdout(&a), stdout(&b));
+}
