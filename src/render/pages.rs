@@ -6,7 +6,7 @@ use rayon::prelude::*;
 use serde_json::{json, Value};
 
 use super::format::{duration, role_label, time_view};
-use super::{root_of, CommsEntry, PageJob, SiteInput};
+use super::{CommsEntry, PageJob, SiteInput};
 use crate::markdown;
 use crate::model::checklist::{ItemStatus, Recommendation};
 use crate::model::cutover::TaskKind;
@@ -103,7 +103,7 @@ fn dashboard(input: &SiteInput) -> PageJob {
     let p = input.project;
     let path = "index.html";
     let mut ctx = input.base_context(path, "dashboard", "Dashboard");
-    let root = root_of(path);
+    let root = input.root(path);
     let now = input.built_at;
     let waves: Vec<Value> = p
         .waves
@@ -192,7 +192,7 @@ fn cutover(input: &SiteInput) -> PageJob {
     let p = input.project;
     let s = input.schedule;
     let path = "cutover/index.html";
-    let root = root_of(path);
+    let root = input.root(path);
     let mut ctx = input.base_context(path, "cutover", "Cutover plan");
     let tasks: Vec<Value> = p
         .cutover
@@ -292,7 +292,7 @@ fn run_sheets(input: &SiteInput) -> Vec<PageJob> {
         .into_iter()
         .map(|role| {
             let path = format!("cutover/run-sheets/{role}/index.html");
-            let root = root_of(&path);
+            let root = input.root(&path);
             let owner = person(p, Some(role));
             let title = format!("Run sheet: {}", role_label(role));
             let mut ctx = input.base_context(&path, "cutover", &title);
@@ -331,7 +331,7 @@ fn run_sheets(input: &SiteInput) -> Vec<PageJob> {
 fn runbook_index(input: &SiteInput) -> PageJob {
     let p = input.project;
     let path = "runbooks/index.html";
-    let root = root_of(path);
+    let root = input.root(path);
     let mut ctx = input.base_context(path, "runbooks", "Runbooks");
     let list: Vec<Value> = p
         .runbooks
@@ -353,7 +353,7 @@ fn runbook_index(input: &SiteInput) -> PageJob {
 fn runbook(input: &SiteInput, r: &Runbook) -> PageJob {
     let p = input.project;
     let path = format!("runbooks/{}/index.html", r.id);
-    let root = root_of(&path);
+    let root = input.root(&path);
     let mut ctx = input.base_context(&path, "runbooks", &r.title);
     let body = markdown::render(&r.body.markdown, &root);
     let steps: Vec<Value> = r
@@ -395,7 +395,7 @@ fn runbook(input: &SiteInput, r: &Runbook) -> PageJob {
 
 fn checklist_index(input: &SiteInput) -> PageJob {
     let path = "checklists/index.html";
-    let root = root_of(path);
+    let root = input.root(path);
     let mut ctx = input.base_context(path, "checklists", "Checklists");
     let list: Vec<Value> = input
         .project
@@ -424,7 +424,7 @@ fn status_class(s: ItemStatus) -> &'static str {
 fn checklist(input: &SiteInput, c: &Checklist) -> PageJob {
     let p = input.project;
     let path = format!("checklists/{}/index.html", c.id);
-    let root = root_of(&path);
+    let root = input.root(&path);
     let mut ctx = input.base_context(&path, "checklists", &c.title);
     let sections: Vec<Value> = c
         .sections
@@ -463,7 +463,7 @@ fn guide_summary(g: &Guide, root: &str) -> Value {
 fn training_index(input: &SiteInput) -> PageJob {
     let p = input.project;
     let path = "training/index.html";
-    let root = root_of(path);
+    let root = input.root(path);
     let mut ctx = input.base_context(path, "training", "Training");
     let mut guides: Vec<&Guide> = p.guides.iter().collect();
     guides.sort_by_key(|g| (g.kind, g.order.unwrap_or(i64::MAX), g.title.clone()));
@@ -499,7 +499,7 @@ fn training_index(input: &SiteInput) -> PageJob {
 
 fn guide(input: &SiteInput, g: &Guide) -> PageJob {
     let path = format!("training/{}/index.html", g.id);
-    let root = root_of(&path);
+    let root = input.root(&path);
     let mut ctx = input.base_context(&path, "training", &g.title);
     let body = markdown::render(&g.body.markdown, &root);
     let mut view = guide_summary(g, &root);
@@ -515,7 +515,7 @@ fn guide(input: &SiteInput, g: &Guide) -> PageJob {
 
 fn page(input: &SiteInput, pg: &Page) -> PageJob {
     let path = format!("pages/{}/index.html", pg.id);
-    let root = root_of(&path);
+    let root = input.root(&path);
     let mut ctx = input.base_context(&path, "pages", &pg.title);
     let body = markdown::render(&pg.body.markdown, &root);
     ctx.insert("content", &json!({"id": pg.id, "title": pg.title, "summary": pg.summary, "body_html": body.html, "toc": body.toc}));
@@ -529,7 +529,7 @@ fn page(input: &SiteInput, pg: &Page) -> PageJob {
 fn comms_index(input: &SiteInput) -> PageJob {
     let p = input.project;
     let path = "comms/index.html";
-    let root = root_of(path);
+    let root = input.root(path);
     let mut ctx = input.base_context(path, "comms", "Communications");
     let mut groups: Vec<Value> = p
         .waves
@@ -575,7 +575,7 @@ fn message_pages(input: &SiteInput) -> Vec<PageJob> {
             let entries: Vec<&CommsEntry> = input.comms.iter().filter(|e| e.page_dir() == dir).collect();
             let first = &entries[0].message;
             let path = format!("{dir}/index.html");
-            let root = root_of(&path);
+            let root = input.root(&path);
             let title = entries[0].subject.clone();
             let mut ctx = input.base_context(&path, "comms", &title);
             let deliveries: Vec<Value> = entries
@@ -606,4 +606,44 @@ fn message_pages(input: &SiteInput) -> Vec<PageJob> {
             PageJob { path, template: "message.html", context: ctx }
         })
         .collect()
+}
+
+/// The job of one page, found by its path: a runbook, guide or extra page, or one of the
+/// section indexes. Used by `tminus serve` to re-render only what a change touches.
+pub fn page_job(input: &SiteInput, path: &str) -> Option<PageJob> {
+    let p = input.project;
+    let id = |prefix: &str| {
+        path.strip_prefix(prefix)
+            .and_then(|rest| rest.strip_suffix("/index.html"))
+            .filter(|id| !id.contains('/'))
+            .map(str::to_string)
+    };
+    match path {
+        "index.html" => return Some(dashboard(input)),
+        "runbooks/index.html" => return Some(runbook_index(input)),
+        "training/index.html" => return Some(training_index(input)),
+        _ => {}
+    }
+    if let Some(id) = id("runbooks/") {
+        return p
+            .runbooks
+            .iter()
+            .find(|r| r.id == id)
+            .map(|r| runbook(input, r));
+    }
+    if let Some(id) = id("training/") {
+        return p
+            .guides
+            .iter()
+            .find(|g| g.id == id)
+            .map(|g| guide(input, g));
+    }
+    if let Some(id) = id("pages/") {
+        return p
+            .pages
+            .iter()
+            .find(|pg| pg.id == id)
+            .map(|pg| page(input, pg));
+    }
+    None
 }

@@ -53,6 +53,9 @@ struct Plan<'a> {
     point_of_no_return: Option<&'a str>,
     rollback_deadline: Option<String>,
     comms: Vec<CommsItem<'a>>,
+    /// `id/wave/locale` → SHA-256 of the message's plain text: lets "what changed" see a
+    /// reworded message whose subject is the same (extension).
+    comms_digests: std::collections::BTreeMap<String, String>,
     checklists: Vec<ChecklistItem<'a>>,
 }
 
@@ -164,6 +167,7 @@ pub fn to_json(prepared: &Prepared, generated_at: DateTime<Utc>) -> Vec<u8> {
         point_of_no_return: s.point_of_no_return.map(|i| p.cutover.tasks[i].id.as_str()),
         rollback_deadline: p.cutover.rollback_deadline.as_ref().map(rfc3339),
         comms: comms_items(&prepared.comms),
+        comms_digests: comms_digests(&prepared.comms),
         checklists: p
             .checklists
             .iter()
@@ -191,4 +195,19 @@ pub fn to_json(prepared: &Prepared, generated_at: DateTime<Utc>) -> Vec<u8> {
     let mut bytes = serde_json::to_vec_pretty(&plan).expect("plan serializes");
     bytes.push(b'\n');
     bytes
+}
+
+fn comms_digests(entries: &[CommsEntry]) -> std::collections::BTreeMap<String, String> {
+    use sha2::{Digest, Sha256};
+    let mut out = std::collections::BTreeMap::new();
+    for e in entries {
+        let m = &e.message;
+        out.entry(super::changes::message_key(
+            &m.id,
+            m.wave.as_deref(),
+            &m.locale,
+        ))
+        .or_insert_with(|| format!("{:x}", Sha256::digest(e.preview.text.as_bytes())));
+    }
+    out
 }
