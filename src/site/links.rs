@@ -256,43 +256,69 @@ fn authored(project: &Project, site: &SiteFiles) -> HashMap<String, Vec<Written>
         })
         .collect();
     let mut out: HashMap<String, Vec<Written>> = HashMap::new();
-    let mut add = |page: String, body: &crate::project::Body| {
-        let root = roots.get(page.as_str()).cloned().unwrap_or_default();
-        let list = out.entry(page).or_default();
-        for l in crate::markdown::links(&body.markdown) {
-            let before = &body.markdown[..l.offset];
-            let line = body.first_line + before.matches('\n').count();
-            let column = before.rsplit('\n').next().unwrap_or("").chars().count() + 1;
-            list.push(Written {
-                file: body.file.clone(),
-                position: Some(Position::new(line, column)),
-                href: crate::markdown::rendered_href(&l.dest, &root),
-                dest: l.dest,
-                text: l.text,
-            });
-        }
-    };
+    let mut add =
+        |page: &str, file: &std::path::Path, markdown: &str, first_line: Option<usize>| {
+            let root = roots.get(page).cloned().unwrap_or_default();
+            let list = out.entry(page.to_string()).or_default();
+            for l in crate::markdown::links(markdown) {
+                let position = first_line.map(|first| {
+                    let before = &markdown[..l.offset];
+                    let line = first + before.matches('\n').count();
+                    let column = before.rsplit('\n').next().unwrap_or("").chars().count() + 1;
+                    Position::new(line, column)
+                });
+                list.push(Written {
+                    file: file.to_path_buf(),
+                    position,
+                    href: crate::markdown::rendered_href(&l.dest, &root),
+                    dest: l.dest,
+                    text: l.text,
+                });
+            }
+        };
     for r in &project.runbooks {
-        add(format!("runbooks/{}/index.html", r.id), &r.body);
+        let page = format!("runbooks/{}/index.html", r.id);
+        add(
+            &page,
+            &r.body.file,
+            &r.body.markdown,
+            Some(r.body.first_line),
+        );
+        // Steps' validation and rollback are Markdown too (in the front matter: no position).
+        for step in &r.steps {
+            for text in [&step.spec.validation, &step.spec.rollback]
+                .into_iter()
+                .flatten()
+            {
+                add(&page, &r.body.file, text, None);
+            }
+        }
     }
     for g in &project.guides {
-        add(format!("training/{}/index.html", g.id), &g.body);
+        let page = format!("training/{}/index.html", g.id);
+        add(
+            &page,
+            &g.body.file,
+            &g.body.markdown,
+            Some(g.body.first_line),
+        );
     }
     for p in &project.pages {
-        add(format!("pages/{}/index.html", p.id), &p.body);
+        let page = format!("pages/{}/index.html", p.id);
+        add(
+            &page,
+            &p.body.file,
+            &p.body.markdown,
+            Some(p.body.first_line),
+        );
     }
     if let Some(d) = &project.description {
-        let root = roots.get("index.html").cloned().unwrap_or_default();
-        let list = out.entry("index.html".into()).or_default();
-        for l in crate::markdown::links(d) {
-            list.push(Written {
-                file: PathBuf::from("content/project.yaml"),
-                position: None,
-                href: crate::markdown::rendered_href(&l.dest, &root),
-                dest: l.dest,
-                text: l.text,
-            });
-        }
+        add(
+            "index.html",
+            std::path::Path::new("content/project.yaml"),
+            d,
+            None,
+        );
     }
     out
 }
@@ -430,11 +456,17 @@ fn problem_with(
             known.sort_unstable();
             let wanted = page_dir(path);
             let dirs: Vec<String> = known.iter().map(|k| page_dir(k)).collect();
+            // A typo: a page whose path is at most a few edits away.
             let hint = wanted
                 .ends_with('/')
-                .then(|| did_you_mean(&wanted, dirs.iter().map(String::as_str)))
-                .flatten()
-                .map(|s| format!("did you mean `@/{}`?", s.trim_end_matches('/')));
+                .then(|| {
+                    dirs.iter()
+                        .map(|d| (strsim::levenshtein(&wanted, d), d))
+                        .filter(|(n, _)| *n <= 3)
+                        .min()
+                        .map(|(_, d)| format!("did you mean `@/{}`?", d.trim_end_matches('/')))
+                })
+                .flatten();
             Some((format!("there is no page `{wanted}` in the site"), hint))
         }
     }
