@@ -168,6 +168,16 @@ fn drafts_are_marked_in_versions_json_and_the_switcher_knows_each_versions_pages
     assert_eq!(versions["latest"], "2.1");
     let list = versions["versions"].as_array().unwrap();
     assert_eq!(list.len(), 2);
+    // Every page of a draft says so.
+    for (path, bytes) in snapshot(&out.join("v2.1")) {
+        if path.extension().is_some_and(|e| e == "html") {
+            assert!(
+                String::from_utf8_lossy(&bytes).contains("DRAFT"),
+                "{} is not marked DRAFT",
+                path.display()
+            );
+        }
+    }
     for v in list {
         assert_eq!(v["status"], "draft");
         assert!(v["built_at"].as_str().unwrap().ends_with('Z'));
@@ -367,7 +377,7 @@ fn check_reports_each_kind_of_broken_link_at_its_source() {
 }
 
 /// A tiny HTTP server on 127.0.0.1 for `--external`: `/ok` 200, `/gone` 404, `/slow`
-/// answers after 5 s, `/no-head` 405 to HEAD but 200 to GET.
+/// answers after 10 s, `/no-head` 405 to HEAD but 200 to GET.
 fn local_server() -> (u16, std::thread::JoinHandle<()>) {
     let server = tiny_http::Server::http("127.0.0.1:0").unwrap();
     let port = server.server_addr().to_ip().unwrap().port();
@@ -386,7 +396,7 @@ fn local_server() -> (u16, std::thread::JoinHandle<()>) {
                     "/no-head" if head => 405,
                     "/no-head" => 200,
                     "/slow" => {
-                        std::thread::sleep(Duration::from_secs(5));
+                        std::thread::sleep(Duration::from_secs(10));
                         200
                     }
                     "/stop" => 200,
@@ -423,7 +433,8 @@ fn check_external_follows_links_with_a_timeout_and_a_summary() {
     );
     // Without --external nothing is fetched and the check passes.
     ok(&root, &["check"]);
-    let o = tminus(&root, &["check", "--external", "--timeout", "1"]);
+    // 3 s: far below /slow's 10 s, far above a loaded debug build's local round trip.
+    let o = tminus(&root, &["check", "--external", "--timeout", "3"]);
     let _ = ureq::get(&format!("{base}/stop")).call();
     server.join().unwrap();
     let err = stderr(&o);
@@ -434,7 +445,7 @@ fn check_external_follows_links_with_a_timeout_and_a_summary() {
         "{err}"
     );
     assert!(
-        err.contains(&format!("{base}/slow: no answer within 1s")),
+        err.contains(&format!("{base}/slow: no answer within 3s")),
         "{err}"
     );
     assert!(

@@ -585,11 +585,17 @@ fn probe(agent: &ureq::Agent, url: &str) -> Outcome {
         Err(ureq::Error::Timeout(_)) => Outcome::TimedOut,
         Err(e) => Outcome::Failed(e.to_string()),
     };
+    let get = || classify(agent.get(url).call().map(|r| r.status().as_u16()));
     let head = classify(agent.head(url).call().map(|r| r.status().as_u16()));
     match head {
-        Outcome::Status(403 | 405 | 501) | Outcome::Failed(_) => {
-            classify(agent.get(url).call().map(|r| r.status().as_u16()))
-        }
+        Outcome::Status(403 | 405 | 501) | Outcome::Failed(_) => match get() {
+            // Once more: a kept-alive connection the server just closed, a reset.
+            Outcome::Failed(_) => {
+                std::thread::sleep(Duration::from_millis(200));
+                get()
+            }
+            other => other,
+        },
         other => other,
     }
 }

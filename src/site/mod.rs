@@ -252,6 +252,37 @@ fn sitemap(project: &Project, pages: &[PageJob]) -> String {
     xml
 }
 
+/// SPEC: a draft is marked DRAFT on every page. The theme shows its own banner
+/// (`site.is_draft`); a page whose theme shows none gets a plain one after `<body>`.
+pub fn mark_draft(project: &Project, html: &mut String) {
+    if project.status != crate::model::project::Status::Draft || html.contains("DRAFT") {
+        return;
+    }
+    let banner = format!(
+        "<p class=\"tminus-draft\" role=\"note\" style=\"margin:0;padding:.4rem 1rem;background:#fff3d6;color:#5c3500;font:600 14px/1.4 system-ui,sans-serif;text-align:center\">DRAFT — version {} of this plan is not approved yet.</p>",
+        crate::markdown::highlight::escape_html(&project.version)
+    );
+    let lower = html.to_ascii_lowercase();
+    let at = lower
+        .find("<body")
+        .and_then(|b| lower[b..].find('>').map(|e| b + e + 1))
+        .unwrap_or(0);
+    html.insert_str(at, &banner);
+}
+
+/// Renders every page of `site` and marks drafts.
+pub fn render_site(
+    project: &Project,
+    site: &SiteFiles,
+    progress: Option<&dyn output::Progress>,
+) -> Result<Vec<(String, String)>, Diagnostics> {
+    let mut pages = output::render_pages(site, progress)?;
+    for (_, html) in &mut pages {
+        mark_draft(project, html);
+    }
+    Ok(pages)
+}
+
 /// What `check` found.
 pub struct Checked {
     pub prepared: Prepared,
@@ -276,7 +307,7 @@ pub fn check_site(root: &Path, out: &Path) -> Result<Checked, Diagnostics> {
     let previous = previous_plan(out, &versions, &prepared.project.version);
     let theme = Theme::load(prepared.project.theme_dir.as_deref())?;
     let site = assemble_with(&prepared, &versions, now, previous.as_ref(), theme);
-    let pages = output::render_pages(&site, None)?;
+    let pages = render_site(&prepared.project, &site, None)?;
     let report = links::check_internal(&prepared.project, &site, &pages);
     let mut diags = Diagnostics::new();
     for d in report.errors {
@@ -342,7 +373,7 @@ pub fn build_with(
     let previous = previous_plan(out, &versions, &project.version);
     let theme = Theme::load(project.theme_dir.as_deref())?;
     let site = assemble_with(&prepared, &versions, built_at, previous.as_ref(), theme);
-    let pages = output::render_pages(&site, opts.progress)?;
+    let pages = render_site(project, &site, opts.progress)?;
     let links = links::check_internal(project, &site, &pages);
     let written = output::write_version(out, project, &site, &pages, &versions)?;
     Ok(BuildReport {

@@ -416,7 +416,10 @@ fn incremental(
     let job = crate::render::page_job(&input, &path)?;
     Some(
         output::render_page(&build.theme, &job)
-            .map(|html| (path, html))
+            .map(|mut html| {
+                super::mark_draft(&build.prepared.project, &mut html);
+                (path, html)
+            })
             .map_err(Diagnostics::from),
     )
 }
@@ -432,7 +435,7 @@ fn full_build(root: &Path, out: &Path) -> Result<(Build, Files), Diagnostics> {
     let previous = super::previous_plan(out, &versions, &project.version);
     let theme = Theme::load(project.theme_dir.as_deref())?;
     let site = super::assemble_with(&prepared, &versions, built_at, previous.as_ref(), theme);
-    let pages = output::render_pages(&site, None)?;
+    let pages = super::render_site(project, &site, None)?;
     let version = &project.version;
     let mut files: Files = HashMap::new();
     let this_version: std::collections::BTreeSet<String> =
