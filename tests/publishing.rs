@@ -117,12 +117,8 @@ fn a_killed_build_leaves_the_output_intact_and_the_next_build_cleans_up() {
         assert!(Instant::now() < deadline, "the build never started writing");
         std::thread::sleep(Duration::from_millis(5));
     };
-    // SIGKILL: no destructor, no cleanup.
-    let status = std::process::Command::new("kill")
-        .args(["-9", &child.id().to_string()])
-        .status()
-        .expect("kill");
-    assert!(status.success());
+    // Child::kill is SIGKILL on Unix: no destructor, no cleanup.
+    child.kill().expect("kill");
     let _ = child.wait();
     assert!(staging.is_dir(), "the half-written version is left behind");
     assert_eq!(
