@@ -61,6 +61,14 @@ impl Project {
         self.site.title.as_deref().unwrap_or(&self.name)
     }
 
+    /// `draft` or `approved`, as written in `versions.json`.
+    pub fn status_label(&self) -> &'static str {
+        match self.status {
+            Status::Draft => "draft",
+            Status::Approved => "approved",
+        }
+    }
+
     pub fn wave(&self, id: &str) -> Option<&Wave> {
         self.waves.iter().find(|w| w.id == id)
     }

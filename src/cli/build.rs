@@ -1,13 +1,71 @@
-//! `tminus build [--out DIR]`: render the site into `output/v<version>/`.
+//! `tminus build [--out DIR] [--force]`: render the site into `output/v<version>/`.
 
+use std::io::IsTerminal;
 use std::path::Path;
 
-pub fn run(root: &Path, out: Option<&Path>) -> i32 {
+use indicatif::{ProgressBar, ProgressStyle};
+use tminus::site::output::Progress;
+use tminus::site::BuildOptions;
+
+/// Below this many pages a build is too quick for a progress bar.
+const BAR_FROM_PAGES: usize = 200;
+
+/// A progress bar on stderr, shown only on a terminal and for long builds.
+struct Bar(ProgressBar);
+
+impl Progress for Bar {
+    fn start(&self, total: usize) {
+        if total >= BAR_FROM_PAGES {
+            self.0.set_length(total as u64);
+            self.0
+                .set_draw_target(indicatif::ProgressDrawTarget::stderr());
+        }
+    }
+    fn advance(&self) {
+        self.0.inc(1);
+    }
+    fn finish(&self) {
+        self.0.finish_and_clear();
+    }
+}
+
+pub fn run(root: &Path, out: Option<&Path>, force: bool) -> i32 {
     let out = out
         .map(Path::to_path_buf)
         .unwrap_or_else(|| root.join("output"));
-    match tminus::site::build(root, &out) {
+    let bar = std::io::stderr().is_terminal().then(|| {
+        let pb = ProgressBar::hidden();
+        pb.set_style(
+            ProgressStyle::with_template("rendering {bar:40} {pos}/{len} pages ({eta})")
+                .expect("template")
+                .progress_chars("=> "),
+        );
+        Bar(pb)
+    });
+    let opts = BuildOptions {
+        force,
+        progress: bar.as_ref().map(|b| b as &dyn Progress),
+    };
+    match tminus::site::build_with(root, &out, &opts) {
+        Ok(report) if report.unchanged => {
+            println!(
+                "v{} is approved and its sources are unchanged: left as published in {}",
+                report.version,
+                report.version_dir.display()
+            );
+            0
+        }
         Ok(report) => {
+            for w in &report.warnings {
+                eprintln!("warning: {}\n", w.to_string().trim_start_matches("error: "));
+            }
+            if !report.warnings.is_empty() {
+                eprintln!(
+                    "{} broken link{} (run `tminus check` to fail on them)",
+                    report.warnings.len(),
+                    if report.warnings.len() == 1 { "" } else { "s" }
+                );
+            }
             println!(
                 "built v{} — {} pages, {} files, {} version{} in {} ({:.0} ms)",
                 report.version,

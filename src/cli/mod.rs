@@ -7,6 +7,7 @@ mod comms;
 mod import;
 mod new;
 mod send;
+mod serve;
 
 use std::path::PathBuf;
 
@@ -33,9 +34,25 @@ enum Command {
         /// Output folder (default: <root>/output).
         #[arg(long)]
         out: Option<PathBuf>,
+        /// Rebuild an approved version even though its sources changed.
+        #[arg(long)]
+        force: bool,
     },
-    /// Validate everything (YAML, references, cycles, templates); writes nothing.
-    Check,
+    /// Validate everything (YAML, references, cycles, templates, internal links); writes nothing.
+    Check {
+        /// Also check external links (HEAD, then GET), with a timeout each.
+        #[arg(long)]
+        external: bool,
+        /// Seconds to wait for each external link.
+        #[arg(long, default_value_t = 10)]
+        timeout: u64,
+    },
+    /// Build in memory and serve on 127.0.0.1, reloading the browser on every change.
+    Serve {
+        /// Port on 127.0.0.1 (0: any free port).
+        #[arg(long, default_value_t = 8000)]
+        port: u16,
+    },
     /// Scaffold a complete, buildable project in DIR.
     New { dir: PathBuf },
     /// Scheduled announcements: list, preview, send and status.
@@ -117,8 +134,9 @@ enum CommsCommand {
 pub fn run() -> i32 {
     let cli = Cli::parse();
     match cli.command {
-        Command::Build { out } => build::run(&cli.root, out.as_deref()),
-        Command::Check => check::run(&cli.root),
+        Command::Build { out, force } => build::run(&cli.root, out.as_deref(), force),
+        Command::Check { external, timeout } => check::run(&cli.root, external, timeout),
+        Command::Serve { port } => serve::run(&cli.root, port),
         Command::New { dir } => new::run(&dir),
         Command::Import(ImportCommand::Cutover { file, out, force }) => {
             import::cutover(&cli.root, &file, out.as_deref(), force)

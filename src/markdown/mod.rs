@@ -218,6 +218,54 @@ fn unique(base: &str, used: &mut Vec<String>) -> String {
     candidate
 }
 
+/// A link or image as written in Markdown, for the link checker.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct WrittenLink {
+    /// The destination as written (`@/runbooks/deploy#step-2`, `../x/`, `https://…`).
+    pub dest: String,
+    /// The link text (an image's alt text).
+    pub text: String,
+    /// Byte offset of the link in the Markdown text.
+    pub offset: usize,
+}
+
+/// Every link and image of `markdown`, in order.
+pub fn links(markdown: &str) -> Vec<WrittenLink> {
+    let mut out: Vec<WrittenLink> = Vec::new();
+    let mut open: Vec<usize> = Vec::new();
+    for (event, range) in Parser::new_ext(markdown, options()).into_offset_iter() {
+        match event {
+            Event::Start(Tag::Link { dest_url, .. })
+            | Event::Start(Tag::Image { dest_url, .. }) => {
+                open.push(out.len());
+                out.push(WrittenLink {
+                    dest: dest_url.to_string(),
+                    text: String::new(),
+                    offset: range.start,
+                });
+            }
+            Event::End(TagEnd::Link) | Event::End(TagEnd::Image) => {
+                open.pop();
+            }
+            Event::Text(t) | Event::Code(t) => {
+                if let Some(&i) = open.last() {
+                    out[i].text.push_str(&t);
+                }
+            }
+            _ => {}
+        }
+    }
+    out
+}
+
+/// The URL a written destination becomes on a page whose version root is `root`.
+pub fn rendered_href(dest: &str, root: &str) -> String {
+    match dest.strip_prefix("@/") {
+        Some(path) => internal_link(path, root),
+        None => dest.to_string(),
+    }
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;

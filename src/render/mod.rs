@@ -19,7 +19,7 @@ use crate::plan::comms::ScheduledMessage;
 use crate::plan::cutover::Schedule;
 use crate::project::Project;
 
-pub use pages::jobs;
+pub use pages::{jobs, page_job};
 
 /// A page to render: its path under the version folder, template and variables.
 pub struct PageJob {
@@ -110,12 +110,28 @@ pub fn role_calendar_path(role: &str) -> String {
     }
 }
 
-/// A version of the site, for the switcher.
-#[derive(Debug, Clone, Serialize, serde::Deserialize, PartialEq)]
+/// A version of the site, for the switcher and `versions.json`.
+#[derive(Debug, Clone, Default, Serialize, serde::Deserialize, PartialEq)]
 pub struct VersionInfo {
     pub version: String,
     pub status: String,
     pub built_at: String,
+    /// A hash of the version's sources (content/, theme overrides, tminus version): an
+    /// approved version may only be rebuilt from the same sources (see `site::fingerprint`).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub fingerprint: Option<String>,
+    /// The pages of the version (`runbooks/deploy/index.html`, …), when known: the version
+    /// switcher keeps the reader on the same page only when it exists there. Not in
+    /// `versions.json`; `versions.js` carries it as `TMINUS_PAGES`.
+    #[serde(skip)]
+    pub pages: Option<std::collections::BTreeSet<String>>,
+}
+
+impl VersionInfo {
+    /// Whether `path` is a page of this version (unknown lists count as yes).
+    pub fn has_page(&self, path: &str) -> bool {
+        self.pages.as_ref().is_none_or(|p| p.contains(path))
+    }
 }
 
 /// Everything the pages are made from.
@@ -144,10 +160,28 @@ const SECTIONS: &[(&str, &str, &str)] = &[
 ];
 
 impl SiteInput<'_> {
+    /// From the page at `path` to the version root: relative (`../../`) by default, or
+    /// `{site.base_url}/v<version>/` when the project sets a base URL.
+    pub fn root(&self, path: &str) -> String {
+        match self.project.site.base_url.trim().trim_end_matches('/') {
+            "" => root_of(path),
+            base => format!("{base}/v{}/", self.project.version),
+        }
+    }
+
+    /// The folder holding the versions (`versions.js`), from the page at `path`.
+    pub fn versions_root(&self, path: &str) -> String {
+        match self.project.site.base_url.trim().trim_end_matches('/') {
+            "" => format!("{}../", root_of(path)),
+            base => format!("{base}/"),
+        }
+    }
+
     /// The context every page shares.
     pub fn base_context(&self, path: &str, section: &str, title: &str) -> tera::Context {
         let p = self.project;
-        let root = root_of(path);
+        let root = self.root(path);
+        let versions_root = self.versions_root(path);
         let mut nav: Vec<serde_json::Value> = SECTIONS
             .iter()
             .map(|(id, label, href)| json!({"id": id, "title": label, "href": format!("{root}{href}"), "active": *id == section}))
@@ -168,8 +202,12 @@ impl SiteInput<'_> {
                 json!({
                     "version": v.version, "status": v.status, "built_at": v.built_at,
                     "current": v.version == p.version,
-                    "href": format!("{root}../v{}/index.html", v.version),
-                    "same_page_href": format!("{root}../v{}/{path}", v.version),
+                    "href": format!("{versions_root}v{}/index.html", v.version),
+                    "same_page_href": if v.version == p.version || v.has_page(path) {
+                        format!("{versions_root}v{}/{path}", v.version)
+                    } else {
+                        format!("{versions_root}v{}/index.html", v.version)
+                    },
                 })
             })
             .collect();
@@ -184,7 +222,7 @@ impl SiteInput<'_> {
             }),
         );
         ctx.insert("root", &root);
-        ctx.insert("versions_root", &format!("{root}../"));
+        ctx.insert("versions_root", &versions_root);
         ctx.insert("nav", &nav);
         ctx.insert("versions", &versions);
         ctx.insert(

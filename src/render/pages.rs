@@ -5,7 +5,7 @@ use chrono::Utc;
 use serde_json::{json, Value};
 
 use super::format::{duration, role_label, time_view};
-use super::{root_of, CommsEntry, PageJob, SiteInput};
+use super::{CommsEntry, PageJob, SiteInput};
 use crate::markdown;
 use crate::model::checklist::{ItemStatus, Recommendation};
 use crate::model::cutover::TaskKind;
@@ -97,7 +97,7 @@ fn dashboard(input: &SiteInput) -> PageJob {
     let p = input.project;
     let path = "index.html";
     let mut ctx = input.base_context(path, "dashboard", "Dashboard");
-    let root = root_of(path);
+    let root = input.root(path);
     let now = input.built_at;
     let waves: Vec<Value> = p
         .waves
@@ -182,7 +182,7 @@ fn cutover(input: &SiteInput) -> PageJob {
     let p = input.project;
     let s = input.schedule;
     let path = "cutover/index.html";
-    let root = root_of(path);
+    let root = input.root(path);
     let mut ctx = input.base_context(path, "cutover", "Cutover plan");
     let tasks: Vec<Value> = p
         .cutover
@@ -292,7 +292,7 @@ fn run_sheets(input: &SiteInput) -> Vec<PageJob> {
         .into_iter()
         .map(|role| {
             let path = format!("cutover/run-sheets/{role}/index.html");
-            let root = root_of(&path);
+            let root = input.root(&path);
             let owner = person(p, Some(role));
             let title = format!("Run sheet: {}", role_label(role));
             let mut ctx = input.base_context(&path, "cutover", &title);
@@ -331,7 +331,7 @@ fn run_sheets(input: &SiteInput) -> Vec<PageJob> {
 fn runbook_index(input: &SiteInput) -> PageJob {
     let p = input.project;
     let path = "runbooks/index.html";
-    let root = root_of(path);
+    let root = input.root(path);
     let mut ctx = input.base_context(path, "runbooks", "Runbooks");
     let list: Vec<Value> = p
         .runbooks
@@ -354,7 +354,7 @@ fn runbook(input: &SiteInput, index: usize) -> tera::Context {
     let p = input.project;
     let r = &p.runbooks[index];
     let path = runbook_path(r);
-    let root = root_of(&path);
+    let root = input.root(&path);
     let mut ctx = input.base_context(&path, "runbooks", &r.title);
     let body = markdown::render(&r.body.markdown, &root);
     let steps: Vec<Value> = r
@@ -392,7 +392,7 @@ fn runbook(input: &SiteInput, index: usize) -> tera::Context {
 
 fn checklist_index(input: &SiteInput) -> PageJob {
     let path = "checklists/index.html";
-    let root = root_of(path);
+    let root = input.root(path);
     let mut ctx = input.base_context(path, "checklists", "Checklists");
     let list: Vec<Value> = input
         .project
@@ -417,7 +417,7 @@ fn status_class(s: ItemStatus) -> &'static str {
 fn checklist(input: &SiteInput, c: &Checklist) -> PageJob {
     let p = input.project;
     let path = format!("checklists/{}/index.html", c.id);
-    let root = root_of(&path);
+    let root = input.root(&path);
     let mut ctx = input.base_context(&path, "checklists", &c.title);
     let sections: Vec<Value> = c
         .sections
@@ -452,7 +452,7 @@ fn guide_summary(g: &Guide, root: &str) -> Value {
 fn training_index(input: &SiteInput) -> PageJob {
     let p = input.project;
     let path = "training/index.html";
-    let root = root_of(path);
+    let root = input.root(path);
     let mut ctx = input.base_context(path, "training", "Training");
     let mut guides: Vec<&Guide> = p.guides.iter().collect();
     guides.sort_by_key(|g| (g.kind, g.order.unwrap_or(i64::MAX), g.title.clone()));
@@ -489,7 +489,7 @@ fn guide_path(g: &Guide) -> String {
 fn guide(input: &SiteInput, index: usize) -> tera::Context {
     let g = &input.project.guides[index];
     let path = guide_path(g);
-    let root = root_of(&path);
+    let root = input.root(&path);
     let mut ctx = input.base_context(&path, "training", &g.title);
     let body = markdown::render(&g.body.markdown, &root);
     let mut view = guide_summary(g, &root);
@@ -506,7 +506,7 @@ fn page_path(pg: &Page) -> String {
 fn page(input: &SiteInput, index: usize) -> tera::Context {
     let pg = &input.project.pages[index];
     let path = page_path(pg);
-    let root = root_of(&path);
+    let root = input.root(&path);
     let mut ctx = input.base_context(&path, "pages", &pg.title);
     let body = markdown::render(&pg.body.markdown, &root);
     ctx.insert("content", &json!({"id": pg.id, "title": pg.title, "summary": pg.summary, "body_html": body.html, "toc": body.toc}));
@@ -516,7 +516,7 @@ fn page(input: &SiteInput, index: usize) -> tera::Context {
 fn comms_index(input: &SiteInput) -> PageJob {
     let p = input.project;
     let path = "comms/index.html";
-    let root = root_of(path);
+    let root = input.root(path);
     let mut ctx = input.base_context(path, "comms", "Communications");
     let mut groups: Vec<Value> = p
         .waves
@@ -560,7 +560,7 @@ fn message_pages(input: &SiteInput) -> Vec<PageJob> {
             entries.sort_by_key(|e| (e.message.locale != p.locale, e.message.send_at.with_timezone(&Utc)));
             let first = &entries[0].message;
             let path = format!("{dir}/index.html");
-            let root = root_of(&path);
+            let root = input.root(&path);
             let title = entries[0].subject.clone();
             let mut ctx = input.base_context(&path, "comms", &title);
             let deliveries: Vec<Value> = entries
@@ -591,4 +591,50 @@ fn message_pages(input: &SiteInput) -> Vec<PageJob> {
             PageJob::ready(path, "message.html", ctx)
         })
         .collect()
+}
+
+/// The job of one page, found by its path: a runbook, guide or extra page, or one of the
+/// section indexes. Used by `tminus serve` to re-render only what a change touches.
+pub fn page_job(input: &SiteInput, path: &str) -> Option<PageJob> {
+    let p = input.project;
+    let id = |prefix: &str| {
+        path.strip_prefix(prefix)
+            .and_then(|rest| rest.strip_suffix("/index.html"))
+            .filter(|id| !id.contains('/'))
+            .map(str::to_string)
+    };
+    match path {
+        "index.html" => return Some(dashboard(input)),
+        "runbooks/index.html" => return Some(runbook_index(input)),
+        "training/index.html" => return Some(training_index(input)),
+        _ => {}
+    }
+    if let Some(id) = id("runbooks/") {
+        let i = p.runbooks.iter().position(|r| r.id == id)?;
+        return Some(PageJob::deferred(
+            runbook_path(&p.runbooks[i]),
+            "runbook.html",
+            runbook,
+            i,
+        ));
+    }
+    if let Some(id) = id("training/") {
+        let i = p.guides.iter().position(|g| g.id == id)?;
+        return Some(PageJob::deferred(
+            guide_path(&p.guides[i]),
+            "guide.html",
+            guide,
+            i,
+        ));
+    }
+    if let Some(id) = id("pages/") {
+        let i = p.pages.iter().position(|pg| pg.id == id)?;
+        return Some(PageJob::deferred(
+            page_path(&p.pages[i]),
+            "page.html",
+            page,
+            i,
+        ));
+    }
+    None
 }

@@ -4,7 +4,7 @@
 use serde_json::{json, Value};
 
 use super::format::{role_label, time_view};
-use super::{root_of, PageJob, SiteInput};
+use super::{PageJob, SiteInput};
 use crate::plan::cutover::Schedule;
 use crate::plan::rehearsal::{analyse, RehearsalReport};
 use crate::project::Project;
@@ -49,7 +49,7 @@ fn page(input: &SiteInput, r: &RehearsalReport) -> PageJob {
     let p = input.project;
     let plan = input.schedule;
     let path = format!("cutover/rehearsals/{}/index.html", r.rehearsal.id);
-    let root = root_of(&path);
+    let root = input.root(&path);
     let title = format!("Rehearsal: {}", r.rehearsal.title);
     let mut ctx = input.base_context(&path, "cutover", &title);
     let tasks: Vec<Value> = r

@@ -5,10 +5,13 @@
 //! version atomically (see [`output`]).
 
 pub mod calendar;
+pub mod changes;
+pub mod fingerprint;
+pub mod links;
 pub mod output;
 pub mod plan_json;
+pub mod serve;
 
-use std::collections::BTreeMap;
 use std::path::{Path, PathBuf};
 use std::time::Instant;
 
@@ -28,9 +31,8 @@ pub struct Prepared {
     pub project: Project,
     pub schedule: Schedule,
     pub comms: Vec<CommsEntry>,
-    /// The SEQUENCE of each task's calendar event (see [`calendar::cutover`]); all 0 until
-    /// `build` derives them from the previous plan.json of the output folder.
-    pub calendar_sequences: BTreeMap<String, u32>,
+    /// Calendar SEQUENCE per task id (bumped when a task moved since the last build).
+    pub calendar_sequences: std::collections::BTreeMap<String, u32>,
 }
 
 /// Loads and plans the project in `root`, rendering each scheduled message's preview.
@@ -42,7 +44,7 @@ pub fn prepare(root: &Path) -> Result<Prepared, Diagnostics> {
         project,
         schedule,
         comms,
-        calendar_sequences: BTreeMap::new(),
+        calendar_sequences: Default::default(),
     })
 }
 
@@ -82,6 +84,18 @@ pub struct BuildReport {
     pub files: usize,
     pub versions: usize,
     pub elapsed: std::time::Duration,
+    /// The version is approved and its sources did not change: nothing was written.
+    pub unchanged: bool,
+    /// Problems that do not stop a build (broken internal links: `check` fails on them).
+    pub warnings: Vec<Diagnostic>,
+}
+
+/// How to build.
+#[derive(Default)]
+pub struct BuildOptions<'a> {
+    /// Rebuild an approved version even when its sources changed.
+    pub force: bool,
+    pub progress: Option<&'a dyn output::Progress>,
 }
 
 /// Everything a version folder holds, before it is written.
@@ -93,13 +107,42 @@ pub struct SiteFiles<'a> {
     pub theme: Theme,
 }
 
-/// Builds the pages and files of `prepared` (nothing is written).
+/// Builds the pages and files of `prepared` (nothing is written), with no previous
+/// version to compare with.
 pub fn assemble<'a>(
     prepared: &'a Prepared,
     versions: &'a [render::VersionInfo],
     built_at: DateTime<Utc>,
 ) -> Result<SiteFiles<'a>, Diagnostics> {
     let theme = Theme::load(prepared.project.theme_dir.as_deref())?;
+    Ok(assemble_with(prepared, versions, built_at, None, theme))
+}
+
+/// The previous version's plan (the next lower version in `versions` whose folder in
+/// `out` has a `plan.json`), for the "what changed" page.
+pub fn previous_plan(
+    out: &Path,
+    versions: &[render::VersionInfo],
+    version: &str,
+) -> Option<changes::PlanView> {
+    let prev = output::previous_version(versions, version)?;
+    let bytes = std::fs::read(out.join(format!("v{}", prev.version)).join("plan.json")).ok()?;
+    let mut plan = changes::parse(&bytes)?;
+    if plan.version.is_empty() {
+        plan.version = prev.version.clone();
+    }
+    Some(plan)
+}
+
+/// Builds the pages and files of `prepared` with a loaded theme; `previous` is the plan of
+/// the version before, for `changes/index.html`.
+pub fn assemble_with<'a>(
+    prepared: &'a Prepared,
+    versions: &'a [render::VersionInfo],
+    built_at: DateTime<Utc>,
+    previous: Option<&changes::PlanView>,
+    theme: Theme,
+) -> SiteFiles<'a> {
     let input = SiteInput {
         project: &prepared.project,
         schedule: &prepared.schedule,
@@ -107,11 +150,18 @@ pub fn assemble<'a>(
         versions,
         built_at,
     };
-    let pages = render::jobs(&input);
+    let mut pages = render::jobs(&input);
+    let plan = plan_json::to_json(prepared, built_at);
+    pages.push(changes_page(&input, &plan, previous));
+    pages.push(not_found_page(&input));
     let mut files = vec![
         StaticFile {
+            path: "sitemap.xml".into(),
+            bytes: sitemap(&prepared.project, &pages).into_bytes(),
+        },
+        StaticFile {
             path: "plan.json".into(),
-            bytes: plan_json::to_json(prepared, built_at),
+            bytes: plan,
         },
         StaticFile {
             path: "training/sessions.ics".into(),
@@ -145,47 +195,159 @@ pub fn assemble<'a>(
             bytes: bytes.clone(),
         });
     }
-    Ok(SiteFiles {
+    SiteFiles {
         input,
         pages,
         files,
         theme,
-    })
+    }
+}
+
+/// `changes/index.html`: this version compared with the one before.
+fn changes_page(input: &SiteInput, plan: &[u8], previous: Option<&changes::PlanView>) -> PageJob {
+    let path = "changes/index.html";
+    let root = input.root(path);
+    let mut ctx = input.base_context(path, "changes", "What changed");
+    let diff = match (previous, changes::parse(plan)) {
+        (Some(before), Some(after)) => changes::compare(before, &after),
+        _ => changes::Changes::default(),
+    };
+    ctx.insert(
+        "previous_href",
+        &diff
+            .previous
+            .as_ref()
+            .map(|v| format!("{}v{v}/changes/index.html", input.versions_root(path))),
+    );
+    ctx.insert("plan_href", &format!("{root}plan.json"));
+    ctx.insert("changes", &diff);
+    PageJob::ready(path, "changes.html", ctx)
+}
+
+/// `404.html` at the version root (and, for the latest version, at the output root).
+fn not_found_page(input: &SiteInput) -> PageJob {
+    let path = "404.html";
+    let mut ctx = input.base_context(path, "not-found", "Page not found");
+    ctx.insert("home_href", &format!("{}index.html", input.root(path)));
+    PageJob::ready(path, "404.html", ctx)
+}
+
+/// `sitemap.xml`: every page of the version. With `site.base_url` the locations are
+/// absolute, as the sitemap protocol requires; without one they are relative to the
+/// version folder (fine for an intranet crawler given the folder, not for a search engine).
+fn sitemap(project: &Project, pages: &[PageJob]) -> String {
+    let base = project.site.base_url.trim().trim_end_matches('/');
+    let prefix = if base.is_empty() {
+        String::new()
+    } else {
+        format!("{base}/v{}/", project.version)
+    };
+    let mut paths: Vec<&str> = pages
+        .iter()
+        .map(|p| p.path.as_str())
+        .filter(|p| *p != "404.html")
+        .collect();
+    paths.sort_unstable();
+    let mut xml = String::from(
+        "<?xml version=\"1.0\" encoding=\"UTF-8\"?>\n<urlset xmlns=\"http://www.sitemaps.org/schemas/sitemap/0.9\">\n",
+    );
+    for p in paths {
+        xml.push_str(&format!(
+            "  <url><loc>{}</loc></url>\n",
+            crate::markdown::highlight::escape_html(&format!("{prefix}{p}"))
+        ));
+    }
+    xml.push_str("</urlset>\n");
+    xml
+}
+
+/// SPEC: a draft is marked DRAFT on every page. The theme shows its own banner
+/// (`site.is_draft`); a page whose theme shows none gets a plain one after `<body>`.
+pub fn mark_draft(project: &Project, html: &mut String) {
+    if project.status != crate::model::project::Status::Draft || html.contains("DRAFT") {
+        return;
+    }
+    let banner = format!(
+        "<p class=\"tminus-draft\" role=\"note\" style=\"margin:0;padding:.4rem 1rem;background:#fff3d6;color:#5c3500;font:600 14px/1.4 system-ui,sans-serif;text-align:center\">DRAFT — version {} of this plan is not approved yet.</p>",
+        crate::markdown::highlight::escape_html(&project.version)
+    );
+    let lower = html.to_ascii_lowercase();
+    let at = lower
+        .find("<body")
+        .and_then(|b| lower[b..].find('>').map(|e| b + e + 1))
+        .unwrap_or(0);
+    html.insert_str(at, &banner);
+}
+
+/// Renders every page of `site` and marks drafts.
+pub fn render_site(
+    project: &Project,
+    site: &SiteFiles,
+    progress: Option<&dyn output::Progress>,
+) -> Result<Vec<(String, String)>, Diagnostics> {
+    let mut pages = output::render_pages(site, progress)?;
+    for (_, html) in &mut pages {
+        mark_draft(project, html);
+    }
+    Ok(pages)
 }
 
 /// Where `build` keeps highlighted code between runs.
-pub fn highlight_cache_path(root: &Path) -> std::path::PathBuf {
+pub fn highlight_cache_path(root: &Path) -> PathBuf {
     root.join(".tminus").join("cache").join("highlight.bin")
 }
 
-/// `tminus check`: everything a build does except writing.
+/// What `check` found.
+pub struct Checked {
+    pub prepared: Prepared,
+    /// Every rendered page, `(path, html)`.
+    pub pages: Vec<(String, String)>,
+    /// How many internal links were followed.
+    pub links: usize,
+}
+
+/// `tminus check`: everything a build does except writing, plus every internal link and
+/// anchor. Returns the project.
 pub fn check(root: &Path) -> Result<Prepared, Diagnostics> {
+    check_site(root, &root.join("output")).map(|c| c.prepared)
+}
+
+/// `tminus check`, keeping the rendered pages (for `--external`). `out` is only read: the
+/// previous version's plan feeds the "what changed" page.
+pub fn check_site(root: &Path, out: &Path) -> Result<Checked, Diagnostics> {
     crate::markdown::highlight::load_cache(&highlight_cache_path(root));
     let prepared = prepare(root)?;
     let now = Utc::now();
-    let versions = [render::VersionInfo {
-        version: prepared.project.version.clone(),
-        status: format!("{:?}", prepared.project.status).to_lowercase(),
-        built_at: now.to_rfc3339(),
-    }];
-    let site = assemble(&prepared, &versions, now)?;
-    let results: Vec<Result<(), Diagnostic>> = site
-        .pages
-        .par_iter()
-        .map(|job| output::render_page(&site, job).map(|_| ()))
-        .collect();
+    let versions = output::versions_with(out, &prepared.project, now);
+    let previous = previous_plan(out, &versions, &prepared.project.version);
+    let theme = Theme::load(prepared.project.theme_dir.as_deref())?;
+    let site = assemble_with(&prepared, &versions, now, previous.as_ref(), theme);
+    let pages = render_site(&prepared.project, &site, None)?;
+    let report = links::check_internal(&prepared.project, &site, &pages);
     let mut diags = Diagnostics::new();
-    for r in results {
-        if let Err(d) = r {
-            diags.push(d);
-        }
+    for d in report.errors {
+        diags.push(d);
     }
-    diags.finish(prepared)
+    let links = report.followed;
+    diags.finish(Checked {
+        prepared,
+        pages,
+        links,
+    })
 }
 
 /// `tminus build`: validates, renders and writes `out/v<version>/`, then updates
 /// `latest/`, `versions.json` and `index.html`. On any error nothing in `out` changes.
 pub fn build(root: &Path, out: &Path) -> Result<BuildReport, Diagnostics> {
+    build_with(root, out, &BuildOptions::default())
+}
+
+/// [`build`] with options: `--force`, a progress display.
+pub fn build_with(
+    root: &Path,
+    out: &Path,
+    opts: &BuildOptions,
+) -> Result<BuildReport, Diagnostics> {
     let started = Instant::now();
     let cache = highlight_cache_path(root);
     crate::markdown::highlight::load_cache(&cache);
@@ -195,10 +357,47 @@ pub fn build(root: &Path, out: &Path) -> Result<BuildReport, Diagnostics> {
         &prepared.project,
         &prepared.schedule,
     );
+    let project = &prepared.project;
+    let fingerprint = fingerprint::of_project(project);
+    match output::freeze_state(out, project, &fingerprint) {
+        output::Freeze::Unchanged(_) if !opts.force => {
+            return Ok(BuildReport {
+                version: project.version.clone(),
+                version_dir: out.join(format!("v{}", project.version)),
+                pages: 0,
+                files: 0,
+                versions: output::read_versions(out).versions.len(),
+                elapsed: started.elapsed(),
+                unchanged: true,
+                warnings: Vec::new(),
+            });
+        }
+        output::Freeze::Changed(v) if !opts.force => {
+            return Err(Diagnostic::new(format!(
+                "version {} is approved and was published on {}: its content cannot change",
+                v.version, v.built_at
+            ))
+            .in_file("content/project.yaml")
+            .with_hint(format!(
+                "give the new plan a new `version:` in content/project.yaml (e.g. the next after {}), \
+                 or rebuild this version anyway with `tminus build --force`",
+                v.version
+            ))
+            .into());
+        }
+        _ => {}
+    }
     let built_at = Utc::now();
-    let versions = output::versions_with(out, &prepared.project, built_at);
-    let site = assemble(&prepared, &versions, built_at)?;
-    let written = output::write_version(out, &prepared.project, &site, &versions)?;
+    let mut versions = output::versions_with(out, project, built_at);
+    if let Some(v) = versions.iter_mut().find(|v| v.version == project.version) {
+        v.fingerprint = Some(fingerprint);
+    }
+    let previous = previous_plan(out, &versions, &project.version);
+    let theme = Theme::load(project.theme_dir.as_deref())?;
+    let site = assemble_with(&prepared, &versions, built_at, previous.as_ref(), theme);
+    let pages = render_site(project, &site, opts.progress)?;
+    let links = links::check_internal(project, &site, &pages);
+    let written = output::write_version(out, project, &site, &pages, &versions)?;
     // Only a speed-up for the next build: failing to save it is not a build error.
     if let Err(e) = crate::markdown::highlight::save_cache(&cache) {
         eprintln!(
@@ -207,11 +406,13 @@ pub fn build(root: &Path, out: &Path) -> Result<BuildReport, Diagnostics> {
         );
     }
     Ok(BuildReport {
-        version: prepared.project.version.clone(),
+        version: project.version.clone(),
         version_dir: written,
         pages: site.pages.len(),
         files: site.files.len(),
         versions: versions.len(),
         elapsed: started.elapsed(),
+        unchanged: false,
+        warnings: links.errors,
     })
 }

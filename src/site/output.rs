@@ -5,6 +5,7 @@
 //! only when every page rendered, so a failed build leaves the output as it was. Earlier
 //! versions are never touched.
 
+use std::collections::{BTreeMap, BTreeSet};
 use std::fs;
 use std::io::Write;
 use std::path::{Path, PathBuf};
@@ -16,8 +17,8 @@ use serde::{Deserialize, Serialize};
 use super::SiteFiles;
 use crate::diagnostics::{Diagnostic, Diagnostics};
 use crate::project::Project;
-use crate::render::{PageJob, VersionInfo};
-use crate::templates::error_chain;
+use crate::render::{PageJob, SiteInput, VersionInfo};
+use crate::templates::{error_chain, Theme};
 
 /// `output/versions.json`.
 #[derive(Debug, Default, Serialize, Deserialize)]
@@ -35,18 +36,77 @@ pub fn read_versions(out: &Path) -> VersionsFile {
         .unwrap_or_default()
 }
 
-/// The versions in `out`, with this build's added or updated, newest first.
+/// The versions in `out`, with this build's added or updated, newest first. The other
+/// versions carry the list of their pages (read from their folders), for the switcher.
 pub fn versions_with(out: &Path, project: &Project, built_at: DateTime<Utc>) -> Vec<VersionInfo> {
     let mut versions = read_versions(out).versions;
     versions
         .retain(|v| v.version != project.version && out.join(format!("v{}", v.version)).is_dir());
+    for v in &mut versions {
+        v.pages = Some(pages_in(&out.join(format!("v{}", v.version))));
+    }
     versions.push(VersionInfo {
         version: project.version.clone(),
-        status: format!("{:?}", project.status).to_lowercase(),
+        status: project.status_label().to_string(),
         built_at: built_at.to_rfc3339_opts(chrono::SecondsFormat::Secs, true),
+        fingerprint: None,
+        pages: None,
     });
     versions.sort_by(|a, b| compare_versions(&b.version, &a.version));
     versions
+}
+
+/// Every `.html` file under a version folder, as site paths (`runbooks/deploy/index.html`).
+pub fn pages_in(dir: &Path) -> BTreeSet<String> {
+    walkdir::WalkDir::new(dir)
+        .into_iter()
+        .filter_map(Result::ok)
+        .filter(|e| e.file_type().is_file() && e.path().extension().is_some_and(|x| x == "html"))
+        .filter_map(|e| {
+            e.path()
+                .strip_prefix(dir)
+                .ok()
+                .map(|r| r.to_string_lossy().replace('\\', "/"))
+        })
+        .collect()
+}
+
+/// The version just below `version` among `versions` (for "what changed").
+pub fn previous_version<'a>(versions: &'a [VersionInfo], version: &str) -> Option<&'a VersionInfo> {
+    versions
+        .iter()
+        .filter(|v| compare_versions(&v.version, version) == std::cmp::Ordering::Less)
+        .max_by(|a, b| compare_versions(&a.version, &b.version))
+}
+
+/// What building this version would do to an existing one.
+#[derive(Debug, PartialEq)]
+pub enum Freeze {
+    /// Not built yet, or a draft: build.
+    Open,
+    /// Approved and built from exactly these sources: nothing to do.
+    Unchanged(VersionInfo),
+    /// Approved and built from other sources: refused unless forced.
+    Changed(VersionInfo),
+}
+
+/// Whether `project`'s version is frozen in `out` (SPEC: a published plan never changes
+/// under people's feet).
+pub fn freeze_state(out: &Path, project: &Project, fingerprint: &str) -> Freeze {
+    let existing = read_versions(out)
+        .versions
+        .into_iter()
+        .find(|v| v.version == project.version && out.join(format!("v{}", v.version)).is_dir());
+    match existing {
+        Some(v) if v.status == "approved" => {
+            if v.fingerprint.as_deref() == Some(fingerprint) {
+                Freeze::Unchanged(v)
+            } else {
+                Freeze::Changed(v)
+            }
+        }
+        _ => Freeze::Open,
+    }
 }
 
 /// Orders `1.10` after `1.9`: numeric parts compare as numbers.
@@ -59,11 +119,12 @@ pub fn compare_versions(a: &str, b: &str) -> std::cmp::Ordering {
     parts(a).cmp(&parts(b))
 }
 
-/// Renders one page with the theme (building its context first if it was deferred).
-pub fn render_page(site: &SiteFiles, job: &PageJob) -> Result<String, Diagnostic> {
-    site.theme
+/// Renders one page with the theme.
+/// (Deferred contexts are built from `input` first.)
+pub fn render_page(theme: &Theme, input: &SiteInput, job: &PageJob) -> Result<String, Diagnostic> {
+    theme
         .tera
-        .render(job.template, &job.context(&site.input))
+        .render(job.template, &job.context(input))
         .map_err(|e| {
             Diagnostic::new(format!("cannot render {}: {}", job.path, error_chain(&e))).with_hint(
                 "check the theme template named in the message (built-in or under themes/)",
@@ -71,11 +132,59 @@ pub fn render_page(site: &SiteFiles, job: &PageJob) -> Result<String, Diagnostic
         })
 }
 
-/// Writes `site` as `out/v<version>/` and updates the shared files.
+/// Reports rendering progress (a progress bar on a terminal); called from many threads.
+pub trait Progress: Sync {
+    fn start(&self, total: usize);
+    fn advance(&self);
+    fn finish(&self);
+}
+
+/// Renders every page of `site`, in parallel: `(path, html)` in job order.
+pub fn render_pages(
+    site: &SiteFiles,
+    progress: Option<&dyn Progress>,
+) -> Result<Vec<(String, String)>, Diagnostics> {
+    if let Some(p) = progress {
+        p.start(site.pages.len());
+    }
+    let results: Vec<Result<(String, String), Diagnostic>> = site
+        .pages
+        .par_iter()
+        .map(|job| {
+            let html = render_page(&site.theme, &site.input, job)?;
+            if let Some(p) = progress {
+                p.advance();
+            }
+            Ok((job.path.clone(), html))
+        })
+        .collect();
+    if let Some(p) = progress {
+        p.finish();
+    }
+    let mut diags = Diagnostics::new();
+    let mut pages = Vec::with_capacity(results.len());
+    for r in results {
+        match r {
+            Ok(page) => pages.push(page),
+            Err(d) => diags.push(d),
+        }
+    }
+    diags.finish(pages)
+}
+
+/// Writes the rendered `pages` and the files of `site` as `out/v<version>/` and updates the
+/// shared files.
+///
+/// Order matters for a build that is killed: the version is written completely into
+/// `out/.tmp-v<version>-<pid>/` (invisible to readers) and swapped into place in one
+/// rename, then `latest/` the same way, then `versions.json`, `versions.js` and
+/// `index.html`, each through a temporary file and a rename. Until the first swap the
+/// served output is exactly as it was; the next build removes the leftovers.
 pub fn write_version(
     out: &Path,
     project: &Project,
     site: &SiteFiles,
+    pages: &[(String, String)],
     versions: &[VersionInfo],
 ) -> Result<PathBuf, Diagnostics> {
     let io = |what: &str, path: &Path, e: std::io::Error| -> Diagnostics {
@@ -86,7 +195,7 @@ pub fn write_version(
     let pid = std::process::id();
     let target = out.join(format!("v{}", project.version));
     let staging = out.join(format!(".tmp-v{}-{pid}", project.version));
-    if let Err(diags) = write_files(&staging, site) {
+    if let Err(diags) = write_files(&staging, site, pages) {
         let _ = fs::remove_dir_all(&staging);
         return Err(diags);
     }
@@ -100,6 +209,15 @@ pub fn write_version(
             .map_err(|e| io("copy the version to", &staging_latest, e))?;
         swap_into_place(&staging_latest, &out.join("latest"), pid)
             .map_err(|e| io("update", &out.join("latest"), e))?;
+        // The host's 404 page (nginx `error_page 404 /404.html;`): latest's, which with a
+        // base_url has absolute links; without one it is made to resolve from latest/.
+        if let Ok(mut html) = fs::read_to_string(out.join("latest/404.html")) {
+            if project.site.base_url.trim().is_empty() {
+                html = html.replacen("<head>", "<head><base href=\"latest/\">", 1);
+            }
+            write_atomic(&out.join("404.html"), html.as_bytes())
+                .map_err(|e| io("write", &out.join("404.html"), e))?;
+        }
     }
     let file = VersionsFile {
         latest: latest.clone(),
@@ -108,38 +226,79 @@ pub fn write_version(
     let json = serde_json::to_string_pretty(&file).expect("versions serialize");
     write_atomic(&out.join("versions.json"), format!("{json}\n").as_bytes())
         .map_err(|e| io("write", &out.join("versions.json"), e))?;
-    // Loaded by every page's version switcher: works from disk, where fetch() does not.
-    let js = format!(
-        "window.TMINUS_VERSIONS = {};\n",
-        serde_json::to_string(&file).expect("versions serialize")
-    );
-    write_atomic(&out.join("versions.js"), js.as_bytes())
-        .map_err(|e| io("write", &out.join("versions.js"), e))?;
-    let mut ctx = tera::Context::new();
-    ctx.insert("site", &serde_json::json!({"title": project.site_title()}));
-    ctx.insert("latest", &latest);
-    ctx.insert("versions", &versions);
-    let index = site.theme.tera.render("root.html", &ctx).map_err(|e| {
-        Diagnostics::from(Diagnostic::new(format!(
-            "cannot render output/index.html: {}",
-            error_chain(&e)
-        )))
-    })?;
+    let this_version: BTreeSet<String> = pages.iter().map(|(p, _)| p.clone()).collect();
+    write_atomic(
+        &out.join("versions.js"),
+        versions_js(&file, project, &this_version).as_bytes(),
+    )
+    .map_err(|e| io("write", &out.join("versions.js"), e))?;
+    let index = root_index(&site.theme, project, &file)?;
     write_atomic(&out.join("index.html"), index.as_bytes())
         .map_err(|e| io("write", &out.join("index.html"), e))?;
     Ok(target)
 }
 
-/// Renders every page and writes every file under `dir`, in parallel.
-fn write_files(dir: &Path, site: &SiteFiles) -> Result<(), Diagnostics> {
-    let page_results: Vec<Result<(), Diagnostic>> = site
-        .pages
-        .par_iter()
-        .map(|job| {
-            let html = render_page(site, job)?;
-            write_file(&dir.join(&job.path), html.as_bytes())
+/// `output/versions.js`, loaded by every page's version switcher: works from disk, where
+/// `fetch()` does not. `TMINUS_PAGES` lists each version's pages, so the switcher keeps the
+/// reader on the same page only where it exists.
+pub fn versions_js(
+    file: &VersionsFile,
+    project: &Project,
+    this_version: &BTreeSet<String>,
+) -> String {
+    let pages: BTreeMap<&str, &BTreeSet<String>> = file
+        .versions
+        .iter()
+        .filter_map(|v| {
+            if v.version == project.version {
+                Some((v.version.as_str(), this_version))
+            } else {
+                v.pages.as_ref().map(|p| (v.version.as_str(), p))
+            }
         })
         .collect();
+    format!(
+        "window.TMINUS_VERSIONS = {};\nwindow.TMINUS_PAGES = {};\n",
+        serde_json::to_string(file).expect("versions serialize"),
+        serde_json::to_string(&pages).expect("pages serialize")
+    )
+}
+
+/// `output/index.html`: leads to the latest version.
+pub fn root_index(
+    theme: &Theme,
+    project: &Project,
+    file: &VersionsFile,
+) -> Result<String, Diagnostics> {
+    let mut ctx = tera::Context::new();
+    ctx.insert("site", &serde_json::json!({"title": project.site_title()}));
+    ctx.insert("latest", &file.latest);
+    ctx.insert("versions", &file.versions);
+    theme.tera.render("root.html", &ctx).map_err(|e| {
+        Diagnostics::from(Diagnostic::new(format!(
+            "cannot render output/index.html: {}",
+            error_chain(&e)
+        )))
+    })
+}
+
+/// Writes every page and file under `dir`, in parallel.
+fn write_files(
+    dir: &Path,
+    site: &SiteFiles,
+    pages: &[(String, String)],
+) -> Result<(), Diagnostics> {
+    let page_results: Vec<Result<(), Diagnostic>> = pages
+        .par_iter()
+        .map(|(path, html)| write_file(&dir.join(path), html.as_bytes()))
+        .collect();
+    // For the test of a killed build only: holds the half-written version in place.
+    if let Some(ms) = std::env::var("TMINUS_TEST_STALL_MS")
+        .ok()
+        .and_then(|v| v.parse::<u64>().ok())
+    {
+        std::thread::sleep(std::time::Duration::from_millis(ms));
+    }
     let file_results: Vec<Result<(), Diagnostic>> = site
         .files
         .par_iter()
@@ -163,38 +322,87 @@ fn write_file(path: &Path, bytes: &[u8]) -> Result<(), Diagnostic> {
         .map_err(|e| Diagnostic::new(format!("cannot write {}: {e}", path.display())))
 }
 
-/// Replaces `target` with `staging`: the old folder is moved aside, then deleted.
+/// Replaces `target` with `staging`. On Linux the two folders are exchanged in one atomic
+/// `renameat2(RENAME_EXCHANGE)`, so `target` never disappears, even for an instant;
+/// elsewhere (or on a file system without it) the old folder is moved aside first, and a
+/// build killed between the two renames is repaired by the next one
+/// ([`remove_leftovers`]). The old folder is then deleted.
 fn swap_into_place(staging: &Path, target: &Path, pid: u32) -> std::io::Result<()> {
+    if !target.exists() {
+        return fs::rename(staging, target);
+    }
+    if exchange(staging, target).is_ok() {
+        // `staging` now holds the old folder.
+        return fs::remove_dir_all(staging);
+    }
     let name = target
         .file_name()
         .map(|n| n.to_string_lossy().into_owned())
         .unwrap_or_default();
     let aside = target.with_file_name(format!(".old-{name}-{pid}"));
-    let had_old = target.exists();
-    if had_old {
-        fs::rename(target, &aside)?;
-    }
+    fs::rename(target, &aside)?;
     if let Err(e) = fs::rename(staging, target) {
-        if had_old {
-            let _ = fs::rename(&aside, target);
-        }
+        let _ = fs::rename(&aside, target);
         return Err(e);
     }
-    if had_old {
-        fs::remove_dir_all(&aside)?;
-    }
-    Ok(())
+    fs::remove_dir_all(&aside)
 }
 
-/// Temporary folders left by an interrupted build.
-fn remove_leftovers(out: &Path) {
+#[cfg(target_os = "linux")]
+fn exchange(a: &Path, b: &Path) -> std::io::Result<()> {
+    use std::ffi::CString;
+    use std::os::unix::ffi::OsStrExt;
+    let a = CString::new(a.as_os_str().as_bytes())?;
+    let b = CString::new(b.as_os_str().as_bytes())?;
+    // SAFETY: both paths are valid NUL-terminated strings for the duration of the call.
+    let rc = unsafe {
+        libc::renameat2(
+            libc::AT_FDCWD,
+            a.as_ptr(),
+            libc::AT_FDCWD,
+            b.as_ptr(),
+            libc::RENAME_EXCHANGE,
+        )
+    };
+    if rc == 0 {
+        Ok(())
+    } else {
+        Err(std::io::Error::last_os_error())
+    }
+}
+
+#[cfg(not(target_os = "linux"))]
+fn exchange(_a: &Path, _b: &Path) -> std::io::Result<()> {
+    Err(std::io::Error::new(
+        std::io::ErrorKind::Unsupported,
+        "no atomic exchange",
+    ))
+}
+
+/// Cleans what an interrupted build left: temporary folders and files (`.tmp-*`) are
+/// deleted; a folder moved aside (`.old-<name>-<pid>`) whose replacement never arrived is
+/// moved back.
+pub fn remove_leftovers(out: &Path) {
     let Ok(entries) = fs::read_dir(out) else {
         return;
     };
     for entry in entries.flatten() {
         let name = entry.file_name().to_string_lossy().into_owned();
-        if name.starts_with(".tmp-") || name.starts_with(".old-") {
-            let _ = fs::remove_dir_all(entry.path());
+        let path = entry.path();
+        if name.starts_with(".tmp-") {
+            let _ = if path.is_dir() {
+                fs::remove_dir_all(&path)
+            } else {
+                fs::remove_file(&path)
+            };
+        } else if let Some(rest) = name.strip_prefix(".old-") {
+            let original = rest.rsplit_once('-').map_or(rest, |(n, _)| n);
+            let original = out.join(original);
+            if original.exists() {
+                let _ = fs::remove_dir_all(&path);
+            } else {
+                let _ = fs::rename(&path, &original);
+            }
         }
     }
 }
@@ -218,9 +426,14 @@ fn copy_dir(from: &Path, to: &Path) -> std::io::Result<()> {
     })
 }
 
-/// Writes through a temporary file and a rename, so readers never see half a file.
+/// Writes through a temporary file (`.tmp-<name>-<pid>`, cleaned by the next build if this
+/// one is killed) and a rename, so readers never see half a file.
 pub fn write_atomic(path: &Path, bytes: &[u8]) -> std::io::Result<()> {
-    let tmp = path.with_extension(format!("tmp-{}", std::process::id()));
+    let name = path
+        .file_name()
+        .map(|n| n.to_string_lossy().into_owned())
+        .unwrap_or_default();
+    let tmp = path.with_file_name(format!(".tmp-{name}-{}", std::process::id()));
     {
         let mut f = fs::File::create(&tmp)?;
         f.write_all(bytes)?;

@@ -53,6 +53,9 @@ struct Plan<'a> {
     point_of_no_return: Option<&'a str>,
     rollback_deadline: Option<String>,
     comms: Vec<CommsItem<'a>>,
+    /// `id/wave/locale` → SHA-256 of the message's plain text: lets "what changed" see a
+    /// reworded message whose subject is the same (extension).
+    comms_digests: std::collections::BTreeMap<String, String>,
     checklists: Vec<ChecklistItem<'a>>,
     rehearsals: Vec<RehearsalItem<'a>>,
 }
@@ -197,6 +200,7 @@ pub fn to_json(prepared: &Prepared, generated_at: DateTime<Utc>) -> Vec<u8> {
         rollback_deadline: p.cutover.rollback_deadline.as_ref().map(rfc3339),
         comms: comms_items(&prepared.comms),
         rehearsals: Vec::new(),
+        comms_digests: comms_digests(&prepared.comms),
         checklists: p
             .checklists
             .iter()
@@ -274,4 +278,19 @@ where
         finish: rfc3339(&b),
         minutes: (b.clone() - a.clone()).num_minutes(),
     })
+}
+
+fn comms_digests(entries: &[CommsEntry]) -> std::collections::BTreeMap<String, String> {
+    use sha2::{Digest, Sha256};
+    let mut out = std::collections::BTreeMap::new();
+    for e in entries {
+        let m = &e.message;
+        out.entry(super::changes::message_key(
+            &m.id,
+            m.wave.as_deref(),
+            &m.locale,
+        ))
+        .or_insert_with(|| format!("{:x}", Sha256::digest(e.preview.text.as_bytes())));
+    }
+    out
 }

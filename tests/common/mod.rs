@@ -105,10 +105,12 @@ pub fn read(path: &Path) -> String {
     std::fs::read_to_string(path).unwrap_or_else(|e| panic!("read {}: {e}", path.display()))
 }
 
-/// Every `href`/`src` of every HTML file under `dir` that is not external, with its file.
+/// Every `href`/`src` of every HTML file under `dir` that is not external, with the file it
+/// is relative to (the page itself, or its `<base href>`).
 pub fn internal_links(dir: &Path) -> Vec<(PathBuf, String)> {
     let re = regex::Regex::new(r#"(?:href|src)="([^"]*)""#).unwrap();
     let srcdoc = regex::Regex::new(r#"srcdoc="[^"]*""#).unwrap();
+    let base_href = regex::Regex::new(r#"<base href="([^"]*)""#).unwrap();
     let mut out = Vec::new();
     for entry in walkdir::WalkDir::new(dir)
         .into_iter()
@@ -118,7 +120,16 @@ pub fn internal_links(dir: &Path) -> Vec<(PathBuf, String)> {
             let html = read(entry.path());
             // Links inside an email preview's srcdoc belong to the email, not the site.
             let html = srcdoc.replace_all(&html, "");
+            // A `<base href>` changes what relative links are relative to.
+            let base = base_href.captures(&html).map(|c| c[1].to_string());
+            let page = match &base {
+                Some(b) => entry.path().parent().unwrap().join(b).join("index.html"),
+                None => entry.path().to_path_buf(),
+            };
             for cap in re.captures_iter(&html) {
+                if cap[0].starts_with("href") && Some(&cap[1]) == base.as_deref() {
+                    continue;
+                }
                 let link = cap[1].replace("&amp;", "&");
                 if link.is_empty()
                     || link.starts_with('#')
@@ -129,7 +140,7 @@ pub fn internal_links(dir: &Path) -> Vec<(PathBuf, String)> {
                 {
                     continue;
                 }
-                out.push((entry.path().to_path_buf(), link));
+                out.push((page.clone(), link));
             }
         }
     }

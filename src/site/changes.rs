@@ -1,0 +1,352 @@
+//! "What changed": a version compared with the previous one, from their two `plan.json`.
+//!
+//! The previous version is the next lower version number present in the output folder.
+//! Compared: the go-live date (project and waves); tasks added, removed, retimed (start,
+//! finish or duration) or reassigned (owner); messages added, removed, retimed (send times)
+//! or reworded (subject or text, via `comms_digests`); checklist items whose status changed
+//! (an item is known by its checklist, section and text, so a reworded item shows as one
+//! removed and one added).
+
+use std::collections::{BTreeMap, BTreeSet};
+
+use serde::{Deserialize, Serialize};
+
+/// The parts of a `plan.json` that are compared. Unknown fields are ignored, missing ones
+/// are empty, so plans written by older versions of tminus still compare.
+#[derive(Debug, Default, Deserialize)]
+#[serde(default)]
+pub struct PlanView {
+    pub version: String,
+    pub go_live: Option<String>,
+    pub waves: Vec<WaveView>,
+    pub tasks: Vec<TaskView>,
+    pub comms: Vec<CommsView>,
+    pub comms_digests: BTreeMap<String, String>,
+    pub checklists: Vec<ChecklistView>,
+}
+
+#[derive(Debug, Default, Deserialize)]
+#[serde(default)]
+pub struct WaveView {
+    pub id: String,
+    pub name: String,
+    pub go_live: String,
+}
+
+#[derive(Debug, Default, Deserialize)]
+#[serde(default)]
+pub struct TaskView {
+    pub id: String,
+    pub title: String,
+    pub owner: Option<String>,
+    pub start: String,
+    pub finish: String,
+    pub duration_minutes: i64,
+}
+
+#[derive(Debug, Default, Deserialize)]
+#[serde(default)]
+pub struct CommsView {
+    pub id: String,
+    pub wave: Option<String>,
+    pub locale: String,
+    pub audience: String,
+    pub subject: String,
+    pub send_at: String,
+}
+
+#[derive(Debug, Default, Deserialize)]
+#[serde(default)]
+pub struct ChecklistView {
+    pub id: String,
+    pub title: String,
+    pub items: Vec<ChecklistItemView>,
+}
+
+#[derive(Debug, Default, Deserialize)]
+#[serde(default)]
+pub struct ChecklistItemView {
+    pub section: String,
+    pub text: String,
+    pub status: String,
+}
+
+/// Everything that differs, ready for the `changes.html` template.
+#[derive(Debug, Default, Serialize, PartialEq)]
+pub struct Changes {
+    /// The version compared with; `None` for the first version.
+    pub previous: Option<String>,
+    pub go_live: Vec<Retimed>,
+    pub tasks_added: Vec<Item>,
+    pub tasks_removed: Vec<Item>,
+    pub tasks_retimed: Vec<Retimed>,
+    pub tasks_reassigned: Vec<Reassigned>,
+    pub messages_added: Vec<Item>,
+    pub messages_removed: Vec<Item>,
+    pub messages_retimed: Vec<Retimed>,
+    pub messages_reworded: Vec<Reworded>,
+    pub checklist_items: Vec<StatusChange>,
+    /// How many changes in all.
+    pub total: usize,
+}
+
+#[derive(Debug, Serialize, PartialEq)]
+pub struct Item {
+    pub id: String,
+    pub title: String,
+}
+
+#[derive(Debug, Serialize, PartialEq)]
+pub struct Retimed {
+    pub id: String,
+    pub title: String,
+    pub before: String,
+    pub after: String,
+}
+
+#[derive(Debug, Serialize, PartialEq)]
+pub struct Reassigned {
+    pub id: String,
+    pub title: String,
+    pub before: Option<String>,
+    pub after: Option<String>,
+}
+
+#[derive(Debug, Serialize, PartialEq)]
+pub struct Reworded {
+    pub id: String,
+    pub before: String,
+    pub after: String,
+    /// Whether the body text changed (the subject may be the same).
+    pub text_changed: bool,
+}
+
+#[derive(Debug, Serialize, PartialEq)]
+pub struct StatusChange {
+    pub checklist: String,
+    pub checklist_title: String,
+    pub section: String,
+    pub text: String,
+    /// `None`: the item is new / was removed.
+    pub before: Option<String>,
+    pub after: Option<String>,
+}
+
+/// Parses a `plan.json`.
+pub fn parse(bytes: &[u8]) -> Option<PlanView> {
+    serde_json::from_slice(bytes).ok()
+}
+
+/// `before` → `after`.
+pub fn compare(before: &PlanView, after: &PlanView) -> Changes {
+    let mut c = Changes {
+        previous: Some(before.version.clone()),
+        ..Changes::default()
+    };
+    if before.go_live != after.go_live {
+        c.go_live.push(Retimed {
+            id: "project".into(),
+            title: "Project go-live (T-0)".into(),
+            before: before.go_live.clone().unwrap_or_default(),
+            after: after.go_live.clone().unwrap_or_default(),
+        });
+    }
+    for w in &after.waves {
+        if let Some(old) = before.waves.iter().find(|o| o.id == w.id) {
+            if old.go_live != w.go_live {
+                c.go_live.push(Retimed {
+                    id: w.id.clone(),
+                    title: w.name.clone(),
+                    before: old.go_live.clone(),
+                    after: w.go_live.clone(),
+                });
+            }
+        }
+    }
+
+    let old_tasks: BTreeMap<&str, &TaskView> =
+        before.tasks.iter().map(|t| (t.id.as_str(), t)).collect();
+    let new_tasks: BTreeMap<&str, &TaskView> =
+        after.tasks.iter().map(|t| (t.id.as_str(), t)).collect();
+    for t in &after.tasks {
+        match old_tasks.get(t.id.as_str()) {
+            None => c.tasks_added.push(item(&t.id, &t.title)),
+            Some(old) => {
+                if old.start != t.start
+                    || old.finish != t.finish
+                    || old.duration_minutes != t.duration_minutes
+                {
+                    c.tasks_retimed.push(Retimed {
+                        id: t.id.clone(),
+                        title: t.title.clone(),
+                        before: format!("{} → {}", old.start, old.finish),
+                        after: format!("{} → {}", t.start, t.finish),
+                    });
+                }
+                if old.owner != t.owner {
+                    c.tasks_reassigned.push(Reassigned {
+                        id: t.id.clone(),
+                        title: t.title.clone(),
+                        before: old.owner.clone(),
+                        after: t.owner.clone(),
+                    });
+                }
+            }
+        }
+    }
+    for t in &before.tasks {
+        if !new_tasks.contains_key(t.id.as_str()) {
+            c.tasks_removed.push(item(&t.id, &t.title));
+        }
+    }
+
+    let old_msgs = messages(before);
+    let new_msgs = messages(after);
+    for (key, m) in &new_msgs {
+        match old_msgs.get(key) {
+            None => c.messages_added.push(item(key, &m.subject)),
+            Some(old) => {
+                if old.send_at != m.send_at {
+                    c.messages_retimed.push(Retimed {
+                        id: key.clone(),
+                        title: m.subject.clone(),
+                        before: join(&old.send_at),
+                        after: join(&m.send_at),
+                    });
+                }
+                let text_changed = matches!((&old.digest, &m.digest), (Some(a), Some(b)) if a != b);
+                if old.subject != m.subject || text_changed {
+                    c.messages_reworded.push(Reworded {
+                        id: key.clone(),
+                        before: old.subject.clone(),
+                        after: m.subject.clone(),
+                        text_changed,
+                    });
+                }
+            }
+        }
+    }
+    for (key, m) in &old_msgs {
+        if !new_msgs.contains_key(key) {
+            c.messages_removed.push(item(key, &m.subject));
+        }
+    }
+
+    let old_items = checklist_items(before);
+    let new_items = checklist_items(after);
+    let keys: BTreeSet<&(String, String, String)> =
+        old_items.keys().chain(new_items.keys()).collect();
+    for key in keys {
+        let old = old_items.get(key);
+        let new = new_items.get(key);
+        let (before_status, after_status) = (old.map(|o| o.1.clone()), new.map(|n| n.1.clone()));
+        if before_status != after_status {
+            c.checklist_items.push(StatusChange {
+                checklist: key.0.clone(),
+                checklist_title: new.or(old).map(|x| x.0.clone()).unwrap_or_default(),
+                section: key.1.clone(),
+                text: key.2.clone(),
+                before: before_status,
+                after: after_status,
+            });
+        }
+    }
+    c.total = c.go_live.len()
+        + c.tasks_added.len()
+        + c.tasks_removed.len()
+        + c.tasks_retimed.len()
+        + c.tasks_reassigned.len()
+        + c.messages_added.len()
+        + c.messages_removed.len()
+        + c.messages_retimed.len()
+        + c.messages_reworded.len()
+        + c.checklist_items.len();
+    c
+}
+
+fn item(id: &str, title: &str) -> Item {
+    Item {
+        id: id.to_string(),
+        title: title.to_string(),
+    }
+}
+
+fn join(times: &BTreeSet<String>) -> String {
+    times.iter().cloned().collect::<Vec<_>>().join(", ")
+}
+
+struct MessageView {
+    subject: String,
+    send_at: BTreeSet<String>,
+    digest: Option<String>,
+}
+
+/// One message is `id`, its wave and locale (`get-ready/pilot/fr`); its send times are a
+/// set (recipients in several zones get it at several instants).
+fn messages(plan: &PlanView) -> BTreeMap<String, MessageView> {
+    let mut out: BTreeMap<String, MessageView> = BTreeMap::new();
+    for m in &plan.comms {
+        let key = message_key(&m.id, m.wave.as_deref(), &m.locale);
+        let digest = plan.comms_digests.get(&key).cloned();
+        let entry = out.entry(key).or_insert_with(|| MessageView {
+            subject: m.subject.clone(),
+            send_at: BTreeSet::new(),
+            digest,
+        });
+        entry.send_at.insert(m.send_at.clone());
+    }
+    out
+}
+
+/// The key of a message in `comms_digests` and in the change lists.
+pub fn message_key(id: &str, wave: Option<&str>, locale: &str) -> String {
+    match wave {
+        Some(w) => format!("{id}/{w}/{locale}"),
+        None => format!("{id}/{locale}"),
+    }
+}
+
+/// (checklist, section, text) → (checklist title, status).
+fn checklist_items(plan: &PlanView) -> BTreeMap<(String, String, String), (String, String)> {
+    let mut out = BTreeMap::new();
+    for c in &plan.checklists {
+        for i in &c.items {
+            out.insert(
+                (c.id.clone(), i.section.clone(), i.text.clone()),
+                (c.title.clone(), i.status.clone()),
+            );
+        }
+    }
+    out
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn reports_each_kind_of_change() {
+        let before = parse(br#"{"version":"1.0","go_live":"2027-03-29T18:00:00+01:00",
+            "tasks":[{"id":"a","title":"A","owner":"dba","start":"s1","finish":"f1","duration_minutes":30},
+                     {"id":"b","title":"B","owner":"dba","start":"s1","finish":"f1","duration_minutes":30}],
+            "comms":[{"id":"m","wave":null,"locale":"en","audience":"all","subject":"Hi","send_at":"t1"}],
+            "comms_digests":{"m/en":"x"},
+            "checklists":[{"id":"c","title":"C","items":[{"section":"S","text":"one","status":"open"}]}]}"#).unwrap();
+        let after = parse(br#"{"version":"1.1","go_live":"2027-04-05T18:00:00+01:00",
+            "tasks":[{"id":"a","title":"A","owner":"ops","start":"s2","finish":"f2","duration_minutes":30},
+                     {"id":"c","title":"C","owner":"dba","start":"s1","finish":"f1","duration_minutes":30}],
+            "comms":[{"id":"m","wave":null,"locale":"en","audience":"all","subject":"Hi","send_at":"t1"}],
+            "comms_digests":{"m/en":"y"},
+            "checklists":[{"id":"c","title":"C","items":[{"section":"S","text":"one","status":"done"}]}]}"#).unwrap();
+        let c = compare(&before, &after);
+        assert_eq!(c.previous.as_deref(), Some("1.0"));
+        assert_eq!(c.go_live.len(), 1);
+        assert_eq!(c.tasks_added[0].id, "c");
+        assert_eq!(c.tasks_removed[0].id, "b");
+        assert_eq!(c.tasks_retimed[0].id, "a");
+        assert_eq!(c.tasks_reassigned[0].after.as_deref(), Some("ops"));
+        assert!(c.messages_reworded[0].text_changed);
+        assert_eq!(c.checklist_items[0].after.as_deref(), Some("done"));
+        assert_eq!(c.total, 7);
+    }
+}

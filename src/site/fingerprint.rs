@@ -1,0 +1,44 @@
+//! The fingerprint of a version's sources, stored in `versions.json`.
+//!
+//! It is a SHA-256 over every file under `content/` and the project's theme overrides
+//! (relative path and bytes, in path order) and the tminus version, which stands for the
+//! built-in theme compiled into the binary. Build times are not part of it, so building
+//! the same sources twice gives the same fingerprint: that is how an approved version is
+//! recognised as unchanged, and a changed one refused.
+
+use std::path::Path;
+
+use sha2::{Digest, Sha256};
+
+use crate::project::Project;
+
+/// The fingerprint of `project`'s sources, as `sha256:<hex>`.
+pub fn of_project(project: &Project) -> String {
+    let mut h = Sha256::new();
+    h.update(concat!("tminus ", env!("CARGO_PKG_VERSION"), "\0").as_bytes());
+    add_dir(&mut h, &project.root, &project.root.join("content"));
+    if let Some(theme) = &project.theme_dir {
+        add_dir(&mut h, &project.root, theme);
+    }
+    format!("sha256:{:x}", h.finalize())
+}
+
+fn add_dir(h: &mut Sha256, root: &Path, dir: &Path) {
+    let mut files: Vec<_> = walkdir::WalkDir::new(dir)
+        .sort_by_file_name()
+        .into_iter()
+        .filter_map(Result::ok)
+        .filter(|e| e.file_type().is_file())
+        .map(|e| e.into_path())
+        .collect();
+    files.sort();
+    for f in files {
+        let rel = f.strip_prefix(root).unwrap_or(&f);
+        let rel = rel.to_string_lossy().replace('\\', "/");
+        let bytes = std::fs::read(&f).unwrap_or_default();
+        h.update(rel.as_bytes());
+        h.update([0]);
+        h.update((bytes.len() as u64).to_le_bytes());
+        h.update(&bytes);
+    }
+}
