@@ -157,6 +157,7 @@ const SECTIONS: &[(&str, &str, &str)] = &[
     ("checklists", "Checklists", "checklists/index.html"),
     ("training", "Training", "training/index.html"),
     ("comms", "Comms", "comms/index.html"),
+    ("changes", "What changed", "changes/index.html"),
 ];
 
 impl SiteInput<'_> {
