@@ -13,6 +13,7 @@ pub mod plan;
 pub mod project;
 pub mod render;
 pub mod scaffold;
+pub mod search;
 pub mod site;
 pub mod source;
 pub mod templates;

@@ -28,7 +28,7 @@ pub struct Rendered {
     pub toc: Vec<TocEntry>,
 }
 
-fn options() -> Options {
+pub(crate) fn options() -> Options {
     Options::ENABLE_TABLES
         | Options::ENABLE_FOOTNOTES
         | Options::ENABLE_TASKLISTS

@@ -7,6 +7,7 @@
 mod calendar;
 pub mod output;
 pub mod plan_json;
+mod vtimezone;
 
 use std::path::{Path, PathBuf};
 use std::time::Instant;
@@ -115,6 +116,17 @@ pub fn assemble(
             bytes: crate::markdown::highlight::stylesheet().into_bytes(),
         },
     ];
+    // Readers: one .ics per training session and the search index (see `crate::search`).
+    for s in &prepared.project.sessions {
+        files.push(StaticFile {
+            path: format!("training/sessions/{}.ics", s.id),
+            bytes: calendar::session_ics(&prepared.project, s).into_bytes(),
+        });
+    }
+    files.push(StaticFile {
+        path: "searchindex.js".into(),
+        bytes: crate::search::index_js(&prepared.project).into_bytes(),
+    });
     for e in &prepared.comms {
         files.push(StaticFile {
             path: e.eml_path(),
