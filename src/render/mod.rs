@@ -9,6 +9,7 @@ pub mod email;
 pub mod format;
 pub mod gantt;
 mod pages;
+mod training;
 
 use chrono::{DateTime, Utc};
 use serde::Serialize;
