@@ -11,6 +11,8 @@
 
 mod text;
 
+use std::collections::BTreeMap;
+
 use elasticlunr::IndexBuilder;
 use serde_json::{json, Value};
 
@@ -194,24 +196,87 @@ fn teaser(body: &str) -> String {
     format!("{cut}…")
 }
 
-/// The index as JSON: `{"index": <elasticlunr index>, "docs": [[title, kind, breadcrumbs,
-/// url, teaser], …]}`; a result's `ref` is its position in `docs`.
+/// The fields of the index, in the order of [`SearchDoc`]'s values given to `add_doc`.
+const FIELDS: [&str; 3] = ["title", "breadcrumbs", "body"];
+
+/// The index as JSON. It is an elasticlunr index built by `elasticlunr-rs` — the English
+/// pipeline (trimmer, stop words, stemmer) that elasticlunr.js runs on the query — written
+/// compactly, which `site.js` turns back into an `elasticlunr.Index` with the library's own
+/// `addToken`:
 ///
-/// The index itself does not store the documents (`save_docs(false)`): only the short
-/// `docs` rows travel, which keeps the file about half the size.
+/// ```text
+/// {"format": "tminus-elasticlunr-1", "elasticlunr": "0.9.5", "fields": [..], "pipeline": [..],
+///  "index": {field: {token: [ref, count, ref, count, …]}},
+///  "lengths": [[title, breadcrumbs, body token counts] per ref],
+///  "docs": [[title, kind, breadcrumbs, url, teaser] per ref]}
+/// ```
+///
+/// elasticlunr's own JSON nests a trie node per character with `docs`/`df` at each level
+/// and a `{"tf": …}` object per posting: four times the size of this for the same index
+/// (see BENCHMARKS.md). A result's `ref` is its position in `docs`; the term frequency
+/// elasticlunr scores with is `sqrt(count)`, as when it indexes a document itself.
 pub fn index_json(docs: &[SearchDoc]) -> Value {
     let mut index = IndexBuilder::new()
         .save_docs(false)
-        .add_fields(["title", "breadcrumbs", "body"])
+        .add_fields(FIELDS)
         .build();
     for (i, d) in docs.iter().enumerate() {
         index.add_doc(&i.to_string(), [&d.title, &d.breadcrumbs, &d.body]);
     }
+    let full = serde_json::to_value(&index).expect("an elasticlunr index serializes");
+    let mut fields = serde_json::Map::new();
+    for f in FIELDS {
+        let mut tokens = BTreeMap::new();
+        walk_trie(&full["index"][f]["root"], &mut String::new(), &mut tokens);
+        fields.insert(f.to_string(), json!(tokens));
+    }
+    let info = &full["documentStore"]["docInfo"];
+    let lengths: Vec<Value> = (0..docs.len())
+        .map(|i| {
+            let d = &info[i.to_string()];
+            json!(FIELDS.map(|f| d[f].as_u64().unwrap_or(0)))
+        })
+        .collect();
     let rows: Vec<Value> = docs
         .iter()
         .map(|d| json!([d.title, d.kind, d.breadcrumbs, d.url, teaser(&d.body)]))
         .collect();
-    json!({"index": index, "docs": rows})
+    json!({
+        "format": "tminus-elasticlunr-1", "elasticlunr": full["version"], "fields": FIELDS,
+        "pipeline": full["pipeline"], "index": fields, "lengths": lengths, "docs": rows,
+    })
+}
+
+/// Collects `token → [ref, count, …]` from an elasticlunr trie (`{"a": {"docs": {"3":
+/// {"tf": 1.41}}, "df": 1, "b": {…}}}`).
+fn walk_trie(node: &Value, prefix: &mut String, out: &mut BTreeMap<String, Vec<u64>>) {
+    let Some(map) = node.as_object() else {
+        return;
+    };
+    if let Some(postings) = map.get("docs").and_then(Value::as_object) {
+        if !postings.is_empty() {
+            let mut flat: Vec<(u64, u64)> = postings
+                .iter()
+                .filter_map(|(r, v)| {
+                    let tf = v["tf"].as_f64()?;
+                    Some((r.parse().ok()?, (tf * tf).round() as u64))
+                })
+                .collect();
+            flat.sort_unstable();
+            out.insert(
+                prefix.clone(),
+                flat.into_iter().flat_map(|(r, c)| [r, c]).collect(),
+            );
+        }
+    }
+    for (k, child) in map {
+        if k == "docs" || k == "df" {
+            continue;
+        }
+        prefix.push_str(k);
+        walk_trie(child, prefix, out);
+        prefix.truncate(prefix.len() - k.len());
+    }
 }
 
 /// `searchindex.js`: the index as a script that sets `window.searchIndex`.
@@ -234,22 +299,36 @@ mod tests {
     }
 
     #[test]
-    fn index_has_rows_and_elasticlunr_fields() {
-        let docs = vec![SearchDoc {
-            title: "Signing in".into(),
-            kind: "Guide",
-            breadcrumbs: "Training › Guide".into(),
-            url: "training/guide/index.html#signing-in".into(),
-            body: "Use your Contoso account and multi-factor authentication.".into(),
-        }];
+    fn index_has_rows_and_compact_stemmed_postings() {
+        let docs = vec![
+            SearchDoc {
+                title: "Signing in".into(),
+                kind: "Guide",
+                breadcrumbs: "Training › Guide".into(),
+                url: "training/guide/index.html#signing-in".into(),
+                body: "Use your account and multi-factor authentication. Authentication again."
+                    .into(),
+            },
+            SearchDoc {
+                title: "Sign out".into(),
+                kind: "FAQ",
+                breadcrumbs: "Training › FAQ".into(),
+                url: "training/faq/index.html#sign-out".into(),
+                body: "Tap your name.".into(),
+            },
+        ];
         let v = index_json(&docs);
         assert_eq!(v["docs"][0][3], "training/guide/index.html#signing-in");
-        assert_eq!(v["index"]["ref"], "id");
+        assert_eq!(v["fields"], json!(["title", "breadcrumbs", "body"]));
         assert_eq!(
-            v["index"]["fields"],
-            json!(["title", "breadcrumbs", "body"])
+            v["pipeline"],
+            json!(["trimmer", "stopWordFilter", "stemmer"])
         );
-        // Stemmed tokens, as elasticlunr.js expects them.
-        assert!(v["index"]["index"]["body"]["root"]["a"]["u"]["t"]["h"].is_object());
+        // Stemmed tokens as elasticlunr.js makes them: "signing" and "sign" are one term.
+        assert_eq!(v["index"]["title"]["sign"], json!([0, 1, 1, 1]));
+        // Counted per field: "authentication" twice in doc 0's body; stop words left out.
+        assert_eq!(v["index"]["body"]["authent"], json!([0, 2]));
+        assert!(v["index"]["body"].get("your").is_none());
+        assert_eq!(v["lengths"][1], json!([2, 2, 2]));
     }
 }

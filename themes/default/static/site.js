@@ -303,6 +303,35 @@
     el.onerror = fail;
     doc.head.appendChild(el);
   }
+  /* searchindex.js holds an elasticlunr index written compactly by tminus (token →
+   * [ref, count, …] per field, token counts per document): rebuild the elasticlunr.Index
+   * with the library's own structures, as if it had indexed the documents itself. */
+  function buildIndex(lunr, data) {
+    var idx = new lunr.Index();
+    idx.pipeline = lunr.Pipeline.load(data.pipeline);
+    idx.setRef("id");
+    idx.saveDocument(false);
+    data.fields.forEach(function (f) { idx.addField(f); });
+    data.fields.forEach(function (f) {
+      var inverted = idx.index[f];
+      var tokens = data.index[f];
+      Object.keys(tokens).forEach(function (token) {
+        var p = tokens[token];
+        for (var i = 0; i < p.length; i += 2) {
+          inverted.addToken(token, { ref: String(p[i]), tf: Math.sqrt(p[i + 1]) });
+        }
+      });
+    });
+    var store = idx.documentStore;
+    data.lengths.forEach(function (lens, ref) {
+      var info = {};
+      data.fields.forEach(function (f, i) { info[f] = lens[i]; });
+      store.docs[ref] = null;
+      store.docInfo[ref] = info;
+      store.length += 1;
+    });
+    return idx;
+  }
   function withIndex(form, fn) {
     if (search.index) { fn(); return; }
     search.waiting.push(fn);
@@ -315,7 +344,7 @@
     };
     var ready = function () {
       try {
-        search.index = window.elasticlunr.Index.load(window.searchIndex.index);
+        search.index = buildIndex(window.elasticlunr, window.searchIndex);
         search.docs = window.searchIndex.docs;
       } catch (e) { failed(); return; }
       var queue = search.waiting;
