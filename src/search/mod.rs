@@ -13,8 +13,10 @@ mod text;
 
 use std::collections::BTreeMap;
 
-use elasticlunr::IndexBuilder;
-use serde_json::{json, Value};
+use elasticlunr::lang::English;
+use elasticlunr::Language;
+use rayon::prelude::*;
+use serde_json::Value;
 
 use crate::model::training::GuideKind;
 use crate::project::Project;
@@ -199,10 +201,10 @@ fn teaser(body: &str) -> String {
 /// The fields of the index, in the order of [`SearchDoc`]'s values given to `add_doc`.
 const FIELDS: [&str; 3] = ["title", "breadcrumbs", "body"];
 
-/// The index as JSON. It is an elasticlunr index built by `elasticlunr-rs` — the English
-/// pipeline (trimmer, stop words, stemmer) that elasticlunr.js runs on the query — written
-/// compactly, which `site.js` turns back into an `elasticlunr.Index` with the library's own
-/// `addToken`:
+/// The index as JSON: elasticlunr's index — tokens made by `elasticlunr-rs`'s English
+/// tokenizer and pipeline (trimmer, stop words, stemmer), the very ones elasticlunr.js runs
+/// on the query — written compactly, which `site.js` turns back into an `elasticlunr.Index`
+/// with the library's own `addToken`:
 ///
 /// ```text
 /// {"format": "tminus-elasticlunr-1", "elasticlunr": "0.9.5", "fields": [..], "pipeline": [..],
@@ -211,83 +213,166 @@ const FIELDS: [&str; 3] = ["title", "breadcrumbs", "body"];
 ///  "docs": [[title, kind, breadcrumbs, url, teaser] per ref]}
 /// ```
 ///
-/// elasticlunr's own JSON nests a trie node per character with `docs`/`df` at each level
-/// and a `{"tf": …}` object per posting: four times the size of this for the same index
-/// (see BENCHMARKS.md). A result's `ref` is its position in `docs`; the term frequency
-/// elasticlunr scores with is `sqrt(count)`, as when it indexes a document itself.
+/// The postings are exactly those `elasticlunr::Index::add_doc` makes (a test checks it),
+/// but counted here without its per-character trie: elasticlunr's own JSON nests an object
+/// per character and per posting — twice the size — and building it as a JSON tree took
+/// 20 s and 4 GB for a 10,000-page site (see BENCHMARKS.md). A result's `ref` is its
+/// position in `docs`; elasticlunr scores with the term frequency `sqrt(count)`.
 pub fn index_json(docs: &[SearchDoc]) -> Value {
-    let mut index = IndexBuilder::new()
-        .save_docs(false)
-        .add_fields(FIELDS)
-        .build();
-    for (i, d) in docs.iter().enumerate() {
-        index.add_doc(&i.to_string(), [&d.title, &d.breadcrumbs, &d.body]);
-    }
-    let full = serde_json::to_value(&index).expect("an elasticlunr index serializes");
-    let mut fields = serde_json::Map::new();
-    for f in FIELDS {
-        let mut tokens = BTreeMap::new();
-        walk_trie(&full["index"][f]["root"], &mut String::new(), &mut tokens);
-        fields.insert(f.to_string(), json!(tokens));
-    }
-    let info = &full["documentStore"]["docInfo"];
-    let lengths: Vec<Value> = (0..docs.len())
-        .map(|i| {
-            let d = &info[i.to_string()];
-            json!(FIELDS.map(|f| d[f].as_u64().unwrap_or(0)))
-        })
-        .collect();
-    let rows: Vec<Value> = docs
-        .iter()
-        .map(|d| json!([d.title, d.kind, d.breadcrumbs, d.url, teaser(&d.body)]))
-        .collect();
-    json!({
-        "format": "tminus-elasticlunr-1", "elasticlunr": full["version"], "fields": FIELDS,
-        "pipeline": full["pipeline"], "index": fields, "lengths": lengths, "docs": rows,
-    })
+    serde_json::to_value(build_index(docs)).expect("the index serializes")
 }
 
-/// Collects `token → [ref, count, …]` from an elasticlunr trie (`{"a": {"docs": {"3":
-/// {"tf": 1.41}}, "df": 1, "b": {…}}}`).
-fn walk_trie(node: &Value, prefix: &mut String, out: &mut BTreeMap<String, Vec<u64>>) {
-    let Some(map) = node.as_object() else {
-        return;
-    };
-    if let Some(postings) = map.get("docs").and_then(Value::as_object) {
-        if !postings.is_empty() {
-            let mut flat: Vec<(u64, u64)> = postings
-                .iter()
-                .filter_map(|(r, v)| {
-                    let tf = v["tf"].as_f64()?;
-                    Some((r.parse().ok()?, (tf * tf).round() as u64))
+/// The serialized form of the index (see [`index_json`]); written straight to text, never
+/// as a JSON tree, which for 50,000 sections would cost gigabytes.
+#[derive(serde::Serialize)]
+pub struct SearchIndex<'a> {
+    format: &'static str,
+    elasticlunr: &'static str,
+    fields: [&'static str; 3],
+    pipeline: elasticlunr::Pipeline,
+    index: BTreeMap<&'static str, BTreeMap<String, Vec<u32>>>,
+    lengths: Vec<[usize; 3]>,
+    docs: Vec<(&'a str, &'a str, &'a str, &'a str, String)>,
+}
+
+/// Builds the index of `docs`: one posting list per token and field.
+pub fn build_index(docs: &[SearchDoc]) -> SearchIndex<'_> {
+    let mut per_doc: Vec<[(usize, BTreeMap<String, u32>); 3]> = docs
+        .par_iter()
+        .map_init(
+            || {
+                let lang = English::new();
+                let pipeline = lang.make_pipeline();
+                (lang, pipeline)
+            },
+            |(lang, pipeline), d| {
+                [&d.title, &d.breadcrumbs, &d.body].map(|text| {
+                    let tokens = pipeline.run(lang.tokenize(text));
+                    let mut counts = BTreeMap::new();
+                    let len = tokens.len();
+                    for t in tokens {
+                        *counts.entry(t).or_insert(0u32) += 1;
+                    }
+                    (len, counts)
                 })
-                .collect();
-            flat.sort_unstable();
-            out.insert(
-                prefix.clone(),
-                flat.into_iter().flat_map(|(r, c)| [r, c]).collect(),
-            );
+            },
+        )
+        .collect();
+    let lengths: Vec<[usize; 3]> = per_doc.iter().map(|d| d.each_ref().map(|f| f.0)).collect();
+    let mut index = BTreeMap::new();
+    for (f, name) in FIELDS.iter().enumerate() {
+        let mut postings: BTreeMap<String, Vec<u32>> = BTreeMap::new();
+        for (r, d) in per_doc.iter_mut().enumerate() {
+            for (token, count) in std::mem::take(&mut d[f].1) {
+                let p = postings.entry(token).or_default();
+                p.push(u32::try_from(r).unwrap_or(u32::MAX));
+                p.push(count);
+            }
         }
+        index.insert(*name, postings);
     }
-    for (k, child) in map {
-        if k == "docs" || k == "df" {
-            continue;
-        }
-        prefix.push_str(k);
-        walk_trie(child, prefix, out);
-        prefix.truncate(prefix.len() - k.len());
+    let rows = docs
+        .iter()
+        .map(|d| {
+            let t = teaser(&d.body);
+            (
+                d.title.as_str(),
+                d.kind,
+                d.breadcrumbs.as_str(),
+                d.url.as_str(),
+                t,
+            )
+        })
+        .collect();
+    SearchIndex {
+        format: "tminus-elasticlunr-1",
+        elasticlunr: "0.9.5",
+        fields: FIELDS,
+        pipeline: English::new().make_pipeline(),
+        index,
+        lengths,
+        docs: rows,
     }
 }
 
 /// `searchindex.js`: the index as a script that sets `window.searchIndex`.
 pub fn index_js(p: &Project) -> String {
-    let json = index_json(&documents(p)).to_string();
+    let docs = documents(p);
+    let json = serde_json::to_string(&build_index(&docs)).expect("the index serializes");
     format!("window.searchIndex = {json};\n")
 }
 
 #[cfg(test)]
 mod tests {
     use super::*;
+    use serde_json::json;
+
+    /// The index elasticlunr-rs itself builds, in the compact form (for comparison).
+    fn via_elasticlunr_index(docs: &[SearchDoc]) -> Value {
+        let mut index = elasticlunr::IndexBuilder::new()
+            .save_docs(false)
+            .add_fields(FIELDS)
+            .build();
+        for (i, d) in docs.iter().enumerate() {
+            index.add_doc(&i.to_string(), [&d.title, &d.breadcrumbs, &d.body]);
+        }
+        let full = serde_json::to_value(&index).unwrap();
+        let mut fields = serde_json::Map::new();
+        for f in FIELDS {
+            let mut tokens = BTreeMap::new();
+            walk_trie(&full["index"][f]["root"], &mut String::new(), &mut tokens);
+            fields.insert(f.to_string(), json!(tokens));
+        }
+        let lengths: Vec<Value> = (0..docs.len())
+            .map(|i| {
+                json!(FIELDS.map(|f| full["documentStore"]["docInfo"][i.to_string()][f].clone()))
+            })
+            .collect();
+        json!({"index": fields, "lengths": lengths, "pipeline": full["pipeline"], "elasticlunr": full["version"]})
+    }
+
+    /// Collects `token → [ref, count, …]` from an elasticlunr trie (`{"a": {"docs": {"3":
+    /// {"tf": 1.41}}, "df": 1, "b": {…}}}`).
+    fn walk_trie(node: &Value, prefix: &mut String, out: &mut BTreeMap<String, Vec<u64>>) {
+        let Some(map) = node.as_object() else {
+            return;
+        };
+        if let Some(postings) = map.get("docs").and_then(Value::as_object) {
+            if !postings.is_empty() {
+                let mut flat: Vec<(u64, u64)> = postings
+                    .iter()
+                    .filter_map(|(r, v)| {
+                        let tf = v["tf"].as_f64()?;
+                        Some((r.parse().ok()?, (tf * tf).round() as u64))
+                    })
+                    .collect();
+                flat.sort_unstable();
+                out.insert(
+                    prefix.clone(),
+                    flat.into_iter().flat_map(|(r, c)| [r, c]).collect(),
+                );
+            }
+        }
+        for (k, child) in map {
+            if k == "docs" || k == "df" {
+                continue;
+            }
+            prefix.push_str(k);
+            walk_trie(child, prefix, out);
+            prefix.truncate(prefix.len() - k.len());
+        }
+    }
+
+    #[test]
+    fn same_postings_as_elasticlunrs_own_index() {
+        let project = crate::load::load(std::path::Path::new(env!("CARGO_MANIFEST_DIR"))).unwrap();
+        let docs = documents(&project);
+        let ours = index_json(&docs);
+        let theirs = via_elasticlunr_index(&docs);
+        for key in ["index", "lengths", "pipeline", "elasticlunr"] {
+            assert_eq!(ours[key], theirs[key], "{key}");
+        }
+    }
 
     #[test]
     fn teasers_are_cut_on_a_word() {
