@@ -16,6 +16,7 @@ pub mod plan;
 pub mod project;
 pub mod render;
 pub mod scaffold;
+pub mod search;
 pub mod send;
 pub mod site;
 pub mod source;

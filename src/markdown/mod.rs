@@ -28,7 +28,7 @@ pub struct Rendered {
     pub toc: Vec<TocEntry>,
 }
 
-fn options() -> Options {
+pub(crate) fn options() -> Options {
     Options::ENABLE_TABLES
         | Options::ENABLE_FOOTNOTES
         | Options::ENABLE_TASKLISTS
@@ -116,6 +116,12 @@ pub fn render(markdown: &str, root: &str) -> Rendered {
                     lang.as_deref(),
                 ))));
             }
+            // A task-list box is read-only and needs a name for screen readers.
+            Event::TaskListMarker(done) => out.push(Event::InlineHtml(CowStr::from(if *done {
+                "<input type=\"checkbox\" disabled checked aria-label=\"Done\"> "
+            } else {
+                "<input type=\"checkbox\" disabled aria-label=\"Not done\"> "
+            }))),
             other => out.push(rewrite_link(other.clone(), root)),
         }
         i += 1;
@@ -126,12 +132,13 @@ pub fn render(markdown: &str, root: &str) -> Rendered {
 }
 
 /// A highlighted `<pre>` block, with the language shown for screen readers and copy buttons.
+/// It is focusable (`tabindex="0"`) so a block wider than the screen scrolls from the keyboard.
 pub fn code_block(code: &str, lang: Option<&str>) -> String {
     let lang_attr = lang
         .map(|l| format!(" data-lang=\"{}\"", highlight::escape_html(l)))
         .unwrap_or_default();
     format!(
-        "<pre class=\"code\"{lang_attr}><code>{}</code></pre>\n",
+        "<pre class=\"code\"{lang_attr} tabindex=\"0\"><code>{}</code></pre>\n",
         highlight::highlight(code, lang)
     )
 }
@@ -296,7 +303,10 @@ mod tests {
     fn tables_task_lists_and_footnotes() {
         let r = render("| a | b |\n|---|---|\n| 1 | 2 |\n\n- [x] done\n- [ ] open\n\nText[^1]\n\n[^1]: Note.\n", "");
         assert!(r.html.contains("<table>"));
-        assert!(r.html.contains("type=\"checkbox\""));
+        assert!(r
+            .html
+            .contains("type=\"checkbox\" disabled checked aria-label=\"Done\""));
+        assert!(r.html.contains("aria-label=\"Not done\""));
         assert!(r.html.contains("footnote"));
     }
 
@@ -304,7 +314,8 @@ mod tests {
     fn code_is_highlighted_and_raw_html_in_code_is_escaped() {
         let r = render("```sql\nSELECT '<x>';\n```\n", "");
         assert!(
-            r.html.contains("<pre class=\"code\" data-lang=\"sql\">"),
+            r.html
+                .contains("<pre class=\"code\" data-lang=\"sql\" tabindex=\"0\">"),
             "{}",
             r.html
         );

@@ -10,6 +10,7 @@ pub mod format;
 pub mod gantt;
 mod pages;
 mod rehearsal;
+mod training;
 
 use chrono::{DateTime, Utc};
 use serde::Serialize;
@@ -108,6 +109,11 @@ pub fn role_calendar_path(role: &str) -> String {
     } else {
         format!("cutover/{role}.ics")
     }
+}
+
+/// Where a training session's own calendar (its "Add to calendar" link) goes.
+pub fn session_calendar_path(session_id: &str) -> String {
+    format!("training/sessions/{session_id}.ics")
 }
 
 /// A version of the site, for the switcher and `versions.json`.

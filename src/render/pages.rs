@@ -20,8 +20,9 @@ pub fn jobs(input: &SiteInput) -> Vec<PageJob> {
         cutover(input),
         runbook_index(input),
         checklist_index(input),
-        training_index(input),
+        super::training::training_index(input),
         comms_index(input),
+        super::training::search_page(input),
     ];
     // Pages whose Markdown is large are built when written (see `PageContext`).
     jobs.extend(
@@ -443,43 +444,10 @@ fn checklist(input: &SiteInput, c: &Checklist) -> PageJob {
     PageJob::ready(path, "checklist.html", ctx)
 }
 
-fn guide_summary(g: &Guide, root: &str) -> Value {
+pub(super) fn guide_summary(g: &Guide, root: &str) -> Value {
     json!({"id": g.id, "title": g.title, "summary": g.summary, "kind": g.kind, "kind_label": g.kind.label(),
         "audience": g.audience, "duration": g.duration.map(crate::time::format_duration), "order": g.order,
         "href": format!("{root}training/{}/index.html", g.id)})
-}
-
-fn training_index(input: &SiteInput) -> PageJob {
-    let p = input.project;
-    let path = "training/index.html";
-    let root = input.root(path);
-    let mut ctx = input.base_context(path, "training", "Training");
-    let mut guides: Vec<&Guide> = p.guides.iter().collect();
-    guides.sort_by_key(|g| (g.kind, g.order.unwrap_or(i64::MAX), g.title.clone()));
-    let mut groups: Vec<Value> = Vec::new();
-    for g in guides {
-        let summary = guide_summary(g, &root);
-        match groups.last_mut() {
-            Some(group) if group["kind"] == json!(g.kind) => {
-                group["guides"].as_array_mut().expect("array").push(summary)
-            }
-            _ => groups.push(json!({"kind": g.kind, "label": g.kind.label(), "guides": [summary]})),
-        }
-    }
-    let mut sessions: Vec<_> = p.sessions.iter().collect();
-    sessions.sort_by_key(|s| s.start);
-    let sessions: Vec<Value> = sessions
-        .iter()
-        .map(|s| {
-            json!({"id": s.id, "title": s.title, "start": time_view(&s.start), "finish": time_view(&(s.start + s.duration)),
-                "duration": crate::time::format_duration(s.duration), "location": s.location, "link": s.link,
-                "capacity": s.capacity, "audience": s.audience, "past": s.start.with_timezone(&Utc) < input.built_at})
-        })
-        .collect();
-    ctx.insert("groups", &groups);
-    ctx.insert("sessions", &sessions);
-    ctx.insert("calendar_href", &format!("{root}training/sessions.ics"));
-    PageJob::ready(path, "training.html", ctx)
 }
 
 fn guide_path(g: &Guide) -> String {
@@ -606,7 +574,7 @@ pub fn page_job(input: &SiteInput, path: &str) -> Option<PageJob> {
     match path {
         "index.html" => return Some(dashboard(input)),
         "runbooks/index.html" => return Some(runbook_index(input)),
-        "training/index.html" => return Some(training_index(input)),
+        "training/index.html" => return Some(super::training::training_index(input)),
         _ => {}
     }
     if let Some(id) = id("runbooks/") {

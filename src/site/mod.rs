@@ -183,6 +183,17 @@ pub fn assemble_with<'a>(
             bytes: ics.into_bytes(),
         });
     }
+    // Readers: one .ics per training session and the search index (see `crate::search`).
+    for s in &prepared.project.sessions {
+        files.push(StaticFile {
+            path: render::session_calendar_path(&s.id),
+            bytes: calendar::session_ics(&prepared.project, s, built_at).into_bytes(),
+        });
+    }
+    files.push(StaticFile {
+        path: "searchindex.js".into(),
+        bytes: crate::search::index_js(&prepared.project).into_bytes(),
+    });
     for e in &prepared.comms {
         files.push(StaticFile {
             path: e.eml_path(),

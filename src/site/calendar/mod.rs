@@ -15,7 +15,7 @@ use chrono_tz::Tz;
 use icalendar::{Calendar, CalendarDateTime};
 
 pub use cutover::{cutover_feeds, previous_sequences, sequences};
-pub use sessions::sessions_ics;
+pub use sessions::{session_ics, sessions_ics};
 
 /// A calendar being assembled: its events and the zones their times use.
 pub(crate) struct Feed {

@@ -1,5 +1,5 @@
 /* tminus default theme: theme toggle, version switcher, countdown, sortable tables,
- * copy buttons, email preview sizing, print preparation. No dependencies; works from
+ * copy buttons, email preview sizing, print preparation, search. No dependencies; works from
  * file:// (no fetch, no modules). Every feature is optional: the page works without it. */
 (function () {
   "use strict";
@@ -288,6 +288,292 @@
     });
   }
 
+
+  /* ---------- Search ----------
+   * The index (searchindex.js, window.searchIndex) and the elasticlunr runtime are loaded
+   * with <script src> on first use — on focus, on "/" — so pages stay light and search
+   * works from file:// too (no fetch). The header box is an ARIA combobox with a listbox
+   * of results; search/index.html shows every result for ?q=. */
+  var search = { index: null, docs: null, loading: false, waiting: [] };
+  function loadScript(src, done, fail) {
+    var el = doc.createElement("script");
+    el.src = src;
+    el.async = true;
+    el.onload = done;
+    el.onerror = fail;
+    doc.head.appendChild(el);
+  }
+  /* searchindex.js holds an elasticlunr index written compactly by tminus (token →
+   * [ref, count, …] per field, token counts per document): rebuild the elasticlunr.Index
+   * with the library's own structures, as if it had indexed the documents itself. */
+  function buildIndex(lunr, data) {
+    var idx = new lunr.Index();
+    idx.pipeline = lunr.Pipeline.load(data.pipeline);
+    idx.setRef("id");
+    idx.saveDocument(false);
+    data.fields.forEach(function (f) { idx.addField(f); });
+    data.fields.forEach(function (f) {
+      var inverted = idx.index[f];
+      var tokens = data.index[f];
+      Object.keys(tokens).forEach(function (token) {
+        var p = tokens[token];
+        for (var i = 0; i < p.length; i += 2) {
+          inverted.addToken(token, { ref: String(p[i]), tf: Math.sqrt(p[i + 1]) });
+        }
+      });
+    });
+    var store = idx.documentStore;
+    data.lengths.forEach(function (lens, ref) {
+      var info = {};
+      data.fields.forEach(function (f, i) { info[f] = lens[i]; });
+      store.docs[ref] = null;
+      store.docInfo[ref] = info;
+      store.length += 1;
+    });
+    return idx;
+  }
+  function withIndex(form, fn) {
+    if (search.index) { fn(); return; }
+    search.waiting.push(fn);
+    if (search.loading) { return; }
+    search.loading = true;
+    var failed = function () {
+      search.loading = false;
+      search.waiting = [];
+      search.failed = true;
+    };
+    var ready = function () {
+      try {
+        search.index = buildIndex(window.elasticlunr, window.searchIndex);
+        search.docs = window.searchIndex.docs;
+      } catch (e) { failed(); return; }
+      var queue = search.waiting;
+      search.waiting = [];
+      queue.forEach(function (f) { f(); });
+    };
+    var afterRuntime = function () {
+      if (window.searchIndex) { ready(); } else { loadScript(form.getAttribute("data-index"), ready, failed); }
+    };
+    if (window.elasticlunr) { afterRuntime(); } else { loadScript(form.getAttribute("data-runtime"), afterRuntime, failed); }
+  }
+  var SEARCH_FIELDS = { title: { boost: 3 }, breadcrumbs: { boost: 1 }, body: { boost: 1 } };
+  function runSearch(query, limit) {
+    query = query.trim();
+    if (!query || !search.index) { return []; }
+    var opts = { fields: SEARCH_FIELDS, bool: "AND", expand: true };
+    var hits = search.index.search(query, opts);
+    if (!hits.length) {
+      opts.bool = "OR";
+      hits = search.index.search(query, opts);
+    }
+    return hits.slice(0, limit).map(function (h) {
+      var d = search.docs[parseInt(h.ref, 10)];
+      return { title: d[0], kind: d[1], crumbs: d[2], url: d[3], teaser: d[4] };
+    });
+  }
+  function queryTerms(query) {
+    return query.toLowerCase().split(/[^\w\u00c0-\u024f]+/).filter(function (t) { return t.length > 1; });
+  }
+  /* Text with the query's words wrapped in <mark>, built from text nodes (never innerHTML). */
+  function highlighted(text, terms) {
+    var frag = doc.createDocumentFragment();
+    if (!terms.length) { frag.appendChild(doc.createTextNode(text)); return frag; }
+    var escaped = terms.map(function (t) { return t.replace(/[.*+?^${}()|[\]\\]/g, "\\$&"); });
+    var re = new RegExp("(" + escaped.join("|") + ")", "gi");
+    var last = 0, m;
+    while ((m = re.exec(text)) !== null) {
+      if (m.index > last) { frag.appendChild(doc.createTextNode(text.slice(last, m.index))); }
+      var mark = doc.createElement("mark");
+      mark.textContent = m[0];
+      frag.appendChild(mark);
+      last = m.index + m[0].length;
+    }
+    if (last < text.length) { frag.appendChild(doc.createTextNode(text.slice(last))); }
+    return frag;
+  }
+  function resultBody(r, terms, root) {
+    var frag = doc.createDocumentFragment();
+    var head = doc.createElement("span");
+    head.className = "sr-head";
+    var title = doc.createElement("span");
+    title.className = "sr-title";
+    title.appendChild(highlighted(r.title, terms));
+    var kind = doc.createElement("span");
+    kind.className = "sr-kind";
+    kind.textContent = r.kind;
+    head.appendChild(title);
+    head.appendChild(doc.createTextNode(" "));
+    head.appendChild(kind);
+    var crumbs = doc.createElement("span");
+    crumbs.className = "sr-crumbs";
+    crumbs.textContent = r.crumbs;
+    var teaser = doc.createElement("span");
+    teaser.className = "sr-teaser";
+    teaser.appendChild(highlighted(r.teaser, terms));
+    frag.appendChild(head);
+    frag.appendChild(crumbs);
+    frag.appendChild(teaser);
+    return frag;
+  }
+  function initSearch() {
+    var form = doc.querySelector("form.site-search");
+    var input = doc.getElementById("search-input");
+    if (!form || !input) { return; }
+    var root = form.getAttribute("data-root") || "";
+    var popup = doc.getElementById("search-popup");
+    var list = doc.getElementById("search-listbox");
+    var empty = popup.querySelector(".search-empty");
+    var all = popup.querySelector(".search-all");
+    var status = doc.getElementById("search-status");
+    var results = [];
+    var active = -1;
+    var timer = null;
+
+    function setActive(i) {
+      var items = list.children;
+      if (active >= 0 && items[active]) { items[active].setAttribute("aria-selected", "false"); }
+      active = i;
+      if (active >= 0 && items[active]) {
+        items[active].setAttribute("aria-selected", "true");
+        input.setAttribute("aria-activedescendant", items[active].id);
+        if (items[active].scrollIntoView) { items[active].scrollIntoView({ block: "nearest" }); }
+      } else {
+        input.removeAttribute("aria-activedescendant");
+      }
+    }
+    function close() {
+      popup.hidden = true;
+      input.setAttribute("aria-expanded", "false");
+      setActive(-1);
+    }
+    function open() {
+      popup.hidden = false;
+      input.setAttribute("aria-expanded", "true");
+    }
+    function go(i) {
+      var r = results[i];
+      if (r) { window.location.href = root + r.url; }
+    }
+    function render() {
+      var q = input.value.trim();
+      all.href = root + "search/index.html?q=" + encodeURIComponent(q);
+      if (!q) { list.textContent = ""; results = []; close(); status.textContent = ""; return; }
+      if (search.failed) {
+        list.textContent = "";
+        empty.hidden = false;
+        empty.textContent = "Search is not available: the search index could not be loaded.";
+        open();
+        return;
+      }
+      withIndex(form, function () {
+        if (input.value.trim() !== q) { return; }
+        results = runSearch(q, 8);
+        var terms = queryTerms(q);
+        list.textContent = "";
+        results.forEach(function (r, i) {
+          var li = doc.createElement("li");
+          li.id = "search-option-" + i;
+          li.setAttribute("role", "option");
+          li.setAttribute("aria-selected", "false");
+          li.className = "search-option";
+          li.appendChild(resultBody(r, terms, root));
+          li.addEventListener("mousedown", function (e) { e.preventDefault(); });
+          li.addEventListener("click", function () { go(i); });
+          list.appendChild(li);
+        });
+        active = -1;
+        input.removeAttribute("aria-activedescendant");
+        list.hidden = !results.length;
+        empty.hidden = results.length > 0;
+        empty.textContent = results.length ? "" : "No results for “" + q + "”.";
+        status.textContent = results.length ? results.length + (results.length === 8 ? " or more" : "") + " results. Use the arrow keys to choose one." : "No results.";
+        open();
+      });
+    }
+    input.addEventListener("focus", function () { withIndex(form, function () {}); if (input.value.trim()) { render(); } });
+    input.addEventListener("input", function () {
+      window.clearTimeout(timer);
+      timer = window.setTimeout(render, 60);
+    });
+    input.addEventListener("keydown", function (e) {
+      var n = results.length;
+      if (e.key === "ArrowDown") {
+        e.preventDefault();
+        if (popup.hidden && input.value.trim()) { render(); return; }
+        if (n) { setActive(active + 1 >= n ? 0 : active + 1); }
+      } else if (e.key === "ArrowUp") {
+        e.preventDefault();
+        if (n) { setActive(active <= 0 ? n - 1 : active - 1); }
+      } else if (e.key === "Enter") {
+        if (active >= 0) { e.preventDefault(); go(active); }
+        /* otherwise the form submits: the full results page */
+      } else if (e.key === "Escape") {
+        if (!popup.hidden) { e.preventDefault(); close(); } else if (input.value) { e.preventDefault(); input.value = ""; }
+      } else if (e.key === "Home" && active >= 0) {
+        e.preventDefault(); setActive(0);
+      } else if (e.key === "End" && active >= 0) {
+        e.preventDefault(); setActive(n - 1);
+      }
+    });
+    form.addEventListener("submit", function (e) {
+      if (!input.value.trim()) { e.preventDefault(); }
+    });
+    doc.addEventListener("click", function (e) {
+      if (!form.contains(e.target)) { close(); }
+    });
+    form.addEventListener("focusout", function (e) {
+      if (e.relatedTarget && !form.contains(e.relatedTarget)) { close(); }
+    });
+    /* "/" focuses the search box from anywhere but a text field. */
+    doc.addEventListener("keydown", function (e) {
+      if (e.key !== "/" || e.ctrlKey || e.metaKey || e.altKey) { return; }
+      var t = e.target;
+      var tag = t && t.tagName ? t.tagName.toLowerCase() : "";
+      if (tag === "input" || tag === "textarea" || tag === "select" || (t && t.isContentEditable)) { return; }
+      e.preventDefault();
+      input.focus();
+      input.select();
+    });
+  }
+  /* search/index.html: every result for ?q=, as a list of links. */
+  function initSearchPage() {
+    var out = doc.getElementById("search-page-results");
+    var form = doc.querySelector("form.site-search");
+    var field = doc.getElementById("search-page-input");
+    var status = doc.getElementById("search-page-status");
+    if (!out || !form || !field) { return; }
+    var root = form.getAttribute("data-root") || "";
+    var q = "";
+    var m = /[?&]q=([^&#]*)/.exec(window.location.search);
+    if (m) { try { q = decodeURIComponent(m[1].replace(/\+/g, " ")); } catch (e) { q = ""; } }
+    field.value = q;
+    if (!q.trim()) { status.textContent = "Type a word or two to search."; field.focus(); return; }
+    status.textContent = "Searching…";
+    withIndex(form, function () {
+      var found = runSearch(q, 50);
+      var terms = queryTerms(q);
+      out.textContent = "";
+      found.forEach(function (r) {
+        var li = doc.createElement("li");
+        li.className = "search-result";
+        var a = doc.createElement("a");
+        a.href = root + r.url;
+        a.appendChild(resultBody(r, terms, root));
+        li.appendChild(a);
+        out.appendChild(li);
+      });
+      status.textContent = found.length ? found.length + " result" + (found.length === 1 ? "" : "s") + " for “" + q + "”" : "No results for “" + q + "”. Try fewer or different words.";
+    });
+    window.setTimeout(function () { if (search.failed) { status.textContent = "Search is not available: the search index could not be loaded."; } }, 3000);
+  }
+
+  /* ---------- Print buttons ---------- */
+  function initPrintButtons() {
+    Array.prototype.forEach.call(doc.querySelectorAll("[data-print]"), function (btn) {
+      btn.addEventListener("click", function () { window.print(); });
+    });
+  }
+
   ready(function () {
     initTheme();
     initVersions();
@@ -296,5 +582,8 @@
     initCopy();
     initFrames();
     initPrint();
+    initSearch();
+    initSearchPage();
+    initPrintButtons();
   });
 })();

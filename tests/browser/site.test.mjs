@@ -1,0 +1,303 @@
+// Browser tests: build the example project, serve it on 127.0.0.1 and open it from disk,
+// and drive it in Debian's headless Chromium through playwright-core.
+//
+//   npm ci --prefix tests/browser && node --test tests/browser/
+//
+// TMINUS_BIN selects the binary (default: the newest of target/{debug,release}/tminus,
+// honouring CARGO_TARGET_DIR); CHROMIUM_PATH the browser (default /usr/bin/chromium).
+// Screenshots go to target/browser-artifacts/.
+
+import { test, before, after } from "node:test";
+import assert from "node:assert/strict";
+import { execFileSync } from "node:child_process";
+import fs from "node:fs";
+import http from "node:http";
+import os from "node:os";
+import path from "node:path";
+import { fileURLToPath, pathToFileURL } from "node:url";
+import { createRequire } from "node:module";
+import { chromium } from "playwright-core";
+
+const require = createRequire(import.meta.url);
+const here = path.dirname(fileURLToPath(import.meta.url));
+const repo = path.resolve(here, "..", "..");
+const artifacts = path.join(repo, "target", "browser-artifacts");
+const AXE_SOURCE = fs.readFileSync(require.resolve("axe-core/axe.min.js"), "utf8");
+
+const CHROMIUM_ARGS = [
+  "--headless", "--no-sandbox", "--disable-gpu", "--disable-quic", "--no-first-run",
+  "--disable-background-networking", "--disable-component-update", "--disable-sync",
+];
+const DESKTOP = { width: 1280, height: 900 };
+const PHONE = { width: 390, height: 844 };
+
+let tmp, out, server, base, context;
+const consoleErrors = [];
+const externalRequests = [];
+
+function findBinary() {
+  if (process.env.TMINUS_BIN) return process.env.TMINUS_BIN;
+  const targetDir = process.env.CARGO_TARGET_DIR || path.join(repo, "target");
+  const candidates = ["debug", "release"]
+    .map((p) => path.join(targetDir, p, "tminus"))
+    .filter((p) => fs.existsSync(p))
+    .sort((a, b) => fs.statSync(b).mtimeMs - fs.statSync(a).mtimeMs);
+  if (!candidates.length) throw new Error(`no tminus binary in ${targetDir}: run cargo build first or set TMINUS_BIN`);
+  return candidates[0];
+}
+
+const TYPES = {
+  ".html": "text/html; charset=utf-8", ".js": "text/javascript; charset=utf-8", ".css": "text/css; charset=utf-8",
+  ".json": "application/json", ".ics": "text/calendar; charset=utf-8", ".eml": "message/rfc822", ".svg": "image/svg+xml",
+};
+
+function serve(dir) {
+  return new Promise((resolve) => {
+    const srv = http.createServer((req, res) => {
+      const url = new URL(req.url, "http://127.0.0.1");
+      let file = path.normalize(path.join(dir, decodeURIComponent(url.pathname)));
+      if (!file.startsWith(dir)) { res.writeHead(403).end(); return; }
+      if (fs.existsSync(file) && fs.statSync(file).isDirectory()) file = path.join(file, "index.html");
+      if (!fs.existsSync(file)) { res.writeHead(404).end("not found"); return; }
+      res.writeHead(200, { "content-type": TYPES[path.extname(file)] || "application/octet-stream" });
+      fs.createReadStream(file).pipe(res);
+    });
+    srv.listen(0, "127.0.0.1", () => resolve(srv));
+  });
+}
+
+async function newPage(viewport = DESKTOP) {
+  const page = await context.newPage();
+  await page.setViewportSize(viewport);
+  page.on("console", (m) => { if (m.type() === "error") consoleErrors.push(`${page.url()}: ${m.text()}`); });
+  page.on("pageerror", (e) => consoleErrors.push(`${page.url()}: ${e.message}`));
+  return page;
+}
+
+const http_ = (p) => `${base}/v1.2/${p}`;
+const file_ = (p) => pathToFileURL(path.join(out, "v1.2", p)).href;
+
+async function shot(page, name) {
+  await page.screenshot({ path: path.join(artifacts, `${name}.png`), fullPage: false });
+}
+
+before(async () => {
+  fs.mkdirSync(artifacts, { recursive: true });
+  tmp = fs.mkdtempSync(path.join(os.tmpdir(), "tminus-browser-"));
+  out = path.join(tmp, "output");
+  const project = path.join(tmp, "project");
+  fs.cpSync(path.join(repo, "content"), path.join(project, "content"), { recursive: true });
+  const bin = findBinary();
+  // Two versions, so the switcher has somewhere to go: 1.2 (the example), then 1.3.
+  execFileSync(bin, ["--root", project, "build", "--out", out], { stdio: "pipe" });
+  const yaml = path.join(project, "content", "project.yaml");
+  fs.writeFileSync(yaml, fs.readFileSync(yaml, "utf8").replace(/^version: .*$/m, 'version: "1.3"'));
+  execFileSync(bin, ["--root", project, "build", "--out", out], { stdio: "pipe" });
+  server = await serve(out);
+  base = `http://127.0.0.1:${server.address().port}`;
+  context = await chromium.launchPersistentContext(path.join(tmp, "profile"), {
+    executablePath: process.env.CHROMIUM_PATH || "/usr/bin/chromium",
+    headless: true,
+    args: CHROMIUM_ARGS,
+    acceptDownloads: true,
+    viewport: DESKTOP,
+  });
+  // Nothing may leave the machine: every request must be to the test server or a file.
+  await context.route("**/*", (route) => {
+    const url = new URL(route.request().url());
+    if (url.protocol === "file:" || url.protocol === "data:" || url.hostname === "127.0.0.1") return route.continue();
+    externalRequests.push(url.href);
+    return route.abort();
+  });
+});
+
+after(async () => {
+  await context?.close();
+  server?.close();
+  if (tmp) fs.rmSync(tmp, { recursive: true, force: true });
+});
+
+test("the dashboard opens, at desktop and phone width, light and dark", async () => {
+  const page = await newPage();
+  await page.goto(http_("index.html"));
+  await assert.doesNotReject(page.locator("h1").first().waitFor());
+  assert.match(await page.title(), /Field Service Hub/);
+  assert.equal(await page.locator("main#main").count(), 1);
+  await shot(page, "dashboard-desktop");
+  await page.emulateMedia({ colorScheme: "dark" });
+  await shot(page, "dashboard-desktop-dark");
+  await page.emulateMedia({ colorScheme: "light" });
+  await page.setViewportSize(PHONE);
+  await shot(page, "dashboard-phone");
+  // Nothing is wider than a phone screen.
+  const overflow = await page.evaluate(() => document.documentElement.scrollWidth - window.innerWidth);
+  assert.ok(overflow <= 1, `page is ${overflow}px wider than the phone viewport`);
+  await page.close();
+});
+
+async function searchAndOpen(page, url, term, expect) {
+  await page.goto(url);
+  await page.keyboard.press("/");
+  const input = page.locator("#search-input");
+  assert.ok(await input.evaluate((el) => el === document.activeElement), "/ focuses the search box");
+  await input.pressSequentially(term, { delay: 30 });
+  const first = page.locator("#search-listbox [role=option]").first();
+  await first.waitFor();
+  assert.equal(await input.getAttribute("aria-expanded"), "true");
+  const text = await first.textContent();
+  assert.match(text, expect);
+  return first;
+}
+
+test("search over http: results as you type, keyboard to open one", async () => {
+  const page = await newPage();
+  await searchAndOpen(page, http_("index.html"), "signal", /signal/i);
+  await shot(page, "search-desktop");
+  await page.keyboard.press("ArrowDown");
+  const active = await page.locator("#search-input").getAttribute("aria-activedescendant");
+  assert.equal(active, "search-option-0");
+  await Promise.all([page.waitForURL(/training\/faq\/index\.html#/), page.keyboard.press("Enter")]);
+  const hash = new URL(page.url()).hash.slice(1);
+  assert.ok(hash, "the result links to a section");
+  assert.equal(await page.locator(`[id="${hash}"]`).count(), 1, `#${hash} exists on the page`);
+  await page.close();
+});
+
+test("search from disk (file://): type, click a result, full results page", async () => {
+  const page = await newPage();
+  const first = await searchAndOpen(page, file_("runbooks/index.html"), "backup", /backup/i);
+  await Promise.all([page.waitForURL(/^file:.*index\.html/), first.click()]);
+  assert.ok(page.url().startsWith("file://"));
+  const hash = new URL(page.url()).hash.slice(1);
+  if (hash) assert.equal(await page.locator(`[id="${hash}"]`).count(), 1);
+  await page.goto(file_("search/index.html") + "?q=dispatch");
+  await page.locator("#search-page-results li a").first().waitFor();
+  assert.match(await page.locator("#search-page-status").textContent(), /results? for/);
+  assert.ok((await page.locator("#search-page-results li").count()) > 3);
+  await page.close();
+});
+
+test("switch version with the version menu", async () => {
+  const page = await newPage();
+  await page.goto(http_("training/index.html"));
+  const select = page.locator("#version-select");
+  const values = await select.locator("option").evaluateAll((os) => os.map((o) => o.value));
+  const target = values.find((v) => v.includes("v1.3/"));
+  assert.ok(target, `v1.3 in ${values}`);
+  await select.focus();
+  await Promise.all([page.waitForURL(/\/v1\.3\/training\/index\.html$/), select.selectOption(target)]);
+  assert.match(await page.locator("#version-select").inputValue(), /v1\.3\//);
+  await page.close();
+});
+
+test("open a message preview", async () => {
+  const page = await newPage();
+  await page.goto(http_("comms/index.html"));
+  const link = page.locator("main a[href*='comms/']").filter({ hasText: /get ready/i }).first();
+  await Promise.all([page.waitForURL(/comms\/get-ready\//), link.click()]);
+  const frame = page.frameLocator("iframe.email-frame").first();
+  await assert.doesNotReject(frame.locator("body").waitFor());
+  assert.match(await frame.locator("body").textContent(), /Field Service Hub/);
+  const height = await page.locator("iframe.email-frame").first().evaluate((f) => f.getBoundingClientRect().height);
+  assert.ok(height > 200, `preview is ${height}px high`);
+  await shot(page, "message-desktop");
+  await page.close();
+});
+
+test("training: learning paths, sessions upcoming first, add a session to the calendar", async () => {
+  const page = await newPage();
+  await page.goto(http_("training/index.html"));
+  assert.ok((await page.locator(".path").count()) >= 3, "a learning path per role");
+  assert.match(await page.locator("#path-all-staff").textContent(), /in total/);
+  const rows = page.locator("table.sessions tbody tr");
+  const stamps = await rows.locator("time").evaluateAll((ts) => ts.map((t) => Date.parse(t.getAttribute("datetime"))));
+  const pastFlags = await rows.evaluateAll((rs) => rs.map((r) => r.classList.contains("is-past")));
+  const firstPast = pastFlags.indexOf(true);
+  const upcoming = firstPast < 0 ? stamps : stamps.slice(0, firstPast);
+  assert.deepEqual(upcoming, [...upcoming].sort((a, b) => a - b), "upcoming sessions in order");
+  await shot(page, "training-desktop");
+
+  const add = page.locator("a.add-to-calendar").first();
+  const [download] = await Promise.all([page.waitForEvent("download"), add.click()]);
+  assert.match(download.suggestedFilename(), /\.ics$/);
+  const ics = fs.readFileSync(await download.path(), "utf8");
+  assert.match(ics, /^BEGIN:VCALENDAR\r\n/);
+  assert.match(ics, /BEGIN:VTIMEZONE\r\nTZID:Europe\/London\r\n/);
+  assert.match(ics, /DTSTART;TZID=Europe\/London:\d{8}T\d{6}\r\n/);
+  assert.equal(ics.match(/BEGIN:VEVENT/g).length, 1);
+
+  const [all] = await Promise.all([
+    page.waitForEvent("download"),
+    page.locator("a[href$='training/sessions.ics']").click(),
+  ]);
+  const allIcs = fs.readFileSync(await all.path(), "utf8");
+  assert.equal(allIcs.match(/BEGIN:VEVENT/g).length, 8);
+  await page.setViewportSize(PHONE);
+  await shot(page, "training-phone");
+  await page.close();
+});
+
+test("keyboard: skip link, theme toggle, guide print button", async () => {
+  const page = await newPage();
+  await page.goto(http_("training/quick-reference/index.html"));
+  await page.keyboard.press("Tab");
+  assert.equal(await page.evaluate(() => document.activeElement.className), "skip-link");
+  await page.keyboard.press("Enter");
+  assert.equal(await page.evaluate(() => document.activeElement.id), "main");
+  const before = await page.evaluate(() => getComputedStyle(document.body).backgroundColor);
+  await page.locator("#theme-toggle").focus();
+  await page.keyboard.press("Enter");
+  const after = await page.evaluate(() => getComputedStyle(document.body).backgroundColor);
+  assert.notEqual(before, after, "the toggle switches the theme");
+  assert.equal(await page.locator("button[data-print]").count(), 1);
+  await shot(page, "quick-reference-desktop-toggled");
+  await page.keyboard.press("Enter"); // back to the system's theme
+  await page.setViewportSize(PHONE);
+  await shot(page, "quick-reference-phone");
+  await page.close();
+});
+
+const AUDITED = [
+  "index.html", "training/index.html", "training/faq/index.html", "training/quick-reference/index.html",
+  "runbooks/index.html", "runbooks/deploy/index.html", "checklists/index.html", "checklists/go-live-readiness/index.html",
+  "cutover/index.html", "comms/index.html", "comms/get-ready/pilot/index.html", "pages/hypercare/index.html",
+  "search/index.html?q=backup",
+];
+
+test("accessibility audit (axe-core, WCAG 2.1 A/AA): no serious or critical violations, light and dark", async () => {
+  const page = await newPage();
+  const problems = [];
+  for (const scheme of ["light", "dark"]) {
+    await page.emulateMedia({ colorScheme: scheme });
+    for (const p of AUDITED) {
+      await page.goto(http_(p));
+      if (p.startsWith("search/")) await page.locator("#search-page-results li").first().waitFor();
+      await page.addScriptTag({ content: AXE_SOURCE });
+      const result = await page.evaluate(() =>
+        window.axe.run(document, { runOnly: { type: "tag", values: ["wcag2a", "wcag2aa", "wcag21a", "wcag21aa"] } }));
+      for (const v of result.violations) {
+        if (v.impact === "serious" || v.impact === "critical") {
+          problems.push(`[${scheme}] ${p}: ${v.id} (${v.impact}) — ${v.help}\n    ${v.nodes.slice(0, 3).map((n) => n.target.join(" ") + " " + (n.failureSummary || "").split("\n").slice(1, 2).join("")).join("\n    ")}`);
+        }
+      }
+    }
+  }
+  // The open search popup is audited too.
+  await page.emulateMedia({ colorScheme: "light" });
+  await page.goto(http_("index.html"));
+  await page.locator("#search-input").pressSequentially("dispatch", { delay: 20 });
+  await page.locator("#search-listbox [role=option]").first().waitFor();
+  await page.keyboard.press("ArrowDown");
+  await page.addScriptTag({ content: AXE_SOURCE });
+  const popup = await page.evaluate(() => window.axe.run(document, { runOnly: { type: "tag", values: ["wcag2a", "wcag2aa", "wcag21a", "wcag21aa"] } }));
+  for (const v of popup.violations) {
+    if (v.impact === "serious" || v.impact === "critical") problems.push(`[search popup] ${v.id} (${v.impact}) — ${v.help}`);
+  }
+  assert.deepEqual(problems, [], problems.join("\n"));
+  await page.close();
+});
+
+test("no console errors and no request to any other host", () => {
+  assert.deepEqual(consoleErrors, []);
+  assert.deepEqual(externalRequests, []);
+});
