@@ -366,10 +366,10 @@ fn check_reports_each_kind_of_broken_link_at_its_source() {
     assert!(!err.contains("[fine]") && !err.contains("[here]"), "{err}");
     assert!(!root.join("output").exists(), "check writes nothing");
 
-    // build warns but publishes.
+    // build publishes anyway: links are `check`'s job (parsing every page would slow
+    // large builds down several times).
     let b = tminus(&root, &["build"]);
     assert!(b.status.success(), "{}", stderr(&b));
-    assert!(stderr(&b).contains("warning:") && stderr(&b).contains("6 broken links"));
 }
 
 /// A tiny HTTP server on 127.0.0.1 for `--external`: `/ok` 200, `/gone` 404, `/slow`

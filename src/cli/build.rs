@@ -56,16 +56,6 @@ pub fn run(root: &Path, out: Option<&Path>, force: bool) -> i32 {
             0
         }
         Ok(report) => {
-            for w in &report.warnings {
-                eprintln!("warning: {}\n", w.to_string().trim_start_matches("error: "));
-            }
-            if !report.warnings.is_empty() {
-                eprintln!(
-                    "{} broken link{} (run `tminus check` to fail on them)",
-                    report.warnings.len(),
-                    if report.warnings.len() == 1 { "" } else { "s" }
-                );
-            }
             println!(
                 "built v{} — {} pages, {} files, {} version{} in {} ({:.0} ms)",
                 report.version,

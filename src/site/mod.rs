@@ -86,8 +86,6 @@ pub struct BuildReport {
     pub elapsed: std::time::Duration,
     /// The version is approved and its sources did not change: nothing was written.
     pub unchanged: bool,
-    /// Problems that do not stop a build (broken internal links: `check` fails on them).
-    pub warnings: Vec<Diagnostic>,
 }
 
 /// How to build.
@@ -380,7 +378,6 @@ pub fn build_with(
                 versions: output::read_versions(out).versions.len(),
                 elapsed: started.elapsed(),
                 unchanged: true,
-                warnings: Vec::new(),
             });
         }
         output::Freeze::Changed(v) if !opts.force => {
@@ -406,9 +403,9 @@ pub fn build_with(
     let previous = previous_plan(out, &versions, &project.version);
     let theme = Theme::load(project.theme_dir.as_deref())?;
     let site = assemble_with(&prepared, &versions, built_at, previous.as_ref(), theme);
-    let pages = render_site(project, &site, opts.progress)?;
-    let links = links::check_internal(project, &site, &pages);
-    let written = output::write_version(out, project, &site, &pages, &versions)?;
+    // Links are checked by `check`, not here: parsing every page of a large site would
+    // multiply the build time.
+    let written = output::write_version(out, project, &site, opts.progress, &versions)?;
     // Only a speed-up for the next build: failing to save it is not a build error.
     if let Err(e) = crate::markdown::highlight::save_cache(&cache) {
         eprintln!(
@@ -424,6 +421,5 @@ pub fn build_with(
         versions: versions.len(),
         elapsed: started.elapsed(),
         unchanged: false,
-        warnings: links.errors,
     })
 }

@@ -184,7 +184,7 @@ pub fn write_version(
     out: &Path,
     project: &Project,
     site: &SiteFiles,
-    pages: &[(String, String)],
+    progress: Option<&dyn Progress>,
     versions: &[VersionInfo],
 ) -> Result<PathBuf, Diagnostics> {
     let io = |what: &str, path: &Path, e: std::io::Error| -> Diagnostics {
@@ -195,7 +195,7 @@ pub fn write_version(
     let pid = std::process::id();
     let target = out.join(format!("v{}", project.version));
     let staging = out.join(format!(".tmp-v{}-{pid}", project.version));
-    if let Err(diags) = write_files(&staging, site, pages) {
+    if let Err(diags) = write_files(&staging, project, site, progress) {
         let _ = fs::remove_dir_all(&staging);
         return Err(diags);
     }
@@ -226,7 +226,7 @@ pub fn write_version(
     let json = serde_json::to_string_pretty(&file).expect("versions serialize");
     write_atomic(&out.join("versions.json"), format!("{json}\n").as_bytes())
         .map_err(|e| io("write", &out.join("versions.json"), e))?;
-    let this_version: BTreeSet<String> = pages.iter().map(|(p, _)| p.clone()).collect();
+    let this_version: BTreeSet<String> = site.pages.iter().map(|p| p.path.clone()).collect();
     write_atomic(
         &out.join("versions.js"),
         versions_js(&file, project, &this_version).as_bytes(),
@@ -283,15 +283,33 @@ pub fn root_index(
 }
 
 /// Writes every page and file under `dir`, in parallel.
+/// Renders each page (marking drafts) and writes it in the same parallel pass, so no more
+/// than a page per thread is in memory; then the static files.
 fn write_files(
     dir: &Path,
+    project: &Project,
     site: &SiteFiles,
-    pages: &[(String, String)],
+    progress: Option<&dyn Progress>,
 ) -> Result<(), Diagnostics> {
-    let page_results: Vec<Result<(), Diagnostic>> = pages
+    if let Some(p) = progress {
+        p.start(site.pages.len());
+    }
+    let page_results: Vec<Result<(), Diagnostic>> = site
+        .pages
         .par_iter()
-        .map(|(path, html)| write_file(&dir.join(path), html.as_bytes()))
+        .map(|job| {
+            let mut html = render_page(&site.theme, &site.input, job)?;
+            super::mark_draft(project, &mut html);
+            write_file(&dir.join(&job.path), html.as_bytes())?;
+            if let Some(p) = progress {
+                p.advance();
+            }
+            Ok(())
+        })
         .collect();
+    if let Some(p) = progress {
+        p.finish();
+    }
     // For the test of a killed build only: holds the half-written version in place.
     if let Some(ms) = std::env::var("TMINUS_TEST_STALL_MS")
         .ok()
