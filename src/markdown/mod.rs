@@ -214,7 +214,9 @@ pub fn anchor_slug(text: &str) -> String {
     }
 }
 
-fn unique(base: &str, used: &mut Vec<String>) -> String {
+/// `base`, or `base-1`, `base-2`… when already used on the page (heading anchors; the
+/// search index uses the same rule so its results land on the same anchors).
+pub(crate) fn unique(base: &str, used: &mut Vec<String>) -> String {
     let mut candidate = base.to_string();
     let mut n = 1;
     while used.contains(&candidate) {

@@ -6,7 +6,7 @@
 
 use pulldown_cmark::{Event, Parser, Tag, TagEnd};
 
-use crate::markdown::{anchor_slug, options};
+use crate::markdown::{anchor_slug, options, unique};
 
 /// A part of a Markdown document: the text before the first heading (no anchor), or a
 /// `#`–`###` heading and the text up to the next such heading. Deeper headings stay in
@@ -93,18 +93,6 @@ fn push_text(out: &mut [Section], text: &str) {
     if let Some(last) = out.last_mut() {
         last.text.push_str(text);
     }
-}
-
-/// The same de-duplication as the Markdown renderer: `steps`, `steps-1`, `steps-2`.
-fn unique(base: &str, used: &mut Vec<String>) -> String {
-    let mut candidate = base.to_string();
-    let mut n = 1;
-    while used.contains(&candidate) {
-        candidate = format!("{base}-{n}");
-        n += 1;
-    }
-    used.push(candidate.clone());
-    candidate
 }
 
 #[cfg(test)]
