@@ -7,7 +7,7 @@ use chrono::Duration;
 use rayon::prelude::*;
 use serde::de::DeserializeOwned;
 
-use super::{files_in, Checker};
+use super::{files_in, Checker, YAML};
 use crate::diagnostics::{Diagnostics, Position};
 use crate::model::checklist::{ChecklistFile, Recommendation};
 use crate::model::comms::MessageFrontMatter;
@@ -63,7 +63,7 @@ where
     T: Send,
     B: Fn(&mut Checker, F, Body, &str) -> Option<T> + Sync,
 {
-    let results: Vec<(Option<T>, Diagnostics)> = files_in(root, dir, "md")
+    let results: Vec<(Option<T>, Diagnostics)> = files_in(root, dir, &["md"])
         .par_iter()
         .map(|rel| {
             let mut local = Diagnostics::new();
@@ -293,10 +293,7 @@ fn message(
 
 fn checklists(root: &Path, project: &Project, diags: &mut Diagnostics) -> Vec<Checklist> {
     let mut out = Vec::new();
-    for rel in files_in(root, "checklists", "yaml")
-        .into_iter()
-        .chain(files_in(root, "checklists", "yml"))
-    {
+    for rel in files_in(root, "checklists", YAML) {
         let Some((file, parsed)) = read_yaml::<ChecklistFile>(root, &rel, diags) else {
             continue;
         };

@@ -176,8 +176,8 @@ pub fn is_valid_email(address: &str) -> bool {
     address.parse::<lettre::Address>().is_ok()
 }
 
-/// `content/<dir>/` files with extension `ext`, sorted by name.
-pub(crate) fn files_in(root: &Path, dir: &str, ext: &str) -> Vec<PathBuf> {
+/// `content/<dir>/` files with one of the extensions `exts`, sorted by name.
+pub(crate) fn files_in(root: &Path, dir: &str, exts: &[&str]) -> Vec<PathBuf> {
     let folder = root.join("content").join(dir);
     if !folder.is_dir() {
         return Vec::new();
@@ -190,12 +190,15 @@ pub(crate) fn files_in(root: &Path, dir: &str, ext: &str) -> Vec<PathBuf> {
         .filter_map(Result::ok)
         .filter(|e| e.file_type().is_file())
         .map(|e| e.into_path())
-        .filter(|p| p.extension().is_some_and(|x| x == ext))
+        .filter(|p| p.extension().is_some_and(|x| exts.iter().any(|e| x == *e)))
         .filter_map(|p| p.strip_prefix(root).ok().map(Path::to_path_buf))
         .collect();
     files.sort();
     files
 }
+
+/// The extensions of YAML documents.
+pub(crate) const YAML: &[&str] = &["yaml", "yml"];
 
 /// A slug of the project name, for identifiers that must stay stable across builds.
 pub fn project_slug(project: &Project) -> String {

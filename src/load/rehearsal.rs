@@ -10,7 +10,7 @@ use chrono::{DateTime, Utc};
 use chrono_tz::Tz;
 
 use super::documents::{file_stem, id_from_stem, read_yaml};
-use super::{files_in, Checker};
+use super::{files_in, Checker, YAML};
 use crate::diagnostics::Diagnostics;
 use crate::model::rehearsal::RehearsalFile;
 use crate::project::{Project, Rehearsal, RehearsalTask};
@@ -19,10 +19,7 @@ use crate::time::TimeSpec;
 
 pub fn load_all(root: &Path, project: &Project, diags: &mut Diagnostics) -> Vec<Rehearsal> {
     let mut out = Vec::new();
-    for rel in files_in(root, "rehearsals", "yaml")
-        .into_iter()
-        .chain(files_in(root, "rehearsals", "yml"))
-    {
+    for rel in files_in(root, "rehearsals", YAML) {
         let Some((file, parsed)) = read_yaml::<RehearsalFile>(root, &rel, diags) else {
             continue;
         };
