@@ -81,7 +81,11 @@
       while (select.firstChild) { select.removeChild(select.firstChild); }
       list.forEach(function (v) {
         var opt = doc.createElement("option");
-        opt.value = base + "v" + v.version + "/" + path;
+        /* Stay on this page where that version has it (TMINUS_PAGES, from versions.js);
+           otherwise go to that version's dashboard rather than to a missing page. */
+        var pages = window.TMINUS_PAGES && window.TMINUS_PAGES[v.version];
+        var target = !pages || pages.indexOf(path) >= 0 ? path : "index.html";
+        opt.value = base + "v" + v.version + "/" + target;
         var label = "v" + v.version;
         if (v.status === "draft") { label += " (draft)"; }
         if (data.latest && v.version === data.latest) { label += " · latest"; }
