@@ -228,11 +228,17 @@ fn critical_path(tasks: &[Task], index: &HashMap<&str, usize>, s: &[ScheduledTas
 }
 
 #[cfg(test)]
-mod tests {
+pub(crate) mod tests {
     use super::*;
     use chrono::TimeZone;
 
-    fn task(id: &str, after: &[&str], minutes: i64, anchor: Option<DateTime<Tz>>) -> Task {
+    /// A plain task in London for hand-worked plans (also used by the rehearsal tests).
+    pub(crate) fn task(
+        id: &str,
+        after: &[&str],
+        minutes: i64,
+        anchor: Option<DateTime<Tz>>,
+    ) -> Task {
         Task {
             id: id.into(),
             title: id.into(),

@@ -101,7 +101,6 @@ pub fn analyse_one<'a>(project: &Project, rehearsal: &'a Rehearsal) -> Rehearsal
 #[cfg(test)]
 mod tests {
     use super::*;
-    use crate::model::cutover::TaskKind;
     use crate::project::{Cutover, Task};
     use chrono::{DateTime, TimeZone};
     use chrono_tz::Tz;
@@ -113,21 +112,7 @@ mod tests {
     }
 
     fn task(id: &str, after: &[&str], minutes: i64) -> Task {
-        Task {
-            id: id.into(),
-            title: id.into(),
-            anchor: None,
-            after: after.iter().map(|s| s.to_string()).collect(),
-            duration: Duration::minutes(minutes),
-            owner: None,
-            kind: TaskKind::Task,
-            runbook: None,
-            rollback: None,
-            wave: None,
-            phase: None,
-            notes: None,
-            zone: chrono_tz::Europe::London,
-        }
+        crate::plan::cutover::tests::task(id, after, minutes, None)
     }
 
     fn record(id: &str, start: DateTime<Tz>, finish: DateTime<Tz>) -> RehearsalTask {
