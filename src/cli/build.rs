@@ -1,4 +1,4 @@
-//! `tminus build [--out DIR] [--force]`: render the site into `output/v<version>/`.
+//! `tminus build [--out DIR] [--force] [--timings]`: render the site into `output/v<version>/`.
 
 use std::io::IsTerminal;
 use std::path::Path;
@@ -29,7 +29,7 @@ impl Progress for Bar {
     }
 }
 
-pub fn run(root: &Path, out: Option<&Path>, force: bool) -> i32 {
+pub fn run(root: &Path, out: Option<&Path>, force: bool, timings: bool) -> i32 {
     let out = out
         .map(Path::to_path_buf)
         .unwrap_or_else(|| root.join("output"));
@@ -46,7 +46,11 @@ pub fn run(root: &Path, out: Option<&Path>, force: bool) -> i32 {
         force,
         progress: bar.as_ref().map(|b| b as &dyn Progress),
     };
-    match tminus::site::build_with(root, &out, &opts) {
+    let result = tminus::site::build_with(root, &out, &opts);
+    if let (Ok(report), true) = (&result, timings) {
+        print_timings(&report.timings);
+    }
+    match result {
         Ok(report) if report.unchanged => {
             println!(
                 "v{} is approved and its sources are unchanged: left as published in {}",
@@ -70,4 +74,22 @@ pub fn run(root: &Path, out: Option<&Path>, force: bool) -> i32 {
         }
         Err(d) => super::report(&d),
     }
+}
+
+/// `--timings`: one line per phase on stderr, in the order the phases finished, with the
+/// peak memory of the process when each ended.
+fn print_timings(phases: &[tminus::site::timings::Phase]) {
+    let width = phases.iter().map(|p| p.name.len()).max().unwrap_or(0);
+    for p in phases {
+        let peak = p
+            .peak_rss
+            .map(|b| format!("  peak {:>5} MB", b / (1024 * 1024)))
+            .unwrap_or_default();
+        eprintln!(
+            "{:<width$}  {:>9.1} ms{peak}",
+            p.name,
+            p.took.as_secs_f64() * 1000.0
+        );
+    }
+    eprintln!("(the search index is built while the pages are written: their times overlap)");
 }

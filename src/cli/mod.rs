@@ -37,6 +37,9 @@ enum Command {
         /// Rebuild an approved version even though its sources changed.
         #[arg(long)]
         force: bool,
+        /// Print how long each phase of the build took.
+        #[arg(long)]
+        timings: bool,
     },
     /// Validate everything (YAML, references, cycles, templates, internal links); writes nothing.
     Check {
@@ -134,7 +137,11 @@ enum CommsCommand {
 pub fn run() -> i32 {
     let cli = Cli::parse();
     match cli.command {
-        Command::Build { out, force } => build::run(&cli.root, out.as_deref(), force),
+        Command::Build {
+            out,
+            force,
+            timings,
+        } => build::run(&cli.root, out.as_deref(), force, timings),
         Command::Check { external, timeout } => check::run(&cli.root, external, timeout),
         Command::Serve { port } => serve::run(&cli.root, port),
         Command::New { dir } => new::run(&dir),

@@ -11,7 +11,8 @@
 
 mod text;
 
-use std::collections::BTreeMap;
+use std::collections::{BTreeMap, HashMap};
+use std::sync::Arc;
 
 use elasticlunr::lang::English;
 use elasticlunr::Language;
@@ -230,9 +231,85 @@ pub struct SearchIndex<'a> {
     elasticlunr: &'static str,
     fields: [&'static str; 3],
     pipeline: elasticlunr::Pipeline,
-    index: BTreeMap<&'static str, BTreeMap<String, Vec<u32>>>,
+    index: BTreeMap<&'static str, Postings>,
     lengths: Vec<[usize; 3]>,
     docs: Vec<(&'a str, &'a str, &'a str, &'a str, String)>,
+}
+
+/// One field's postings, `token → [ref, count, ref, count, …]`, serialized as a JSON
+/// object with its tokens in order (so the same project always gives the same file).
+pub struct Postings(HashMap<Term, Vec<u32>>);
+
+impl serde::Serialize for Postings {
+    fn serialize<S: serde::Serializer>(&self, s: S) -> Result<S::Ok, S::Error> {
+        let mut sorted: Vec<(&Term, &Vec<u32>)> = self.0.iter().collect();
+        sorted.sort_unstable_by(|a, b| a.0.cmp(b.0));
+        s.collect_map(sorted.into_iter().map(|(k, v)| (&**k, v)))
+    }
+}
+
+/// A token after the pipeline (trimmed, not a stop word, stemmed).
+type Term = Arc<str>;
+
+/// A field's number of terms and count per term.
+type FieldCounts = (usize, Vec<(Term, u32)>);
+
+/// The tokens of a text as elasticlunr's English tokenizer and pipeline make them, with
+/// the pipeline's result remembered per distinct word: a large site has millions of words
+/// but only tens of thousands of distinct ones, and the stemmer is the costly part.
+struct Analyzer {
+    pipeline: elasticlunr::Pipeline,
+    terms: HashMap<Box<str>, Option<Term>>,
+    lower: String,
+}
+
+impl Analyzer {
+    fn new() -> Self {
+        Self {
+            pipeline: English::new().make_pipeline(),
+            terms: HashMap::new(),
+            lower: String::new(),
+        }
+    }
+
+    /// `(number of terms, count per term)` of `text`.
+    fn count(&mut self, text: &str) -> FieldCounts {
+        let mut counts: HashMap<Term, u32> = HashMap::new();
+        let mut len = 0;
+        // elasticlunr::lang::tokenize_whitespace: split on whitespace and '-', lowercase.
+        for word in text.split(|c: char| c.is_whitespace() || c == '-') {
+            if word.is_empty() {
+                continue;
+            }
+            let word = if word
+                .bytes()
+                .any(|b| !b.is_ascii() || b.is_ascii_uppercase())
+            {
+                self.lower.clear();
+                self.lower.extend(word.chars().flat_map(char::to_lowercase));
+                self.lower.as_str()
+            } else {
+                word
+            };
+            let term = match self.terms.get(word) {
+                Some(t) => t.clone(),
+                None => {
+                    let t = self
+                        .pipeline
+                        .run(vec![word.to_string()])
+                        .pop()
+                        .map(Term::from);
+                    self.terms.insert(word.into(), t.clone());
+                    t
+                }
+            };
+            if let Some(t) = term {
+                len += 1;
+                *counts.entry(t).or_insert(0) += 1;
+            }
+        }
+        (len, counts.into_iter().collect())
+    }
 }
 
 /// Builds the index of `docs`: one posting list per token and field.
@@ -242,43 +319,28 @@ pub fn build_index(docs: &[SearchDoc]) -> SearchIndex<'_> {
     // cost ~0.5 GB at 10,000 pages). Documents are folded in order: postings stay sorted.
     const CHUNK: usize = 1024;
     let mut lengths: Vec<[usize; 3]> = Vec::with_capacity(docs.len());
-    let mut postings: [BTreeMap<String, Vec<u32>>; 3] = Default::default();
+    let mut postings: [HashMap<Term, Vec<u32>>; 3] = Default::default();
     for (c, chunk) in docs.chunks(CHUNK).enumerate() {
-        let per_doc: Vec<[(usize, BTreeMap<String, u32>); 3]> = chunk
+        let per_doc: Vec<[FieldCounts; 3]> = chunk
             .par_iter()
-            .map_init(
-                || {
-                    let lang = English::new();
-                    let pipeline = lang.make_pipeline();
-                    (lang, pipeline)
-                },
-                |(lang, pipeline), d| {
-                    [&d.title, &d.breadcrumbs, &d.body].map(|text| {
-                        let tokens = pipeline.run(lang.tokenize(text));
-                        let mut counts = BTreeMap::new();
-                        let len = tokens.len();
-                        for t in tokens {
-                            *counts.entry(t).or_insert(0u32) += 1;
-                        }
-                        (len, counts)
-                    })
-                },
-            )
+            .map_init(Analyzer::new, |analyzer, d| {
+                [&d.title, &d.breadcrumbs, &d.body].map(|text| analyzer.count(text))
+            })
             .collect();
         for (k, fields) in per_doc.into_iter().enumerate() {
             let r = u32::try_from(c * CHUNK + k).unwrap_or(u32::MAX);
             lengths.push(fields.each_ref().map(|f| f.0));
             for (f, (_, counts)) in fields.into_iter().enumerate() {
-                for (token, count) in counts {
-                    let p = postings[f].entry(token).or_default();
+                for (term, count) in counts {
+                    let p = postings[f].entry(term).or_default();
                     p.push(r);
                     p.push(count);
                 }
             }
         }
     }
-    let index: BTreeMap<&'static str, BTreeMap<String, Vec<u32>>> =
-        FIELDS.into_iter().zip(postings).collect();
+    let index: BTreeMap<&'static str, Postings> =
+        FIELDS.into_iter().zip(postings.map(Postings)).collect();
     let rows = docs
         .iter()
         .map(|d| {
@@ -304,10 +366,12 @@ pub fn build_index(docs: &[SearchDoc]) -> SearchIndex<'_> {
 }
 
 /// `searchindex.js`: the index as a script that sets `window.searchIndex`.
-pub fn index_js(p: &Project) -> String {
+pub fn index_js(p: &Project) -> Vec<u8> {
     let docs = documents(p);
-    let json = serde_json::to_string(&build_index(&docs)).expect("the index serializes");
-    format!("window.searchIndex = {json};\n")
+    let mut js = b"window.searchIndex = ".to_vec();
+    serde_json::to_writer(&mut js, &build_index(&docs)).expect("the index serializes");
+    js.extend_from_slice(b";\n");
+    js
 }
 
 #[cfg(test)]

@@ -11,6 +11,7 @@ pub mod links;
 pub mod output;
 pub mod plan_json;
 pub mod serve;
+pub mod timings;
 
 use std::path::{Path, PathBuf};
 use std::time::Instant;
@@ -86,6 +87,8 @@ pub struct BuildReport {
     pub elapsed: std::time::Duration,
     /// The version is approved and its sources did not change: nothing was written.
     pub unchanged: bool,
+    /// Wall time per phase (`tminus build --timings`).
+    pub timings: Vec<timings::Phase>,
 }
 
 /// How to build.
@@ -181,17 +184,14 @@ pub fn assemble_with<'a>(
             bytes: ics.into_bytes(),
         });
     }
-    // Readers: one .ics per training session and the search index (see `crate::search`).
+    // Readers: one .ics per training session. The search index is made apart
+    // ([`SiteFiles::search_index`]), while the pages render.
     for s in &prepared.project.sessions {
         files.push(StaticFile {
             path: render::session_calendar_path(&s.id),
             bytes: calendar::session_ics(&prepared.project, s, built_at).into_bytes(),
         });
     }
-    files.push(StaticFile {
-        path: "searchindex.js".into(),
-        bytes: crate::search::index_js(&prepared.project).into_bytes(),
-    });
     for e in &prepared.comms {
         files.push(StaticFile {
             path: e.eml_path(),
@@ -209,6 +209,31 @@ pub fn assemble_with<'a>(
         pages,
         files,
         theme,
+    }
+}
+
+impl SiteFiles<'_> {
+    /// `searchindex.js` (see [`crate::search`]): the slowest file of a large site, so it is
+    /// not in [`SiteFiles::files`] but built by the caller while the pages render.
+    pub fn search_index(&self) -> StaticFile {
+        StaticFile {
+            path: "searchindex.js".into(),
+            bytes: crate::search::index_js(self.input.project),
+        }
+    }
+
+    /// Renders every page (marking drafts) and, at the same time, the search index,
+    /// which is added to [`SiteFiles::files`].
+    pub fn render_with_search(
+        &mut self,
+        progress: Option<&dyn output::Progress>,
+    ) -> Result<Vec<(String, String)>, Diagnostics> {
+        let (pages, search) = rayon::join(
+            || render_site(self.input.project, self, progress),
+            || self.search_index(),
+        );
+        self.files.push(search);
+        pages
     }
 }
 
@@ -330,8 +355,8 @@ pub fn check_site(root: &Path, out: &Path) -> Result<Checked, Diagnostics> {
     let versions = output::versions_with(out, &prepared.project, now);
     let previous = previous_plan(out, &versions, &prepared.project.version);
     let theme = Theme::load(prepared.project.theme_dir.as_deref())?;
-    let site = assemble_with(&prepared, &versions, now, previous.as_ref(), theme);
-    let pages = render_site(&prepared.project, &site, None)?;
+    let mut site = assemble_with(&prepared, &versions, now, previous.as_ref(), theme);
+    let pages = site.render_with_search(None)?;
     let report = links::check_internal(&prepared.project, &site, &pages);
     let mut diags = Diagnostics::new();
     for d in report.errors {
@@ -358,16 +383,19 @@ pub fn build_with(
     opts: &BuildOptions,
 ) -> Result<BuildReport, Diagnostics> {
     let started = Instant::now();
+    let timings = timings::Timings::new();
     let cache = highlight_cache_path(root);
-    crate::markdown::highlight::load_cache(&cache);
-    let mut prepared = prepare(root)?;
+    timings.time("load the highlight cache", || {
+        crate::markdown::highlight::load_cache(&cache);
+    });
+    let mut prepared = timings.time("load, schedule, render comms", || prepare(root))?;
     prepared.calendar_sequences = calendar::sequences(
         &calendar::previous_sequences(out),
         &prepared.project,
         &prepared.schedule,
     );
     let project = &prepared.project;
-    let fingerprint = fingerprint::of_project(project);
+    let fingerprint = timings.time("fingerprint", || fingerprint::of_project(project));
     match output::freeze_state(out, project, &fingerprint) {
         output::Freeze::Unchanged(_) if !opts.force => {
             return Ok(BuildReport {
@@ -378,6 +406,7 @@ pub fn build_with(
                 versions: output::read_versions(out).versions.len(),
                 elapsed: started.elapsed(),
                 unchanged: true,
+                timings: timings.phases(),
             });
         }
         output::Freeze::Changed(v) if !opts.force => {
@@ -402,12 +431,17 @@ pub fn build_with(
     }
     let previous = previous_plan(out, &versions, &project.version);
     let theme = Theme::load(project.theme_dir.as_deref())?;
-    let site = assemble_with(&prepared, &versions, built_at, previous.as_ref(), theme);
+    let site = timings.time("assemble", || {
+        assemble_with(&prepared, &versions, built_at, previous.as_ref(), theme)
+    });
     // Links are checked by `check`, not here: parsing every page of a large site would
     // multiply the build time.
-    let written = output::write_version(out, project, &site, opts.progress, &versions)?;
+    let written = output::write_version(out, project, &site, opts.progress, &versions, &timings)?;
     // Only a speed-up for the next build: failing to save it is not a build error.
-    if let Err(e) = crate::markdown::highlight::save_cache(&cache) {
+    let saved = timings.time("save the highlight cache", || {
+        crate::markdown::highlight::save_cache(&cache)
+    });
+    if let Err(e) = saved {
         eprintln!(
             "warning: cannot save the highlight cache {}: {e}",
             cache.display()
@@ -421,5 +455,6 @@ pub fn build_with(
         versions: versions.len(),
         elapsed: started.elapsed(),
         unchanged: false,
+        timings: timings.phases(),
     })
 }

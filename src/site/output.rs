@@ -14,7 +14,8 @@ use chrono::{DateTime, Utc};
 use rayon::prelude::*;
 use serde::{Deserialize, Serialize};
 
-use super::SiteFiles;
+use super::timings::Timings;
+use super::{SiteFiles, StaticFile};
 use crate::diagnostics::{Diagnostic, Diagnostics};
 use crate::project::Project;
 use crate::render::{PageJob, SiteInput, VersionInfo};
@@ -186,6 +187,7 @@ pub fn write_version(
     site: &SiteFiles,
     progress: Option<&dyn Progress>,
     versions: &[VersionInfo],
+    timings: &Timings,
 ) -> Result<PathBuf, Diagnostics> {
     let io = |what: &str, path: &Path, e: std::io::Error| -> Diagnostics {
         Diagnostic::new(format!("cannot {what} {}: {e}", path.display())).into()
@@ -195,19 +197,26 @@ pub fn write_version(
     let pid = std::process::id();
     let target = out.join(format!("v{}", project.version));
     let staging = out.join(format!(".tmp-v{}-{pid}", project.version));
-    if let Err(diags) = write_files(&staging, project, site, progress) {
+    if let Err(diags) = write_files(&staging, project, site, progress, timings) {
         let _ = fs::remove_dir_all(&staging);
         return Err(diags);
     }
-    swap_into_place(&staging, &target, pid)
+    timings
+        .time("swap the version into place", || {
+            swap_into_place(&staging, &target, pid)
+        })
         .map_err(|e| io("move the new version into", &target, e))?;
 
     let latest = versions.first().map(|v| v.version.clone());
     if latest.as_deref() == Some(project.version.as_str()) {
         let staging_latest = out.join(format!(".tmp-latest-{pid}"));
-        copy_dir(&target, &staging_latest)
+        timings
+            .time("mirror latest/", || copy_dir(&target, &staging_latest))
             .map_err(|e| io("copy the version to", &staging_latest, e))?;
-        swap_into_place(&staging_latest, &out.join("latest"), pid)
+        timings
+            .time("swap latest/ into place", || {
+                swap_into_place(&staging_latest, &out.join("latest"), pid)
+            })
             .map_err(|e| io("update", &out.join("latest"), e))?;
         // The host's 404 page (nginx `error_page 404 /404.html;`): latest's, which with a
         // base_url has absolute links; without one it is made to resolve from latest/.
@@ -284,29 +293,37 @@ pub fn root_index(
 
 /// Writes every page and file under `dir`, in parallel.
 /// Renders each page (marking drafts) and writes it in the same parallel pass, so no more
-/// than a page per thread is in memory; then the static files.
+/// than a page per thread is in memory; the search index is built at the same time (it is
+/// mostly CPU, the pages mostly file creation); then the static files.
 fn write_files(
     dir: &Path,
     project: &Project,
     site: &SiteFiles,
     progress: Option<&dyn Progress>,
+    timings: &Timings,
 ) -> Result<(), Diagnostics> {
     if let Some(p) = progress {
         p.start(site.pages.len());
     }
-    let page_results: Vec<Result<(), Diagnostic>> = site
-        .pages
-        .par_iter()
-        .map(|job| {
-            let mut html = render_page(&site.theme, &site.input, job)?;
-            super::mark_draft(project, &mut html);
-            write_file(&dir.join(&job.path), html.as_bytes())?;
-            if let Some(p) = progress {
-                p.advance();
-            }
-            Ok(())
-        })
-        .collect();
+    let (page_results, search): (Vec<Result<(), Diagnostic>>, StaticFile) = rayon::join(
+        || {
+            timings.time("render and write pages", || {
+                site.pages
+                    .par_iter()
+                    .map(|job| {
+                        let mut html = render_page(&site.theme, &site.input, job)?;
+                        super::mark_draft(project, &mut html);
+                        write_file(&dir.join(&job.path), html.as_bytes())?;
+                        if let Some(p) = progress {
+                            p.advance();
+                        }
+                        Ok(())
+                    })
+                    .collect()
+            })
+        },
+        || timings.time("search index", || site.search_index()),
+    );
     if let Some(p) = progress {
         p.finish();
     }
@@ -317,11 +334,13 @@ fn write_files(
     {
         std::thread::sleep(std::time::Duration::from_millis(ms));
     }
-    let file_results: Vec<Result<(), Diagnostic>> = site
-        .files
-        .par_iter()
-        .map(|f| write_file(&dir.join(&f.path), &f.bytes))
-        .collect();
+    let file_results: Vec<Result<(), Diagnostic>> = timings.time("write other files", || {
+        site.files
+            .par_iter()
+            .chain(rayon::iter::once(&search))
+            .map(|f| write_file(&dir.join(&f.path), &f.bytes))
+            .collect()
+    });
     let mut diags = Diagnostics::new();
     for r in page_results.into_iter().chain(file_results) {
         if let Err(d) = r {

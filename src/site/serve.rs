@@ -434,8 +434,8 @@ fn full_build(root: &Path, out: &Path) -> Result<(Build, Files), Diagnostics> {
     let versions = output::versions_with(out, project, built_at);
     let previous = super::previous_plan(out, &versions, &project.version);
     let theme = Theme::load(project.theme_dir.as_deref())?;
-    let site = super::assemble_with(&prepared, &versions, built_at, previous.as_ref(), theme);
-    let pages = super::render_site(project, &site, None)?;
+    let mut site = super::assemble_with(&prepared, &versions, built_at, previous.as_ref(), theme);
+    let pages = site.render_with_search(None)?;
     let version = &project.version;
     let mut files: Files = HashMap::new();
     let this_version: std::collections::BTreeSet<String> =
