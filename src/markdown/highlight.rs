@@ -1,17 +1,16 @@
 //! Code highlighting at build time with syntect. The syntax set is loaded once per process;
 //! code is marked up with CSS classes so the theme's stylesheet colours it for light and dark.
-//! Highlighted blocks are cached by content (in memory, and on disk between builds).
+//! Only the classes the stylesheet uses are written ([`super::classed`]). Highlighted blocks
+//! are cached by content, on disk between builds ([`super::highlight_cache`]).
 
-use std::collections::HashMap;
-use std::fs;
 use std::path::Path;
-use std::sync::atomic::{AtomicBool, Ordering};
-use std::sync::{Arc, OnceLock, RwLock};
+use std::sync::OnceLock;
 
-use syntect::highlighting::ThemeSet;
-use syntect::html::{css_for_theme_with_class_style, ClassStyle, ClassedHTMLGenerator};
+use syntect::highlighting::{Theme, ThemeSet};
+use syntect::html::{css_for_theme_with_class_style, ClassStyle};
 use syntect::parsing::{SyntaxReference, SyntaxSet};
-use syntect::util::LinesWithEndings;
+
+use super::{classed, highlight_cache};
 
 const CLASS_PREFIX: &str = "hl-";
 const CLASS_STYLE: ClassStyle = ClassStyle::SpacedPrefixed {
@@ -48,139 +47,69 @@ pub fn highlight(code: &str, lang: Option<&str>) -> String {
         return escape_html(code);
     };
     let key = crate::hash::fnv1a_parts(&[syntax.name.as_bytes(), code.as_bytes()]);
-    if let Some(html) = cache().get(key) {
+    let cache = highlight_cache::global();
+    if let Some(html) = cache.get(key) {
         return html;
     }
     let html = highlight_with(code, syntax);
-    cache().insert(key, &html);
+    cache.insert(key, &html);
     html
 }
 
 fn highlight_with(code: &str, syntax: &SyntaxReference) -> String {
-    let mut generator = ClassedHTMLGenerator::new_with_class_style(syntax, syntaxes(), CLASS_STYLE);
-    for line in LinesWithEndings::from(code) {
-        if generator
-            .parse_html_for_line_which_includes_newline(line)
-            .is_err()
-        {
-            return escape_html(code);
-        }
-    }
-    generator.finalize()
+    classed::highlight(code, syntax, syntaxes(), selectors()).unwrap_or_else(|| escape_html(code))
 }
 
-/// Highlighted code by a stable hash of (syntax, code). syntect is by far the slowest step
-/// of a build, so each distinct block is highlighted once per process (runbooks and guides
-/// repeat commands, and `serve` rebuilds often), and `build` keeps the cache on disk.
-struct Cache {
-    entries: RwLock<HashMap<u64, Entry>>,
-}
-
-struct Entry {
-    html: Arc<str>,
-    /// Used since the cache was loaded: only these are saved, so the file does not grow
-    /// with code that no longer exists.
-    used: AtomicBool,
-}
-
-impl Cache {
-    fn get(&self, key: u64) -> Option<String> {
-        let entries = self.entries.read().unwrap_or_else(|e| e.into_inner());
-        let entry = entries.get(&key)?;
-        entry.used.store(true, Ordering::Relaxed);
-        Some(entry.html.to_string())
-    }
-
-    fn insert(&self, key: u64, html: &str) {
-        let mut entries = self.entries.write().unwrap_or_else(|e| e.into_inner());
-        entries.insert(
-            key,
-            Entry {
-                html: Arc::from(html),
-                used: AtomicBool::new(true),
-            },
-        );
-    }
-}
-
-fn cache() -> &'static Cache {
-    static CACHE: OnceLock<Cache> = OnceLock::new();
-    CACHE.get_or_init(|| Cache {
-        entries: RwLock::new(HashMap::new()),
+/// The light and dark themes of [`stylesheet`], loaded once.
+fn themes() -> &'static (Theme, Theme) {
+    static THEMES: OnceLock<(Theme, Theme)> = OnceLock::new();
+    THEMES.get_or_init(|| {
+        let mut set = ThemeSet::load_defaults();
+        let mut take = |name: &str| set.themes.remove(name).expect("a syntect default theme");
+        (take("InspiredGitHub"), take("base16-ocean.dark"))
     })
 }
 
-/// Identifies the cache format and what produced its entries; a mismatch discards the file.
-fn cache_header() -> String {
-    format!(
-        "tminus-highlight-cache 1 {} syntect-5 {}\n",
-        env!("CARGO_PKG_VERSION"),
-        CLASS_PREFIX
-    )
+/// The selectors of [`stylesheet`]'s rules: highlighted code carries only their classes.
+fn selectors() -> &'static classed::Selectors {
+    static SELECTORS: OnceLock<classed::Selectors> = OnceLock::new();
+    SELECTORS.get_or_init(|| {
+        let (light, dark) = themes();
+        classed::Selectors::of_themes(&[light, dark], CLASS_PREFIX)
+    })
 }
 
-/// Loads highlighted code saved by an earlier build (a missing or stale file is ignored).
+/// What made the cached HTML: a different tminus or syntect makes it stale.
+fn cache_producer() -> String {
+    format!("{} syntect-5 {}", env!("CARGO_PKG_VERSION"), CLASS_PREFIX)
+}
+
+/// Loads highlighted code saved by an earlier build (a missing or stale file is ignored);
+/// see [`highlight_cache`].
 pub fn load_cache(path: &Path) {
-    let Ok(bytes) = fs::read(path) else { return };
-    let header = cache_header();
-    let Some(mut rest) = bytes.strip_prefix(header.as_bytes()) else {
-        return;
-    };
-    let mut loaded = HashMap::new();
-    // Records: key (u64 LE), length (u32 LE), UTF-8 HTML.
-    while rest.len() >= 12 {
-        let key = u64::from_le_bytes(rest[..8].try_into().expect("8 bytes"));
-        let len = u32::from_le_bytes(rest[8..12].try_into().expect("4 bytes")) as usize;
-        let Some(html) = rest
-            .get(12..12 + len)
-            .and_then(|b| std::str::from_utf8(b).ok())
-        else {
-            return;
-        };
-        loaded.insert(
-            key,
-            Entry {
-                html: Arc::from(html),
-                used: AtomicBool::new(false),
-            },
-        );
-        rest = &rest[12 + len..];
-    }
-    let mut entries = cache().entries.write().unwrap_or_else(|e| e.into_inner());
-    for (key, entry) in loaded {
-        entries.entry(key).or_insert(entry);
+    highlight_cache::global().load(path, &cache_producer());
+}
+
+/// Keeps code highlighted from now on in a file beside the cache at `path` rather than in
+/// memory, until [`save_cache`] (for `build`, which writes the cache anyway).
+pub fn spill_cache_beside(path: &Path) {
+    if let Some(dir) = path.parent() {
+        highlight_cache::global().spill_to(dir);
     }
 }
 
-/// Saves the code highlighted or reused since the cache was loaded, atomically.
+/// Saves the code highlighted or reused since the cache was loaded, atomically (nothing is
+/// written when that is exactly what was loaded).
 pub fn save_cache(path: &Path) -> std::io::Result<()> {
-    let entries = cache().entries.read().unwrap_or_else(|e| e.into_inner());
-    let mut out = cache_header().into_bytes();
-    for (key, entry) in entries
-        .iter()
-        .filter(|(_, e)| e.used.load(Ordering::Relaxed))
-    {
-        out.extend_from_slice(&key.to_le_bytes());
-        out.extend_from_slice(&(entry.html.len() as u32).to_le_bytes());
-        out.extend_from_slice(entry.html.as_bytes());
-    }
-    drop(entries);
-    if let Some(dir) = path.parent() {
-        fs::create_dir_all(dir)?;
-    }
-    let tmp = path.with_extension(format!("tmp-{}", std::process::id()));
-    fs::write(&tmp, out)?;
-    fs::rename(tmp, path)
+    highlight_cache::global().save(path, &cache_producer())
 }
 
 /// The stylesheet for highlighted code: a light theme, and a dark one under
 /// `prefers-color-scheme: dark` and `[data-theme=dark]`.
 pub fn stylesheet() -> String {
-    let themes = ThemeSet::load_defaults();
-    let light = css_for_theme_with_class_style(&themes.themes["InspiredGitHub"], CLASS_STYLE)
-        .unwrap_or_default();
-    let dark = css_for_theme_with_class_style(&themes.themes["base16-ocean.dark"], CLASS_STYLE)
-        .unwrap_or_default();
+    let (light, dark) = themes();
+    let light = css_for_theme_with_class_style(light, CLASS_STYLE).unwrap_or_default();
+    let dark = css_for_theme_with_class_style(dark, CLASS_STYLE).unwrap_or_default();
     // The themes' comment and constant colours miss WCAG AA on the site's code
     // backgrounds (`--code-bg` in style.css): darken or lighten every text colour to 4.5:1.
     let light = with_contrast(&light, (0xf6, 0xf8, 0xfa), (0, 0, 0));
@@ -277,6 +206,12 @@ fn scope(css: &str, scope: &str) -> String {
 
 pub fn escape_html(text: &str) -> String {
     let mut out = String::with_capacity(text.len() + 16);
+    push_escaped(&mut out, text);
+    out
+}
+
+/// Appends `text` to `out`, escaped as in [`escape_html`].
+pub fn push_escaped(out: &mut String, text: &str) {
     for c in text.chars() {
         match c {
             '<' => out.push_str("&lt;"),
@@ -287,7 +222,6 @@ pub fn escape_html(text: &str) -> String {
             c => out.push(c),
         }
     }
-    out
 }
 
 #[cfg(test)]
@@ -311,14 +245,11 @@ mod tests {
         let dir = tempfile::tempdir().unwrap();
         let file = dir.path().join("cache/highlight.bin");
         save_cache(&file).unwrap();
-        let bytes = fs::read(&file).unwrap();
-        assert!(bytes.starts_with(cache_header().as_bytes()));
+        let bytes = std::fs::read(&file).unwrap();
+        assert!(bytes.starts_with(b"tminus-highlight-cache "));
         assert!(String::from_utf8_lossy(&bytes).contains("cache round trip"));
         load_cache(&file);
         assert_eq!(highlight(code, Some("sql")), first);
-        // A file from another version is ignored rather than trusted.
-        fs::write(&file, b"tminus-highlight-cache 0 old\n").unwrap();
-        load_cache(&file);
     }
 
     #[test]

@@ -4,7 +4,9 @@
 //! anchors and feed a table of contents; fenced code is highlighted at build time; links
 //! written `@/runbooks/deploy` point at another page of the site and become relative links.
 
+mod classed;
 pub mod highlight;
+mod highlight_cache;
 mod plain;
 
 use pulldown_cmark::{

@@ -387,6 +387,7 @@ pub fn build_with(
     let cache = highlight_cache_path(root);
     timings.time("load the highlight cache", || {
         crate::markdown::highlight::load_cache(&cache);
+        crate::markdown::highlight::spill_cache_beside(&cache);
     });
     let mut prepared = timings.time("load, schedule, render comms", || prepare(root))?;
     prepared.calendar_sequences = calendar::sequences(

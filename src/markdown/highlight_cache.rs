@@ -1,0 +1,294 @@
+//! The highlight cache: highlighted code by a stable hash of (syntax, code), kept between
+//! builds in `.tminus/cache/highlight.bin`. syntect is by far the slowest step of a build,
+//! so each distinct block is highlighted once per process (runbooks and guides repeat
+//! commands, and `serve` rebuilds often) and a rebuild highlights only code that changed.
+//!
+//! The cache is never held in memory whole (at 10,000 pages it is ~100 MB): loading a file
+//! only indexes its records, a hit reads its one record back, and blocks highlighted in
+//! this process go to an unlinked spill file beside it (or stay in memory when no file is
+//! in use, as for `serve`). Saving writes the records used by this build to a new file and
+//! renames it over the old one — and is skipped when nothing changed.
+//!
+//! File format: a header line ([`header`]), then records of key (u64 LE), length (u32 LE)
+//! and the UTF-8 HTML. A file with another header is ignored; a truncated one is read up
+//! to its last whole record.
+
+use std::collections::HashMap;
+use std::fs::{self, File};
+use std::io::{self, BufRead, BufReader, BufWriter, Read, Seek, SeekFrom, Write};
+use std::path::Path;
+use std::sync::{Arc, Mutex};
+
+/// Where a cached block is.
+enum Place {
+    /// In `files[file]`, at `offset`, `len` bytes.
+    File {
+        file: usize,
+        offset: u64,
+        len: u32,
+    },
+    Memory(Arc<str>),
+}
+
+struct Entry {
+    place: Place,
+    /// Used by this build: only these are saved, so the file does not grow with code that
+    /// no longer exists.
+    used: bool,
+}
+
+#[derive(Default)]
+struct State {
+    /// Loaded cache files and the spill file, read back by offset.
+    files: Vec<File>,
+    /// Index in `files` of the spill file, and its length.
+    spill: Option<(usize, u64)>,
+    entries: HashMap<u64, Entry>,
+    /// Records in the last file loaded, and whether an entry was added since.
+    loaded: usize,
+    added: bool,
+}
+
+/// The cache; one per process ([`global`]).
+#[derive(Default)]
+pub struct Cache {
+    state: Mutex<State>,
+}
+
+/// Identifies the cache format and what produced its entries (`producer`).
+fn header(producer: &str) -> String {
+    format!("tminus-highlight-cache 3 {producer}\n")
+}
+
+impl Cache {
+    fn lock(&self) -> std::sync::MutexGuard<'_, State> {
+        self.state.lock().unwrap_or_else(|e| e.into_inner())
+    }
+
+    /// The cached HTML for `key`, marking it used.
+    pub fn get(&self, key: u64) -> Option<String> {
+        let mut state = self.lock();
+        let State { files, entries, .. } = &mut *state;
+        let entry = entries.get_mut(&key)?;
+        let html = match &entry.place {
+            Place::Memory(html) => html.to_string(),
+            Place::File { file, offset, len } => {
+                let bytes = read_at(&mut files[*file], *offset, *len).ok()?;
+                String::from_utf8(bytes).ok()?
+            }
+        };
+        entry.used = true;
+        Some(html)
+    }
+
+    pub fn insert(&self, key: u64, html: &str) {
+        let mut state = self.lock();
+        state.added = true;
+        let place = match spill(&mut state, html) {
+            Ok(place) => place,
+            // A full disk only costs the memory.
+            Err(_) => Place::Memory(Arc::from(html)),
+        };
+        state.entries.insert(key, Entry { place, used: true });
+    }
+
+    /// From now on, keeps new entries in a file in `dir` (created if needed) rather than
+    /// in memory. Where that fails they stay in memory.
+    pub fn spill_to(&self, dir: &Path) {
+        let mut state = self.lock();
+        if state.spill.is_none() {
+            if let Ok(file) = spill_file(dir) {
+                state.files.push(file);
+                state.spill = Some((state.files.len() - 1, 0));
+            }
+        }
+    }
+
+    /// Indexes the records of the cache file at `path` written by `producer` (a missing or
+    /// stale file is ignored).
+    pub fn load(&self, path: &Path, producer: &str) {
+        let mut state = self.lock();
+        let Ok(file) = File::open(path) else { return };
+        let Ok(records) = index(&file, producer) else {
+            return;
+        };
+        state.files.push(file);
+        let file = state.files.len() - 1;
+        state.loaded = records.len();
+        for (key, offset, len) in records {
+            state.entries.entry(key).or_insert(Entry {
+                place: Place::File { file, offset, len },
+                used: false,
+            });
+        }
+    }
+
+    /// Writes the entries used since loading to `path` (atomically), unless they are
+    /// exactly the records of the file loaded.
+    pub fn save(&self, path: &Path, producer: &str) -> io::Result<()> {
+        let mut state = self.lock();
+        let used = state.entries.values().filter(|e| e.used).count();
+        if !state.added && used == state.loaded && path.exists() {
+            return Ok(());
+        }
+        if let Some(dir) = path.parent() {
+            fs::create_dir_all(dir)?;
+        }
+        let tmp = path.with_extension(format!("tmp-{}", std::process::id()));
+        let mut out = BufWriter::new(File::create(&tmp)?);
+        out.write_all(header(producer).as_bytes())?;
+        let State { files, entries, .. } = &mut *state;
+        let mut keys: Vec<u64> = entries
+            .iter()
+            .filter(|(_, e)| e.used)
+            .map(|(k, _)| *k)
+            .collect();
+        keys.sort_unstable();
+        for key in keys {
+            let bytes = match &entries[&key].place {
+                Place::Memory(html) => html.as_bytes().to_vec(),
+                Place::File { file, offset, len } => read_at(&mut files[*file], *offset, *len)?,
+            };
+            out.write_all(&key.to_le_bytes())?;
+            out.write_all(&(bytes.len() as u32).to_le_bytes())?;
+            out.write_all(&bytes)?;
+        }
+        out.into_inner().map_err(|e| e.into_error())?;
+        fs::rename(tmp, path)
+    }
+}
+
+/// The records of a cache file: `(key, offset of the HTML, length)`.
+fn index(file: &File, producer: &str) -> io::Result<Vec<(u64, u64, u32)>> {
+    let size = file.metadata()?.len();
+    let mut reader = BufReader::new(file);
+    let mut first = Vec::new();
+    reader.read_until(b'\n', &mut first)?;
+    if first != header(producer).as_bytes() {
+        return Ok(Vec::new());
+    }
+    let mut records = Vec::new();
+    let mut at = first.len() as u64;
+    let mut head = [0u8; 12];
+    while at + 12 <= size && reader.read_exact(&mut head).is_ok() {
+        let key = u64::from_le_bytes(head[..8].try_into().expect("8 bytes"));
+        let len = u32::from_le_bytes(head[8..].try_into().expect("4 bytes"));
+        at += 12;
+        if at + u64::from(len) > size {
+            break;
+        }
+        records.push((key, at, len));
+        reader.seek_relative(i64::from(len))?;
+        at += u64::from(len);
+    }
+    Ok(records)
+}
+
+fn read_at(file: &mut File, offset: u64, len: u32) -> io::Result<Vec<u8>> {
+    file.seek(SeekFrom::Start(offset))?;
+    let mut bytes = vec![0; len as usize];
+    file.read_exact(&mut bytes)?;
+    Ok(bytes)
+}
+
+/// A new file in `dir` for this process's new entries, unlinked at once where the system
+/// allows it, so nothing is left behind whatever happens to the process.
+fn spill_file(dir: &Path) -> io::Result<File> {
+    fs::create_dir_all(dir)?;
+    let path = dir.join(format!(".spill-{}", std::process::id()));
+    let file = fs::OpenOptions::new()
+        .read(true)
+        .write(true)
+        .create(true)
+        .truncate(true)
+        .open(&path)?;
+    let _ = fs::remove_file(&path);
+    Ok(file)
+}
+
+/// Appends `html` to the spill file, if there is one.
+fn spill(state: &mut State, html: &str) -> io::Result<Place> {
+    let Some((file, len)) = state.spill else {
+        return Ok(Place::Memory(Arc::from(html)));
+    };
+    let f = &mut state.files[file];
+    f.seek(SeekFrom::Start(len))?;
+    f.write_all(html.as_bytes())?;
+    let size = u32::try_from(html.len()).map_err(|_| io::Error::other("block too large"))?;
+    state.spill = Some((file, len + u64::from(size)));
+    Ok(Place::File {
+        file,
+        offset: len,
+        len: size,
+    })
+}
+
+/// The process's cache.
+pub fn global() -> &'static Cache {
+    static CACHE: std::sync::OnceLock<Cache> = std::sync::OnceLock::new();
+    CACHE.get_or_init(Cache::default)
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn entries_round_trip_through_the_file_and_only_used_ones_are_kept() {
+        let dir = tempfile::tempdir().unwrap();
+        let path = dir.path().join("cache/highlight.bin");
+        let first = Cache::default();
+        first.spill_to(path.parent().unwrap());
+        first.load(&path, "test");
+        first.insert(1, "<span>one</span>");
+        first.insert(2, "two");
+        assert_eq!(first.get(1).as_deref(), Some("<span>one</span>"));
+        first.save(&path, "test").unwrap();
+        // No spill file or temporary file is left in the folder.
+        let names: Vec<_> = fs::read_dir(path.parent().unwrap())
+            .unwrap()
+            .map(|e| e.unwrap().file_name().into_string().unwrap())
+            .collect();
+        assert_eq!(names, ["highlight.bin"]);
+
+        let second = Cache::default();
+        second.load(&path, "test");
+        assert_eq!(second.get(2).as_deref(), Some("two"));
+        let before = fs::metadata(&path).unwrap().modified().unwrap();
+        // Entry 1 was not used: the file is rewritten without it.
+        second.save(&path, "test").unwrap();
+        assert_ne!(fs::metadata(&path).unwrap().modified().unwrap(), before);
+
+        let third = Cache::default();
+        third.load(&path, "test");
+        assert_eq!(third.get(1), None);
+        assert_eq!(third.get(2).as_deref(), Some("two"));
+        // Every record used, nothing added: nothing to write.
+        let mtime = fs::metadata(&path).unwrap().modified().unwrap();
+        std::thread::sleep(std::time::Duration::from_millis(20));
+        third.save(&path, "test").unwrap();
+        assert_eq!(fs::metadata(&path).unwrap().modified().unwrap(), mtime);
+    }
+
+    #[test]
+    fn a_file_from_another_producer_or_cut_short_is_not_trusted() {
+        let dir = tempfile::tempdir().unwrap();
+        let path = dir.path().join("highlight.bin");
+        let cache = Cache::default();
+        cache.insert(7, "seven");
+        cache.insert(8, "eight");
+        cache.save(&path, "v1").unwrap();
+
+        let other = Cache::default();
+        other.load(&path, "v2");
+        assert_eq!(other.get(7), None, "another producer's file is ignored");
+
+        // Cut in the middle of the last record: the whole records before it still load.
+        let bytes = fs::read(&path).unwrap();
+        fs::write(&path, &bytes[..bytes.len() - 2]).unwrap();
+        let cut = Cache::default();
+        cut.load(&path, "v1");
+        assert_eq!(cut.get(7).as_deref(), Some("seven"));
+        assert_eq!(cut.get(8), None);
+    }
+}
