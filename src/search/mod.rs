@@ -11,12 +11,14 @@
 
 mod text;
 
-use std::collections::{BTreeMap, HashMap};
+use std::collections::BTreeMap;
+use std::io::Write;
 use std::sync::Arc;
 
 use elasticlunr::lang::English;
 use elasticlunr::Language;
 use rayon::prelude::*;
+use rustc_hash::FxHashMap as HashMap;
 use serde_json::Value;
 
 use crate::model::training::GuideKind;
@@ -267,14 +269,14 @@ impl Analyzer {
     fn new() -> Self {
         Self {
             pipeline: English::new().make_pipeline(),
-            terms: HashMap::new(),
+            terms: HashMap::default(),
             lower: String::new(),
         }
     }
 
     /// `(number of terms, count per term)` of `text`.
     fn count(&mut self, text: &str) -> FieldCounts {
-        let mut counts: HashMap<Term, u32> = HashMap::new();
+        let mut counts: HashMap<Term, u32> = HashMap::default();
         let mut len = 0;
         // elasticlunr::lang::tokenize_whitespace: split on whitespace and '-', lowercase.
         for word in text.split(|c: char| c.is_whitespace() || c == '-') {
@@ -367,11 +369,20 @@ pub fn build_index(docs: &[SearchDoc]) -> SearchIndex<'_> {
 
 /// `searchindex.js`: the index as a script that sets `window.searchIndex`.
 pub fn index_js(p: &Project) -> Vec<u8> {
-    let docs = documents(p);
-    let mut js = b"window.searchIndex = ".to_vec();
-    serde_json::to_writer(&mut js, &build_index(&docs)).expect("the index serializes");
-    js.extend_from_slice(b";\n");
+    let mut js = Vec::new();
+    write_index_js(p, &mut js).expect("writing to memory");
     js
+}
+
+/// Writes `searchindex.js` to `out` as it is serialized (at 10,000 pages it is ~40 MB,
+/// which a build need not hold in memory).
+pub fn write_index_js(p: &Project, mut out: impl Write) -> std::io::Result<()> {
+    let docs = documents(p);
+    let index = build_index(&docs);
+    out.write_all(b"window.searchIndex = ")?;
+    serde_json::to_writer(&mut out, &index)?;
+    out.write_all(b";\n")?;
+    out.flush()
 }
 
 #[cfg(test)]

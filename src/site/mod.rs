@@ -212,12 +212,15 @@ pub fn assemble_with<'a>(
     }
 }
 
+/// The search index's file in a version folder.
+pub const SEARCH_INDEX: &str = "searchindex.js";
+
 impl SiteFiles<'_> {
     /// `searchindex.js` (see [`crate::search`]): the slowest file of a large site, so it is
     /// not in [`SiteFiles::files`] but built by the caller while the pages render.
     pub fn search_index(&self) -> StaticFile {
         StaticFile {
-            path: "searchindex.js".into(),
+            path: SEARCH_INDEX.into(),
             bytes: crate::search::index_js(self.input.project),
         }
     }

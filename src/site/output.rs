@@ -15,7 +15,7 @@ use rayon::prelude::*;
 use serde::{Deserialize, Serialize};
 
 use super::timings::Timings;
-use super::{SiteFiles, StaticFile};
+use super::SiteFiles;
 use crate::diagnostics::{Diagnostic, Diagnostics};
 use crate::project::Project;
 use crate::render::{PageJob, SiteInput, VersionInfo};
@@ -305,7 +305,7 @@ fn write_files(
     if let Some(p) = progress {
         p.start(site.pages.len());
     }
-    let (page_results, search): (Vec<Result<(), Diagnostic>>, StaticFile) = rayon::join(
+    let (page_results, search): (Vec<Result<(), Diagnostic>>, Result<(), Diagnostic>) = rayon::join(
         || {
             timings.time("render and write pages", || {
                 site.pages
@@ -322,7 +322,7 @@ fn write_files(
                     .collect()
             })
         },
-        || timings.time("search index", || site.search_index()),
+        || timings.time("search index", || write_search_index(dir, site)),
     );
     if let Some(p) = progress {
         p.finish();
@@ -337,17 +337,26 @@ fn write_files(
     let file_results: Vec<Result<(), Diagnostic>> = timings.time("write other files", || {
         site.files
             .par_iter()
-            .chain(rayon::iter::once(&search))
             .map(|f| write_file(&dir.join(&f.path), &f.bytes))
             .collect()
     });
     let mut diags = Diagnostics::new();
-    for r in page_results.into_iter().chain(file_results) {
+    for r in page_results.into_iter().chain([search]).chain(file_results) {
         if let Err(d) = r {
             diags.push(d);
         }
     }
     diags.finish(())
+}
+
+/// `searchindex.js`, written as it is serialized.
+fn write_search_index(dir: &Path, site: &SiteFiles) -> Result<(), Diagnostic> {
+    let path = dir.join(super::SEARCH_INDEX);
+    let cannot =
+        |e: std::io::Error| Diagnostic::new(format!("cannot write {}: {e}", path.display()));
+    fs::create_dir_all(dir).map_err(cannot)?;
+    let file = fs::File::create(&path).map_err(cannot)?;
+    crate::search::write_index_js(site.input.project, std::io::BufWriter::new(file)).map_err(cannot)
 }
 
 fn write_file(path: &Path, bytes: &[u8]) -> Result<(), Diagnostic> {
