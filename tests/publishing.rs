@@ -494,3 +494,49 @@ fn base_url_makes_links_absolute_and_the_sitemap_and_404_use_it() {
     assert!(page.contains("https://intranet.example/golive/v2.1/assets/style.css"));
     assert!(!read(&out.join("404.html")).contains("<base "));
 }
+
+#[test]
+#[cfg(unix)]
+fn latest_can_be_a_symlink_that_follows_the_highest_version() {
+    let (_g, root) = copy_project(&fixture("minimal"));
+    let out = root.join("output");
+    let project = root.join("content/project.yaml");
+    append(&project, "site: { latest: symlink }\n");
+    ok(&root, &["build"]);
+    let link = std::fs::read_link(out.join("latest")).expect("latest is a symlink");
+    assert_eq!(link, Path::new("v2.0"), "relative, so the folder can move");
+    assert!(read(&out.join("latest/index.html")).contains("<html"));
+    assert!(read(&out.join("404.html")).contains("<base href=\"latest/\">"));
+
+    edit(&project, "\"2.0\"", "\"2.1\"");
+    ok(&root, &["build"]);
+    assert_eq!(
+        std::fs::read_link(out.join("latest")).unwrap(),
+        Path::new("v2.1")
+    );
+    // Back to the default: latest/ is a real folder again, swapped in atomically.
+    edit(&project, "latest: symlink", "latest: copy");
+    edit(&project, "\"2.1\"", "\"2.2\"");
+    ok(&root, &["build"]);
+    let meta = std::fs::symlink_metadata(out.join("latest")).unwrap();
+    assert!(meta.is_dir(), "latest/ is a folder again");
+    assert!(read(&out.join("latest/index.html")).contains("2.2"));
+    let leftovers: Vec<_> = std::fs::read_dir(&out)
+        .unwrap()
+        .map(|e| e.unwrap().file_name().to_string_lossy().into_owned())
+        .filter(|n| n.starts_with('.'))
+        .collect();
+    assert!(leftovers.is_empty(), "{leftovers:?}");
+}
+
+#[test]
+fn an_unknown_latest_mode_is_an_error_with_the_choices() {
+    let (_g, root) = copy_project(&fixture("minimal"));
+    let project = root.join("content/project.yaml");
+    append(&project, "site: { latest: hardlink }\n");
+    let o = tminus(&root, &["check"]);
+    assert_eq!(o.status.code(), Some(1));
+    let err = stderr(&o);
+    assert!(err.contains("content/project.yaml:"), "{err}");
+    assert!(err.contains("copy") && err.contains("symlink"), "{err}");
+}

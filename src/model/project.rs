@@ -143,6 +143,22 @@ pub struct SiteFile {
     /// Extension: the folder under `themes/` whose files override the built-in theme.
     #[serde(default)]
     pub theme: Option<String>,
+    /// Extension: how `output/latest/` is made (default: a hard-linked copy).
+    #[serde(default)]
+    pub latest: LatestMode,
+}
+
+/// How `output/latest/` follows the highest version.
+#[derive(Debug, Clone, Copy, Default, PartialEq, Eq, Deserialize)]
+#[serde(rename_all = "lowercase")]
+pub enum LatestMode {
+    /// A real folder of hard links to the version's files (a copy where links are not
+    /// possible): survives any way of copying the output to a host.
+    #[default]
+    Copy,
+    /// A relative symbolic link `latest -> v<version>`: nothing to write, for hosts that
+    /// follow links (nginx, Apache with FollowSymLinks, rsync -a); what mike does.
+    Symlink,
 }
 
 #[derive(Debug, Clone, Default, Deserialize)]

@@ -17,6 +17,7 @@ use serde::{Deserialize, Serialize};
 use super::timings::Timings;
 use super::SiteFiles;
 use crate::diagnostics::{Diagnostic, Diagnostics};
+use crate::model::project::LatestMode;
 use crate::project::Project;
 use crate::render::{PageJob, SiteInput, VersionInfo};
 use crate::templates::{error_chain, Theme};
@@ -211,8 +212,11 @@ pub fn write_version(
     if latest.as_deref() == Some(project.version.as_str()) {
         let staging_latest = out.join(format!(".tmp-latest-{pid}"));
         timings
-            .time("mirror latest/", || copy_dir(&target, &staging_latest))
-            .map_err(|e| io("copy the version to", &staging_latest, e))?;
+            .time("mirror latest/", || match project.site.latest {
+                LatestMode::Copy => copy_dir(&target, &staging_latest),
+                LatestMode::Symlink => link_dir(&target, &staging_latest),
+            })
+            .map_err(|e| io("make", &staging_latest, e))?;
         timings
             .time("swap latest/ into place", || {
                 swap_into_place(&staging_latest, &out.join("latest"), pid)
@@ -374,7 +378,8 @@ fn write_file(path: &Path, bytes: &[u8]) -> Result<(), Diagnostic> {
 /// build killed between the two renames is repaired by the next one
 /// ([`remove_leftovers`]). The old folder is then deleted.
 fn swap_into_place(staging: &Path, target: &Path, pid: u32) -> std::io::Result<()> {
-    if !target.exists() {
+    // `symlink_metadata`: a `latest` link whose version is gone is still there to replace.
+    if fs::symlink_metadata(target).is_err() {
         return fs::rename(staging, target);
     }
     if exchange(staging, target).is_ok() {
@@ -470,6 +475,20 @@ fn copy_dir(from: &Path, to: &Path) -> std::io::Result<()> {
         }
         fs::hard_link(f, &dest).or_else(|_| fs::copy(f, &dest).map(|_| ()))
     })
+}
+
+/// Makes `link` a relative symbolic link to the folder `target` (its sibling), where the
+/// system has them; a hard-linked copy elsewhere.
+fn link_dir(target: &Path, link: &Path) -> std::io::Result<()> {
+    #[cfg(unix)]
+    {
+        let name = target.file_name().expect("a version folder has a name");
+        std::os::unix::fs::symlink(name, link)
+    }
+    #[cfg(not(unix))]
+    {
+        copy_dir(target, link)
+    }
 }
 
 /// Writes through a temporary file (`.tmp-<name>-<pid>`, cleaned by the next build if this
