@@ -243,6 +243,12 @@ fn tminus_new_scaffolds_a_buildable_project_with_the_five_announcements() {
             "were-live"
         ]
     );
+    // Everything the starter schedules is still ahead, whenever it is created.
+    let now = chrono::Utc::now();
+    for m in list.as_array().unwrap() {
+        let at = chrono::DateTime::parse_from_rfc3339(m["send_at"].as_str().unwrap()).unwrap();
+        assert!(at > now, "{} is scheduled in the past: {at}", m["id"]);
+    }
     // A second `new` into the same folder is refused.
     let again = std::process::Command::new(env!("CARGO_BIN_EXE_tminus"))
         .arg("new")
@@ -250,6 +256,35 @@ fn tminus_new_scaffolds_a_buildable_project_with_the_five_announcements() {
         .output()
         .unwrap();
     assert_eq!(again.status.code(), Some(1));
+}
+
+#[test]
+fn tminus_new_go_live_moves_every_starter_date_with_it() {
+    let dir = tempfile::tempdir().unwrap();
+    let project = dir.path().join("p");
+    let o = std::process::Command::new(env!("CARGO_BIN_EXE_tminus"))
+        .args(["new", "--go-live", "2030-01-07"])
+        .arg(&project)
+        .output()
+        .unwrap();
+    assert!(o.status.success(), "{}", stderr(&o));
+    assert!(
+        stdout(&o).contains("Monday 7 January 2030"),
+        "{}",
+        stdout(&o)
+    );
+    let yaml = read(&project.join("content/project.yaml"));
+    assert!(yaml.contains("go_live: 2030-01-07T18:00"), "{yaml}");
+    // The pilot wave kept its two weeks' lead, across the year boundary.
+    assert!(yaml.contains("go_live: 2029-12-24T18:00"), "{yaml}");
+    ok(&project, &["check"]);
+    let bad = std::process::Command::new(env!("CARGO_BIN_EXE_tminus"))
+        .args(["new", "--go-live", "2030-13-01"])
+        .arg(dir.path().join("q"))
+        .output()
+        .unwrap();
+    assert_eq!(bad.status.code(), Some(2), "clap rejects a bad date");
+    assert!(stderr(&bad).contains("--go-live"), "{}", stderr(&bad));
 }
 
 #[test]

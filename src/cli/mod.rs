@@ -57,7 +57,13 @@ enum Command {
         port: u16,
     },
     /// Scaffold a complete, buildable project in DIR.
-    New { dir: PathBuf },
+    New {
+        dir: PathBuf,
+        /// The main go-live date (YYYY-MM-DD); the starter's other dates keep their
+        /// distance to it. Default: the first Monday at least 12 weeks from today.
+        #[arg(long, value_name = "DATE")]
+        go_live: Option<chrono::NaiveDate>,
+    },
     /// Scheduled announcements: list, preview, send and status.
     #[command(subcommand)]
     Comms(CommsCommand),
@@ -144,7 +150,7 @@ pub fn run() -> i32 {
         } => build::run(&cli.root, out.as_deref(), force, timings),
         Command::Check { external, timeout } => check::run(&cli.root, external, timeout),
         Command::Serve { port } => serve::run(&cli.root, port),
-        Command::New { dir } => new::run(&dir),
+        Command::New { dir, go_live } => new::run(&dir, go_live),
         Command::Import(ImportCommand::Cutover { file, out, force }) => {
             import::cutover(&cli.root, &file, out.as_deref(), force)
         }
