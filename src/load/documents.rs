@@ -291,10 +291,23 @@ fn message(
     })
 }
 
-fn checklists(root: &Path, project: &Project, diags: &mut Diagnostics) -> Vec<Checklist> {
+/// Reads every `content/<dir>/*.yaml` and builds one item from each, named by the file
+/// (`kind` for the error when the name is not a valid id). An item is kept only when its
+/// file had no error; its content is checked even when its name is wrong, so one run
+/// reports both.
+pub(crate) fn yaml_collection<F, T>(
+    root: &Path,
+    dir: &str,
+    kind: &str,
+    diags: &mut Diagnostics,
+    mut build: impl FnMut(&mut Checker, String, F) -> Option<T>,
+) -> Vec<T>
+where
+    F: DeserializeOwned,
+{
     let mut out = Vec::new();
-    for rel in files_in(root, "checklists", YAML) {
-        let Some((file, parsed)) = read_yaml::<ChecklistFile>(root, &rel, diags) else {
+    for rel in files_in(root, dir, YAML) {
+        let Some((file, parsed)) = read_yaml::<F>(root, &rel, diags) else {
             continue;
         };
         let mut c = Checker {
@@ -303,39 +316,49 @@ fn checklists(root: &Path, project: &Project, diags: &mut Diagnostics) -> Vec<Ch
             diags,
         };
         let before = c.diags.len();
-        let Some(id) = id_from_stem(&mut c, &file_stem(&rel), "checklist") else {
-            continue;
-        };
-        let list = parsed.value;
-        for (i, section) in list.sections.iter().enumerate() {
-            for (j, item) in section.items.iter().enumerate() {
-                if let Some(owner) = &item.owner {
-                    c.owner(
-                        &join(&index(&join(&index("sections", i), "items"), j), "owner"),
-                        owner,
-                        project,
-                    );
-                }
-            }
+        let stem = file_stem(&rel);
+        let id = id_from_stem(&mut c, &stem, kind).unwrap_or(stem);
+        let item = build(&mut c, id, parsed.value);
+        if c.diags.len() == before {
+            out.extend(item);
         }
-        let due = list
-            .due
-            .as_ref()
-            .and_then(|d| c.time("due", d, project.go_live, project.zone));
-        if c.diags.len() > before {
-            continue;
-        }
-        let recommendation = Recommendation::of(list.sections.iter().flat_map(|s| &s.items));
-        out.push(Checklist {
-            id,
-            title: list.title,
-            due,
-            summary: list.summary,
-            sections: list.sections,
-            recommendation,
-        });
     }
     out
+}
+
+fn checklists(root: &Path, project: &Project, diags: &mut Diagnostics) -> Vec<Checklist> {
+    yaml_collection(
+        root,
+        "checklists",
+        "checklist",
+        diags,
+        |c, id, list: ChecklistFile| {
+            for (i, section) in list.sections.iter().enumerate() {
+                for (j, item) in section.items.iter().enumerate() {
+                    if let Some(owner) = &item.owner {
+                        c.owner(
+                            &join(&index(&join(&index("sections", i), "items"), j), "owner"),
+                            owner,
+                            project,
+                        );
+                    }
+                }
+            }
+            let due = list
+                .due
+                .as_ref()
+                .and_then(|d| c.time("due", d, project.go_live, project.zone));
+            let recommendation = Recommendation::of(list.sections.iter().flat_map(|s| &s.items));
+            Some(Checklist {
+                id,
+                title: list.title,
+                due,
+                summary: list.summary,
+                sections: list.sections,
+                recommendation,
+            })
+        },
+    )
 }
 
 fn sessions(root: &Path, project: &Project, diags: &mut Diagnostics) -> Vec<Session> {

@@ -9,8 +9,8 @@ use std::path::Path;
 use chrono::{DateTime, Utc};
 use chrono_tz::Tz;
 
-use super::documents::{file_stem, id_from_stem, read_yaml};
-use super::{files_in, Checker, YAML};
+use super::documents::yaml_collection;
+use super::Checker;
 use crate::diagnostics::Diagnostics;
 use crate::model::rehearsal::RehearsalFile;
 use crate::project::{Project, Rehearsal, RehearsalTask};
@@ -18,27 +18,9 @@ use crate::source::yaml::{index, join};
 use crate::time::TimeSpec;
 
 pub fn load_all(root: &Path, project: &Project, diags: &mut Diagnostics) -> Vec<Rehearsal> {
-    let mut out = Vec::new();
-    for rel in files_in(root, "rehearsals", YAML) {
-        let Some((file, parsed)) = read_yaml::<RehearsalFile>(root, &rel, diags) else {
-            continue;
-        };
-        let mut c = Checker {
-            file: &file,
-            spans: &parsed.spans,
-            diags,
-        };
-        let before = c.diags.len();
-        let id = id_from_stem(&mut c, &file_stem(&rel), "rehearsal");
-        if let Some(r) = rehearsal(&mut c, project, parsed.value) {
-            if c.diags.len() == before {
-                if let Some(id) = id {
-                    out.push(Rehearsal { id, ..r });
-                }
-            }
-        }
-    }
-    out
+    yaml_collection(root, "rehearsals", "rehearsal", diags, |c, id, file| {
+        rehearsal(c, project, file).map(|r| Rehearsal { id, ..r })
+    })
 }
 
 fn rehearsal(c: &mut Checker, project: &Project, file: RehearsalFile) -> Option<Rehearsal> {
