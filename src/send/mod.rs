@@ -11,6 +11,7 @@ pub mod due;
 pub mod ledger;
 pub mod overview;
 pub mod smtp;
+mod transaction;
 
 use std::time::{Duration as StdDuration, Instant};
 

@@ -387,7 +387,7 @@ impl Session {
         loop {
             self.ready()?;
             let conn = self.conn.as_mut().expect("ready");
-            let result = conn.send(&envelope, email);
+            let result = super::transaction::send(conn, &envelope, email);
             attempt += 1;
             match result {
                 Ok(response) => {
