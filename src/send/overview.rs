@@ -194,18 +194,42 @@ pub fn needs_attention(row: &StatusRow) -> bool {
     matches!(row.state, "failed" | "in doubt" | "missed")
 }
 
-/// The indexes of `rows` that need attention — failed, then in doubt, then missed, each in
-/// schedule order — and the indexes of the others, in schedule order.
-pub fn attention_first(rows: &[StatusRow]) -> (Vec<usize>, Vec<usize>) {
+/// The rows of one delivery to list on a page, by index: what needs attention first.
+#[derive(Debug, Default, PartialEq)]
+pub struct Listing {
+    /// Failed, then in doubt, then missed, each in schedule order.
+    pub attention: Vec<usize>,
+    /// The others, in schedule order.
+    pub rest: Vec<usize>,
+    /// How many rows of each list were left out to keep the page small.
+    pub attention_more: usize,
+    pub rest_more: usize,
+}
+
+/// At most this many rows per list on a page (about 0.4 kB of HTML each): a message to
+/// 100,000 people still gives a page a browser opens; `comms status` lists everyone.
+pub const MAX_ROWS: usize = 2_000;
+
+/// `rows` split into what needs attention and the rest, each cut at `limit` rows.
+pub fn listing(rows: &[StatusRow], limit: usize) -> Listing {
     let rank = |r: &StatusRow| match r.state {
         "failed" => 0,
         "in doubt" => 1,
         _ => 2,
     };
-    let (mut attention, rest): (Vec<usize>, Vec<usize>) =
+    let (mut attention, mut rest): (Vec<usize>, Vec<usize>) =
         (0..rows.len()).partition(|&i| needs_attention(&rows[i]));
     attention.sort_by_key(|&i| rank(&rows[i]));
-    (attention, rest)
+    let attention_more = attention.len().saturating_sub(limit);
+    let rest_more = rest.len().saturating_sub(limit);
+    attention.truncate(limit);
+    rest.truncate(limit);
+    Listing {
+        attention,
+        rest,
+        attention_more,
+        rest_more,
+    }
 }
 
 #[cfg(test)]
@@ -392,10 +416,16 @@ mod tests {
             row("f@x", "sent", false),
             row("g@x", "failed", false),
         ];
-        let (attention, rest) = attention_first(&rows);
+        let l = listing(&rows, MAX_ROWS);
         let names = |ix: &[usize]| ix.iter().map(|&i| rows[i].to.as_str()).collect::<Vec<_>>();
-        assert_eq!(names(&attention), ["e@x", "g@x", "d@x", "b@x"]);
-        assert_eq!(names(&rest), ["a@x", "c@x", "f@x"]);
+        assert_eq!(names(&l.attention), ["e@x", "g@x", "d@x", "b@x"]);
+        assert_eq!(names(&l.rest), ["a@x", "c@x", "f@x"]);
+        assert_eq!((l.attention_more, l.rest_more), (0, 0));
+        // A long list is cut, keeping the worst first.
+        let l = listing(&rows, 2);
+        assert_eq!(names(&l.attention), ["e@x", "g@x"]);
+        assert_eq!(names(&l.rest), ["a@x", "c@x"]);
+        assert_eq!((l.attention_more, l.rest_more), (2, 1));
         assert_eq!(row_state(&rows[2]), ("Due", "due"));
         assert_eq!(row_state(&row("h@x", "scheduled", false)).0, "Scheduled");
     }

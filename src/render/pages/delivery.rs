@@ -3,7 +3,7 @@
 //! needs attention first.
 
 use super::*;
-use crate::send::overview::{attention_first, row_state, Counts};
+use crate::send::overview::{listing, row_state, Counts, MAX_ROWS};
 use crate::send::StatusRow;
 
 /// `delivery` on the comms pages: `{as_of (TimeView), total (Counts view), skipped_lines}`,
@@ -37,8 +37,9 @@ pub(super) fn counts_where(input: &SiteInput, pick: impl FnMut(&CommsEntry) -> b
     }
 }
 
-/// The status of entry `i` of `input.comms`: its counts plus `attention` (failed, in doubt,
-/// missed rows, in that order) and `others` (the rest, in schedule order); null without a
+/// The status of entry `i` of `input.comms`: its counts plus `attention_rows` (failed, in
+/// doubt, missed, in that order) and `other_rows` (the rest, in schedule order), each at most
+/// [`MAX_ROWS`] long (`attention_more`, `other_more`: how many were left out); null without a
 /// ledger.
 pub(super) fn entry_status(input: &SiteInput, i: usize) -> Value {
     let Some(o) = input.delivery else {
@@ -51,10 +52,12 @@ pub(super) fn entry_status(input: &SiteInput, i: usize) -> Value {
             .map(|j| row_view(input, &rows[j], recipients[j].name.as_deref()))
             .collect()
     };
-    let (attention, others) = attention_first(rows);
+    let l = listing(rows, MAX_ROWS);
     let mut v = counts_view(&Counts::of(rows));
-    v["attention_rows"] = Value::Array(view(attention));
-    v["other_rows"] = Value::Array(view(others));
+    v["attention_rows"] = Value::Array(view(l.attention));
+    v["other_rows"] = Value::Array(view(l.rest));
+    v["attention_more"] = json!(l.attention_more);
+    v["other_more"] = json!(l.rest_more);
     v
 }
 
