@@ -2,7 +2,8 @@
 //!
 //! 1. expand and render 10,000 personalised messages (HTML + text + .eml per recipient);
 //! 2. send 1,000 messages to a local SMTP server (tests/fixtures/smtp_server.py, aiosmtpd)
-//!    with the ledger fsync'd per claim and per commit — skipped without python3-aiosmtpd;
+//!    with the ledger fsync'd per claim and per commit, once with the server fsyncing each
+//!    message (as in the tests) and once without — skipped without python3-aiosmtpd;
 //! 3. the ledger alone: 1,000 claim + commit pairs, each fsync'd.
 
 use std::io::{BufRead, BufReader};
@@ -97,7 +98,8 @@ fn main() {
         ledger_time, ledger_time
     );
 
-    // 2. Send 1,000.
+    // 2. Send 1,000: to the test server as the tests run it (it fsyncs every message and
+    // log line), then to the same server with its fsync off, to see the client's own cost.
     let python = std::env::var("TMINUS_TEST_PYTHON").unwrap_or_else(|_| "/usr/bin/python3".into());
     let has_aiosmtpd = Command::new(&python)
         .args(["-c", "import aiosmtpd"])
@@ -107,12 +109,18 @@ fn main() {
         println!("send: SKIPPED (python3-aiosmtpd is missing)");
         return;
     }
+    send_1000(&python, &[]);
+    send_1000(&python, &["--no-fsync"]);
+}
+
+fn send_1000(python: &str, server_args: &[&str]) {
     let (_tmp2, root) = project(1_000);
     let inbox = _tmp2.path().join("smtp");
-    let mut server = Command::new(&python)
+    let mut server = Command::new(python)
         .arg(Path::new(env!("CARGO_MANIFEST_DIR")).join("tests/fixtures/smtp_server.py"))
         .arg("--dir")
         .arg(&inbox)
+        .args(server_args)
         .stdout(Stdio::piped())
         .spawn()
         .unwrap();
@@ -145,7 +153,8 @@ fn main() {
         .filter(|l| l.contains("\"stored\""))
         .count();
     println!(
-        "send: {} sent ({} stored by the server, {} failed) over {} connection(s) in {:.2}s = {:.0} messages/s, {:.2} ms per message",
+        "send ({}): {} sent ({} stored by the server, {} failed) over {} connection(s) in {:.2}s = {:.0} messages/s, {:.2} ms per message",
+        if server_args.contains(&"--no-fsync") { "server without fsync" } else { "server fsyncs each message" },
         summary.sent,
         stored,
         summary.failed.len(),

@@ -2,41 +2,21 @@
 //! server (tests/fixtures/smtp_server.py, aiosmtpd) on 127.0.0.1, with misbehaviour
 //! switched on per test. What the server received is parsed back with `mail-parser`.
 //!
-//! Needs Debian's python3-aiosmtpd (`/usr/bin/python3`; `TMINUS_TEST_PYTHON` overrides).
-//! Without it the tests skip with a message — unless `CI` is set, where they fail.
+//! Needs Debian's python3-aiosmtpd (see `common/smtp.rs`); without it the tests skip with a
+//! message — unless `CI` is set, where they fail.
 
 mod common;
 
 use std::collections::BTreeMap;
-use std::io::{BufRead, BufReader};
 use std::path::{Path, PathBuf};
-use std::process::{Child, Command, Output, Stdio};
+use std::process::{Command, Output, Stdio};
 use std::time::{Duration, Instant};
 
+use common::smtp::{counts, python, received, Server};
 use common::*;
 
 const NOW: &str = "2027-03-15T12:00:00Z"; // the main wave's T-14d 09:00 Paris was 4h ago
 const MAIN_SEND_AT: i64 = 1_805_097_600; // 2027-03-15T08:00:00Z
-
-fn python() -> Option<PathBuf> {
-    let py = std::env::var_os("TMINUS_TEST_PYTHON")
-        .map(PathBuf::from)
-        .unwrap_or_else(|| PathBuf::from("/usr/bin/python3"));
-    let ok = Command::new(&py)
-        .args(["-c", "import aiosmtpd"])
-        .stdout(Stdio::null())
-        .stderr(Stdio::null())
-        .status()
-        .is_ok_and(|s| s.success());
-    if ok {
-        return Some(py);
-    }
-    if std::env::var_os("CI").is_some() {
-        panic!("CI is set but python3-aiosmtpd is missing: apt-get install -y python3-aiosmtpd");
-    }
-    eprintln!("SKIPPED: python3-aiosmtpd is missing (apt-get install python3-aiosmtpd); these tests need a real SMTP server");
-    None
-}
 
 /// Returns from the test when no SMTP server can be started (and CI is not set).
 macro_rules! server_or_skip {
@@ -46,86 +26,6 @@ macro_rules! server_or_skip {
             None => return,
         }
     };
-}
-
-struct Server {
-    child: Child,
-    port: u16,
-    dir: PathBuf,
-}
-
-impl Server {
-    fn start(python: &Path, dir: &Path, args: &[&str]) -> Server {
-        let mut child = Command::new(python)
-            .arg(fixture("smtp_server.py"))
-            .arg("--dir")
-            .arg(dir)
-            .args(args)
-            .stdout(Stdio::piped())
-            .stderr(Stdio::inherit())
-            .spawn()
-            .expect("start the SMTP server");
-        let mut line = String::new();
-        BufReader::new(child.stdout.take().expect("stdout"))
-            .read_line(&mut line)
-            .expect("read the port");
-        let port = line
-            .trim()
-            .strip_prefix("PORT ")
-            .unwrap_or_else(|| panic!("the SMTP server said {line:?}"))
-            .parse()
-            .expect("a port");
-        Server {
-            child,
-            port,
-            dir: dir.to_path_buf(),
-        }
-    }
-
-    /// Every message stored, in order: the envelope recipients and the raw bytes.
-    fn received(&self) -> Vec<(Vec<String>, Vec<u8>)> {
-        received(&self.dir)
-    }
-
-    fn log(&self) -> String {
-        std::fs::read_to_string(self.dir.join("received.jsonl")).unwrap_or_default()
-    }
-}
-
-impl Drop for Server {
-    fn drop(&mut self) {
-        let _ = self.child.kill();
-        let _ = self.child.wait();
-    }
-}
-
-fn received(dir: &Path) -> Vec<(Vec<String>, Vec<u8>)> {
-    let log = std::fs::read_to_string(dir.join("received.jsonl")).unwrap_or_default();
-    log.lines()
-        .filter_map(|l| serde_json::from_str::<serde_json::Value>(l).ok())
-        .filter(|v| v["event"] == "stored")
-        .map(|v| {
-            let to = v["rcpt_tos"]
-                .as_array()
-                .unwrap()
-                .iter()
-                .map(|a| a.as_str().unwrap().to_string())
-                .collect();
-            let bytes = std::fs::read(dir.join(v["file"].as_str().unwrap())).unwrap();
-            (to, bytes)
-        })
-        .collect()
-}
-
-/// Envelope recipient → how many messages it received.
-fn counts(msgs: &[(Vec<String>, Vec<u8>)]) -> BTreeMap<String, usize> {
-    let mut out = BTreeMap::new();
-    for (to, _) in msgs {
-        for a in to {
-            *out.entry(a.clone()).or_insert(0) += 1;
-        }
-    }
-    out
 }
 
 /// The minimal fixture with `n` recipients in the main wave (every 4th in French) and a

@@ -6,7 +6,7 @@ use std::path::Path;
 use chrono::{DateTime, NaiveDateTime, Utc};
 use indicatif::{ProgressBar, ProgressStyle};
 use tminus::project::Project;
-use tminus::send::ledger::Ledger;
+use tminus::send::ledger::{self, Ledger};
 use tminus::send::{Options, Progress, StatusRow, Summary};
 
 use super::comms::Format;
@@ -245,11 +245,14 @@ fn print_status(rows: &[StatusRow]) {
             let detail = match r.state {
                 "sent" => format!(
                     "{} {}",
-                    r.at.as_deref().unwrap_or(""),
+                    r.at.as_ref().map(ledger::utc).unwrap_or_default(),
                     r.message_id.as_deref().unwrap_or("")
                 ),
                 "failed" | "missed" => r.reply.clone().unwrap_or_default(),
-                "in doubt" => format!("claimed {}", r.at.as_deref().unwrap_or("")),
+                "in doubt" => format!(
+                    "claimed {}",
+                    r.at.as_ref().map(ledger::utc).unwrap_or_default()
+                ),
                 _ => String::new(),
             };
             [

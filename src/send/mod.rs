@@ -9,7 +9,9 @@
 
 pub mod due;
 pub mod ledger;
+pub mod overview;
 pub mod smtp;
+mod transaction;
 
 use std::time::{Duration as StdDuration, Instant};
 
@@ -325,11 +327,19 @@ pub struct StatusRow {
     pub state: &'static str,
     /// Whether a `scheduled` or `failed` delivery would be sent by `comms send --due` now.
     pub due: bool,
-    /// When it was sent, failed or claimed (UTC).
-    pub at: Option<String>,
+    /// When it was sent, failed or claimed (RFC 3339 in UTC in the JSON).
+    #[serde(serialize_with = "utc_opt")]
+    pub at: Option<DateTime<Utc>>,
     pub message_id: Option<String>,
     /// The server's reply (to the acceptance or the last failure).
     pub reply: Option<String>,
+}
+
+fn utc_opt<S: serde::Serializer>(t: &Option<DateTime<Utc>>, s: S) -> Result<S::Ok, S::Error> {
+    match t {
+        Some(t) => s.serialize_str(&ledger::utc(t)),
+        None => s.serialize_none(),
+    }
 }
 
 /// Where every delivery of the schedule stands at `now`, in schedule order.
@@ -358,16 +368,16 @@ pub fn status(prepared: &Prepared, ledger: &Ledger, now: DateTime<Utc>) -> Vec<S
                     message_id,
                     reply,
                 }) => {
-                    row.at = Some(ledger::utc(at));
+                    row.at = Some(*at);
                     row.message_id = Some(message_id.clone());
                     row.reply = Some(reply.clone());
                 }
                 Some(State::Failed { at, reply, .. }) => {
-                    row.at = Some(ledger::utc(at));
+                    row.at = Some(*at);
                     row.reply = Some(reply.clone());
                 }
                 Some(State::InDoubt { at, message_id }) => {
-                    row.at = Some(ledger::utc(at));
+                    row.at = Some(*at);
                     row.message_id = Some(message_id.clone());
                 }
                 None => {}

@@ -271,7 +271,23 @@ pub fn describe_error(e: &Error) -> String {
 /// Whether the batch should stop altogether on this connection error (retrying or going
 /// on with the next message cannot help).
 fn is_fatal_connect_error(e: &Error) -> bool {
-    e.is_tls() || e.is_permanent() || e.is_client()
+    e.is_tls() || e.is_permanent() || e.is_client() || is_tls_failure(e)
+}
+
+/// Whether a failed TLS handshake hides behind `e`: rustls reports an untrusted certificate
+/// or a handshake error as an I/O error of kind `InvalidData`, which lettre files as a
+/// network error. (A plain TCP stream never fails with `InvalidData`.)
+fn is_tls_failure(e: &Error) -> bool {
+    let mut source = std::error::Error::source(e);
+    while let Some(s) = source {
+        if s.downcast_ref::<std::io::Error>()
+            .is_some_and(|io| io.kind() == std::io::ErrorKind::InvalidData)
+        {
+            return true;
+        }
+        source = s.source();
+    }
+    false
 }
 
 impl Session {
@@ -341,11 +357,16 @@ impl Session {
                 }
                 Err(Err(config)) => return Err(Fatal(config)),
                 Err(Ok(e)) => {
-                    let text = format!(
+                    let mut text = format!(
                         "cannot connect to {}: {}",
                         self.settings.describe(),
                         describe_error(&e)
                     );
+                    if is_tls_failure(&e) && text.contains("certificate") {
+                        text.push_str(&format!(
+                            "\n  hint: the server's certificate is not trusted; for an internal CA set {ENV_CA_FILE}=/path/to/ca.pem"
+                        ));
+                    }
                     attempt += 1;
                     if is_fatal_connect_error(&e) || attempt >= self.settings.backoff.attempts {
                         return Err(Fatal(text));
@@ -366,7 +387,7 @@ impl Session {
         loop {
             self.ready()?;
             let conn = self.conn.as_mut().expect("ready");
-            let result = conn.send(&envelope, email);
+            let result = super::transaction::send(conn, &envelope, email);
             attempt += 1;
             match result {
                 Ok(response) => {

@@ -25,6 +25,7 @@ use crate::plan::cutover::{schedule, Schedule};
 use crate::project::Project;
 use crate::render::email::Mailer;
 use crate::render::{self, CommsEntry, PageJob, SiteInput, StaticFile};
+use crate::send::overview::Overview;
 use crate::templates::Theme;
 
 /// A loaded, scheduled project with its comms rendered.
@@ -34,6 +35,9 @@ pub struct Prepared {
     pub comms: Vec<CommsEntry>,
     /// Calendar SEQUENCE per task id (bumped when a task moved since the last build).
     pub calendar_sequences: std::collections::BTreeMap<String, u32>,
+    /// Where each delivery stands, when the project has a send ledger (see
+    /// [`read_delivery_status`]); the comms pages and `plan.json` show it.
+    pub delivery: Option<Overview>,
 }
 
 /// Loads and plans the project in `root`, rendering each scheduled message's preview.
@@ -46,7 +50,24 @@ pub fn prepare(root: &Path) -> Result<Prepared, Diagnostics> {
         schedule,
         comms,
         calendar_sequences: Default::default(),
+        delivery: None,
     })
+}
+
+/// Reads the project's send ledger (read-only: no lock, nothing written) into
+/// `prepared.delivery`, as of `now`. A ledger that cannot be read is a warning, not an
+/// error: the pages then show no delivery status.
+pub fn read_delivery_status(prepared: &mut Prepared, now: DateTime<Utc>) {
+    prepared.delivery = match Overview::read(prepared, now) {
+        Ok(o) => o,
+        Err(e) => {
+            eprintln!(
+                "warning: cannot read the send ledger {}: {e}; the comms pages show no delivery status",
+                crate::send::ledger::Ledger::path_in(&prepared.project.root).display()
+            );
+            None
+        }
+    };
 }
 
 fn render_comms(project: &Project) -> Result<Vec<CommsEntry>, Diagnostics> {
@@ -148,6 +169,7 @@ pub fn assemble_with<'a>(
         project: &prepared.project,
         schedule: &prepared.schedule,
         comms: &prepared.comms,
+        delivery: prepared.delivery.as_ref(),
         versions,
         built_at,
     };
@@ -353,8 +375,9 @@ pub fn check(root: &Path) -> Result<Prepared, Diagnostics> {
 /// previous version's plan feeds the "what changed" page.
 pub fn check_site(root: &Path, out: &Path) -> Result<Checked, Diagnostics> {
     crate::markdown::highlight::load_cache(&highlight_cache_path(root));
-    let prepared = prepare(root)?;
+    let mut prepared = prepare(root)?;
     let now = Utc::now();
+    read_delivery_status(&mut prepared, now);
     let versions = output::versions_with(out, &prepared.project, now);
     let previous = previous_plan(out, &versions, &prepared.project.version);
     let theme = Theme::load(prepared.project.theme_dir.as_deref())?;
@@ -398,13 +421,15 @@ pub fn build_with(
         &prepared.project,
         &prepared.schedule,
     );
-    let project = &prepared.project;
-    let fingerprint = timings.time("fingerprint", || fingerprint::of_project(project));
-    match output::freeze_state(out, project, &fingerprint) {
+    // The send ledger is not a source: an approved version keeps the delivery status of
+    // the build that published it (see README, "Decisions").
+    let fingerprint = timings.time("fingerprint", || fingerprint::of_project(&prepared.project));
+    match output::freeze_state(out, &prepared.project, &fingerprint) {
         output::Freeze::Unchanged(_) if !opts.force => {
+            let version = &prepared.project.version;
             return Ok(BuildReport {
-                version: project.version.clone(),
-                version_dir: out.join(format!("v{}", project.version)),
+                version: version.clone(),
+                version_dir: out.join(format!("v{version}")),
                 pages: 0,
                 files: 0,
                 versions: output::read_versions(out).versions.len(),
@@ -429,6 +454,8 @@ pub fn build_with(
         _ => {}
     }
     let built_at = Utc::now();
+    read_delivery_status(&mut prepared, built_at);
+    let project = &prepared.project;
     let mut versions = output::versions_with(out, project, built_at);
     if let Some(v) = versions.iter_mut().find(|v| v.version == project.version) {
         v.fingerprint = Some(fingerprint);

@@ -6,6 +6,7 @@ use serde::Serialize;
 use super::Prepared;
 use crate::render::format::rfc3339;
 use crate::render::CommsEntry;
+use crate::send::overview::Counts;
 
 /// One element of `comms list --format json` (and of `plan.json`'s `comms`).
 #[derive(Debug, Serialize)]
@@ -58,6 +59,29 @@ struct Plan<'a> {
     comms_digests: std::collections::BTreeMap<String, String>,
     checklists: Vec<ChecklistItem<'a>>,
     rehearsals: Vec<RehearsalItem<'a>>,
+    /// Where the deliveries stood at `generated_at`, when the project has a send ledger
+    /// (extension).
+    #[serde(skip_serializing_if = "Option::is_none")]
+    delivery: Option<DeliveryItem<'a>>,
+}
+
+/// `plan.json`'s `delivery`: the counts of the whole schedule and of each element of
+/// `comms` (same order); per-recipient rows are in `comms status --format json`.
+#[derive(Serialize)]
+struct DeliveryItem<'a> {
+    as_of: String,
+    total: Counts,
+    comms: Vec<DeliveryCommsItem<'a>>,
+}
+
+#[derive(Serialize)]
+struct DeliveryCommsItem<'a> {
+    id: &'a str,
+    wave: Option<&'a str>,
+    locale: &'a str,
+    send_at: String,
+    #[serde(flatten)]
+    counts: Counts,
 }
 
 #[derive(Serialize)]
@@ -200,6 +224,22 @@ pub fn to_json(prepared: &Prepared, generated_at: DateTime<Utc>) -> Vec<u8> {
         rollback_deadline: p.cutover.rollback_deadline.as_ref().map(rfc3339),
         comms: comms_items(&prepared.comms),
         rehearsals: Vec::new(),
+        delivery: prepared.delivery.as_ref().map(|o| DeliveryItem {
+            as_of: crate::send::ledger::utc(&o.as_of),
+            total: o.total(),
+            comms: prepared
+                .comms
+                .iter()
+                .enumerate()
+                .map(|(i, e)| DeliveryCommsItem {
+                    id: &e.message.id,
+                    wave: e.message.wave.as_deref(),
+                    locale: &e.message.locale,
+                    send_at: rfc3339(&e.message.send_at),
+                    counts: o.counts(i),
+                })
+                .collect(),
+        }),
         comms_digests: comms_digests(&prepared.comms),
         checklists: p
             .checklists

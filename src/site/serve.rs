@@ -410,6 +410,7 @@ fn incremental(
         project: &build.prepared.project,
         schedule: &build.prepared.schedule,
         comms: &build.prepared.comms,
+        delivery: build.prepared.delivery.as_ref(),
         versions: &build.versions,
         built_at: build.built_at,
     };
@@ -429,8 +430,9 @@ fn full_build(root: &Path, out: &Path) -> Result<(Build, Files), Diagnostics> {
     let mut prepared = super::prepare(root)?;
     // Links must stay on the local server.
     prepared.project.site.base_url.clear();
-    let project = &prepared.project;
     let built_at = Utc::now();
+    super::read_delivery_status(&mut prepared, built_at);
+    let project = &prepared.project;
     let versions = output::versions_with(out, project, built_at);
     let previous = super::previous_plan(out, &versions, &project.version);
     let theme = Theme::load(project.theme_dir.as_deref())?;

@@ -87,6 +87,21 @@ before(async () => {
   out = path.join(tmp, "output");
   const project = path.join(tmp, "project");
   fs.cpSync(path.join(repo, "content"), path.join(project, "content"), { recursive: true });
+  // A send ledger (as `comms send` writes it), so the comms pages show delivery status:
+  // the pilot's first message sent to three, refused for one, in doubt for the last.
+  fs.mkdirSync(path.join(project, ".tminus"));
+  const key = (to) => ({ id: "get-ready", wave: "pilot", locale: "en", to });
+  const at = "2027-03-01T14:00:05Z";
+  const ledger = [
+    ...["maria.delgado", "james.obrien", "keisha.watts"].flatMap((u, i) => [
+      { event: "claim", at, ...key(`${u}@contoso.example`), message_id: `<${i}.get-ready@contoso.example>`, send_at: at, pid: 1 },
+      { event: "sent", at, ...key(`${u}@contoso.example`), message_id: `<${i}.get-ready@contoso.example>`, reply: "250 2.0.0 Ok: queued as 4F1A2", pid: 1 },
+    ]),
+    { event: "claim", at, ...key("victor.huang@contoso.example"), message_id: "<3.get-ready@contoso.example>", send_at: at, pid: 1 },
+    { event: "failed", at, ...key("victor.huang@contoso.example"), message_id: "<3.get-ready@contoso.example>", reply: "permanent error (550): 5.1.1 User unknown", permanent: true, pid: 1 },
+    { event: "claim", at, ...key("boston-dispatch@contoso.example"), message_id: "<4.get-ready@contoso.example>", send_at: at, pid: 1 },
+  ];
+  fs.writeFileSync(path.join(project, ".tminus", "sent.jsonl"), ledger.map((r) => JSON.stringify(r) + "\n").join(""));
   const bin = findBinary();
   // Two versions, so the switcher has somewhere to go: 1.2 (the example), then 1.3.
   execFileSync(bin, ["--root", project, "build", "--out", out], { stdio: "pipe" });
@@ -201,6 +216,24 @@ test("open a message preview", async () => {
   const height = await page.locator("iframe.email-frame").first().evaluate((f) => f.getBoundingClientRect().height);
   assert.ok(height > 200, `preview is ${height}px high`);
   await shot(page, "message-desktop");
+  await page.close();
+});
+
+test("delivery status: counts on the schedule, failures first on the message page", async () => {
+  const page = await newPage();
+  await page.goto(http_("comms/index.html"));
+  assert.match(await page.locator(".delivery-summary").textContent(), /Delivery status\s+as of/);
+  assert.match(await page.locator(".delivery-line").first().textContent(), /3 sent · 1 failed · 1 in doubt/);
+  await page.goto(http_("comms/get-ready/pilot/index.html"));
+  const attention = page.locator(".delivery-status > .table-wrap table tbody tr");
+  assert.deepEqual(await attention.locator(".send-state").allTextContents(), ["Failed", "In doubt"]);
+  assert.match(await attention.first().textContent(), /550/);
+  const others = page.locator("details.delivery-others table");
+  assert.equal(await others.locator("tbody tr").count(), 3);
+  assert.match(await others.locator("tbody tr").first().textContent(), /<0\.get-ready@contoso\.example>/);
+  await others.locator("th .sort-btn").first().click();
+  assert.equal(await others.locator("th").first().getAttribute("aria-sort"), "ascending");
+  await shot(page, "message-delivery-status");
   await page.close();
 });
 

@@ -1,5 +1,6 @@
 //! The comms schedule per wave and one page per message and wave.
 
+use super::delivery::{counts_where, delivery_view, entry_status};
 use super::*;
 
 pub(super) fn comms_index(input: &SiteInput) -> PageJob {
@@ -13,7 +14,11 @@ pub(super) fn comms_index(input: &SiteInput) -> PageJob {
         .map(|w| json!({"id": w.id, "name": w.name, "go_live": time_view(&w.go_live), "messages": []}))
         .collect();
     groups.push(json!({"id": null, "name": "Project-wide", "go_live": time_view(&p.go_live), "messages": []}));
-    for e in input.comms {
+    for g in &mut groups {
+        let wave = g["id"].as_str().map(str::to_string);
+        g["status"] = counts_where(input, |e| e.message.wave == wave);
+    }
+    for (n, e) in input.comms.iter().enumerate() {
         let i = e
             .message
             .wave
@@ -23,17 +28,28 @@ pub(super) fn comms_index(input: &SiteInput) -> PageJob {
         groups[i]["messages"]
             .as_array_mut()
             .expect("array")
-            .push(message_summary(e, p, &root));
+            .push(with_status(message_summary(e, p, &root), input, n));
     }
     groups.retain(|g| !g["messages"].as_array().is_some_and(Vec::is_empty));
     let all: Vec<Value> = input
         .comms
         .iter()
-        .map(|e| message_summary(e, p, &root))
+        .enumerate()
+        .map(|(n, e)| with_status(message_summary(e, p, &root), input, n))
         .collect();
     ctx.insert("groups", &groups);
     ctx.insert("messages", &all);
+    ctx.insert("delivery", &delivery_view(input));
     PageJob::ready(path, "comms.html", ctx)
+}
+
+/// A message summary with the `status` of entry `n` (counts; null without a ledger).
+fn with_status(mut summary: Value, input: &SiteInput, n: usize) -> Value {
+    summary["status"] = match input.delivery {
+        Some(o) => super::delivery::counts_view(&o.counts(n)),
+        None => Value::Null,
+    };
+    summary
 }
 
 /// One page per message and wave, showing every delivery (locale, zone) of it.
@@ -44,17 +60,18 @@ pub(super) fn message_pages(input: &SiteInput) -> Vec<PageJob> {
     dirs.dedup();
     dirs.into_iter()
         .map(|dir| {
-            let mut entries: Vec<&CommsEntry> = input.comms.iter().filter(|e| e.page_dir() == dir).collect();
+            let mut entries: Vec<(usize, &CommsEntry)> =
+                input.comms.iter().enumerate().filter(|(_, e)| e.page_dir() == dir).collect();
             // The project's own locale first: it gives the page its title.
-            entries.sort_by_key(|e| (e.message.locale != p.locale, e.message.send_at.with_timezone(&Utc)));
-            let first = &entries[0].message;
+            entries.sort_by_key(|(_, e)| (e.message.locale != p.locale, e.message.send_at.with_timezone(&Utc)));
+            let first = &entries[0].1.message;
             let path = format!("{dir}/index.html");
             let root = input.root(&path);
-            let title = entries[0].subject.clone();
+            let title = entries[0].1.subject.clone();
             let mut ctx = input.base_context(&path, "comms", &title);
             let deliveries: Vec<Value> = entries
                 .iter()
-                .map(|e| {
+                .map(|&(n, e)| {
                     let m = &e.message;
                     json!({
                         "locale": m.locale, "subject": e.subject, "send_at": time_view(&m.send_at),
@@ -63,6 +80,7 @@ pub(super) fn message_pages(input: &SiteInput) -> Vec<PageJob> {
                         "html": e.preview.html, "text": e.preview.text,
                         "eml_href": format!("{}.eml", m.delivery_key()),
                         "anchor": m.delivery_key(),
+                        "status": entry_status(input, n),
                     })
                 })
                 .collect();
@@ -75,8 +93,10 @@ pub(super) fn message_pages(input: &SiteInput) -> Vec<PageJob> {
                     "send": p.messages[first.template].send.to_string(),
                     "deliveries": deliveries,
                     "comms_href": format!("{root}comms/index.html"),
+                    "status": counts_where(input, |e| e.page_dir() == dir),
                 }),
             );
+            ctx.insert("delivery", &delivery_view(input));
             PageJob::ready(path, "message.html", ctx)
         })
         .collect()

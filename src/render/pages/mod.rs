@@ -6,6 +6,7 @@
 mod comms;
 mod cutover;
 mod dashboard;
+mod delivery;
 mod documents;
 
 use comms::{comms_index, message_pages};
