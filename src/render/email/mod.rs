@@ -1,9 +1,11 @@
 //! Rendering announcements: subject and body templates (Tera) filled in for one recipient,
-//! the body's Markdown turned into an email-safe HTML part (inline styles, table layout)
-//! and a plain-text part, and the whole message as a standard `.eml`.
+//! the body's Markdown turned into an email-safe HTML part (inline styles, [`body`]; table
+//! layout) and a plain-text part, and the whole message as a standard `.eml`.
 //!
 //! The body template is autoescaped, so a recipient's name can never inject markup; the
 //! subject is plain text and may not contain a line break (header injection).
+
+pub mod body;
 
 use std::collections::BTreeMap;
 
@@ -181,7 +183,7 @@ impl<'a> Mailer<'a> {
         let text = markdown::to_plain_text(&markdown);
         let html = email_document(
             &subject,
-            &email_body_html(&markdown),
+            &body::body_html(&markdown),
             self.project,
             &msg.locale,
         );
@@ -341,41 +343,6 @@ fn render_error(m: &MessageTemplate, e: &tera::Error, part: &str) -> Diagnostic 
         .with_hint("variables available: project, system, wave, go_live, send_at, recipient, support, roster, sessions; use `| default(value=\"…\")` for optional ones")
 }
 
-/// Inline styles per element: email clients ignore `<style>` blocks or strip classes.
-const EMAIL_STYLES: &[(&str, &str)] = &[
-    ("<p>", "<p style=\"margin:0 0 16px 0;\">"),
-    ("<h1>", "<h1 style=\"margin:0 0 16px 0;font-size:24px;line-height:1.3;color:#10233f;\">"),
-    ("<h2>", "<h2 style=\"margin:24px 0 12px 0;font-size:19px;line-height:1.3;color:#10233f;\">"),
-    ("<h3>", "<h3 style=\"margin:20px 0 8px 0;font-size:16px;line-height:1.3;color:#10233f;\">"),
-    ("<ul>", "<ul style=\"margin:0 0 16px 0;padding-left:22px;\">"),
-    ("<ol>", "<ol style=\"margin:0 0 16px 0;padding-left:22px;\">"),
-    ("<li>", "<li style=\"margin:0 0 6px 0;\">"),
-    ("<a href=", "<a style=\"color:#0b5cad;text-decoration:underline;\" href="),
-    ("<table>", "<table role=\"presentation\" cellpadding=\"0\" cellspacing=\"0\" style=\"border-collapse:collapse;margin:0 0 16px 0;width:100%;\">"),
-    ("<th>", "<th style=\"text-align:left;border-bottom:2px solid #d0d7e2;padding:6px 8px;\">"),
-    ("<td>", "<td style=\"border-bottom:1px solid #e3e8ef;padding:6px 8px;vertical-align:top;\">"),
-    ("<blockquote>", "<blockquote style=\"margin:0 0 16px 0;padding:8px 16px;border-left:4px solid #0b5cad;background:#f3f7fc;\">"),
-    ("<code>", "<code style=\"font-family:Consolas,Menlo,monospace;font-size:13px;background:#f1f3f6;padding:1px 4px;\">"),
-    ("<pre>", "<pre style=\"font-family:Consolas,Menlo,monospace;font-size:13px;background:#f1f3f6;padding:12px;white-space:pre-wrap;\">"),
-    ("<hr />", "<hr style=\"border:0;border-top:1px solid #e3e8ef;margin:24px 0;\" />"),
-];
-
-/// The body's Markdown as HTML with inline styles.
-pub fn email_body_html(markdown: &str) -> String {
-    let mut html = String::new();
-    pulldown_cmark::html::push_html(
-        &mut html,
-        pulldown_cmark::Parser::new_ext(
-            markdown,
-            pulldown_cmark::Options::ENABLE_TABLES | pulldown_cmark::Options::ENABLE_STRIKETHROUGH,
-        ),
-    );
-    for (tag, styled) in EMAIL_STYLES {
-        html = html.replace(tag, styled);
-    }
-    html
-}
-
 /// A complete HTML email: a 600px centred table, system fonts, no external assets.
 fn email_document(subject: &str, body: &str, p: &Project, locale: &str) -> String {
     let esc = markdown::highlight::escape_html;
@@ -428,19 +395,4 @@ fn email_document(subject: &str, body: &str, p: &Project, locale: &str) -> Strin
         title = esc(subject),
         system = esc(&p.system),
     )
-}
-
-#[cfg(test)]
-mod tests {
-    use super::*;
-
-    #[test]
-    fn email_html_has_inline_styles() {
-        let html = email_body_html("Hello\n\n- a\n\n[x](https://x.example)");
-        assert!(html.contains("<p style="));
-        assert!(html.contains("<li style="));
-        assert!(html.contains(
-            "<a style=\"color:#0b5cad;text-decoration:underline;\" href=\"https://x.example\""
-        ));
-    }
 }
