@@ -1,18 +1,19 @@
 //! Rendering announcements: subject and body templates (Tera) filled in for one recipient,
 //! the body's Markdown turned into an email-safe HTML part (inline styles, [`body`]; table
-//! layout) and a plain-text part, and the whole message as a standard `.eml`.
+//! layout) and a plain-text part, and the whole message as a standard `.eml` ([`eml`]).
 //!
 //! The body template is autoescaped, so a recipient's name can never inject markup; the
 //! subject is plain text and may not contain a line break (header injection).
 
 pub mod body;
+mod eml;
+
+pub use eml::{message_id, sender};
 
 use std::collections::BTreeMap;
 
 use chrono::Utc;
 use chrono_tz::Tz;
-use lettre::message::header::{ContentType, Header, HeaderName, HeaderValue};
-use lettre::message::{Mailbox, MultiPart, SinglePart};
 use serde::Serialize;
 use serde_json::json;
 use tera::Tera;
@@ -193,99 +194,6 @@ impl<'a> Mailer<'a> {
             text,
         })
     }
-
-    /// The message as an RFC 5322 `.eml` file (multipart/alternative: text, then HTML).
-    pub fn eml(
-        &self,
-        msg: &ScheduledMessage,
-        recipient: &Recipient,
-        email: &RenderedEmail,
-    ) -> Result<Vec<u8>, Diagnostic> {
-        let p = self.project;
-        let smtp = p.smtp.as_ref();
-        let from = sender(p);
-        let to: Mailbox = recipient
-            .email
-            .parse()
-            .map_err(|e| Diagnostic::new(format!("cannot address `{}`: {e}", recipient.email)))?;
-        let to = Mailbox::new(recipient.name.clone(), to.email);
-        let mut builder = lettre::Message::builder()
-            .from(from.clone())
-            .to(to)
-            .subject(email.subject.clone())
-            .date(msg.send_at.with_timezone(&Utc).into())
-            .message_id(Some(message_id(p, msg, recipient, from.email.domain())))
-            .header(AutoSubmitted);
-        if let Some(reply_to) = smtp
-            .and_then(|s| s.reply_to.as_deref())
-            .and_then(|r| r.parse::<Mailbox>().ok())
-        {
-            builder = builder.reply_to(reply_to);
-        }
-        let message = builder
-            .multipart(
-                MultiPart::alternative()
-                    .singlepart(
-                        SinglePart::builder()
-                            .header(ContentType::TEXT_PLAIN)
-                            .body(email.text.clone()),
-                    )
-                    .singlepart(
-                        SinglePart::builder()
-                            .header(ContentType::TEXT_HTML)
-                            .body(email.html.clone()),
-                    ),
-            )
-            .map_err(|e| Diagnostic::new(format!("cannot build the email `{}`: {e}", msg.id)))?;
-        Ok(message.formatted())
-    }
-}
-
-/// The `From:` of every message: `smtp.from`, else the site title at `golive@localhost`.
-pub fn sender(p: &Project) -> Mailbox {
-    p.smtp
-        .as_ref()
-        .and_then(|s| s.from.as_deref())
-        .and_then(|f| f.parse().ok())
-        .unwrap_or_else(|| {
-            Mailbox::new(
-                Some(p.site_title().to_string()),
-                "golive@localhost".parse().expect("valid address"),
-            )
-        })
-}
-
-/// Deterministic, so a resend of the same message to the same person is recognisable.
-pub fn message_id(
-    p: &Project,
-    msg: &ScheduledMessage,
-    recipient: &Recipient,
-    domain: &str,
-) -> String {
-    let hash = crate::hash::fnv1a_parts(&[
-        p.name.as_bytes(),
-        msg.id.as_bytes(),
-        msg.wave.as_deref().unwrap_or("").as_bytes(),
-        msg.locale.as_bytes(),
-        recipient.email.to_ascii_lowercase().as_bytes(),
-    ]);
-    format!("<{hash:016x}.{}@{domain}>", msg.id)
-}
-
-/// `Auto-Submitted: auto-generated` (RFC 3834), so auto-responders stay quiet.
-#[derive(Clone)]
-struct AutoSubmitted;
-
-impl Header for AutoSubmitted {
-    fn name() -> HeaderName {
-        HeaderName::new_from_ascii_str("Auto-Submitted")
-    }
-    fn parse(_: &str) -> Result<Self, Box<dyn std::error::Error + Send + Sync>> {
-        Ok(AutoSubmitted)
-    }
-    fn display(&self) -> HeaderValue {
-        HeaderValue::new(Self::name(), "auto-generated".to_string())
-    }
 }
 
 #[derive(Serialize)]
@@ -395,4 +303,14 @@ fn email_document(subject: &str, body: &str, p: &Project, locale: &str) -> Strin
         title = esc(subject),
         system = esc(&p.system),
     )
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    pub(super) fn minimal() -> Project {
+        let root = std::path::Path::new(env!("CARGO_MANIFEST_DIR")).join("tests/fixtures/minimal");
+        crate::load::load(&root).expect("the fixture loads")
+    }
 }
