@@ -111,7 +111,7 @@ mod tests {
     use super::*;
 
     #[test]
-    fn the_eml_carries_both_parts() {
+    fn the_eml_carries_the_mjml_html_part() {
         let p = minimal();
         let mailer = Mailer::new(&p).unwrap();
         let msg = crate::plan::comms::expand(&p).remove(0);
@@ -121,6 +121,7 @@ mod tests {
         let parsed = mail_parser::MessageParser::default().parse(&eml).unwrap();
         let html = parsed.body_html(0).unwrap().replace("\r\n", "\n");
         assert_eq!(html.trim_end(), email.html.trim_end());
+        assert!(html.contains("<!--[if mso | IE]>") && html.contains("role=\"presentation\""));
         let text = parsed.body_text(0).unwrap().replace("\r\n", "\n");
         assert_eq!(text.trim_end(), email.text.trim_end());
     }

@@ -1,12 +1,15 @@
 //! Rendering announcements: subject and body templates (Tera) filled in for one recipient,
-//! the body's Markdown turned into an email-safe HTML part (inline styles, [`body`]; table
-//! layout) and a plain-text part, and the whole message as a standard `.eml` ([`eml`]).
+//! the body's Markdown turned into the HTML part — the theme's MJML layout ([`layout`],
+//! rendered by mrml once per locale, wave and audience) around the body with inline styles
+//! ([`body`]) — and a plain-text part, and the whole message as a standard `.eml` ([`eml`]).
 //!
 //! The body template is autoescaped, so a recipient's name can never inject markup; the
 //! subject is plain text and may not contain a line break (header injection).
 
 pub mod body;
-mod eml;
+pub mod eml;
+pub mod layout;
+pub mod skeleton;
 
 pub use eml::{message_id, sender};
 
@@ -22,8 +25,10 @@ use super::format::rfc3339;
 use crate::diagnostics::{Diagnostic, Diagnostics, Position};
 use crate::markdown;
 use crate::plan::comms::ScheduledMessage;
-use crate::project::{MessageTemplate, Project, Recipient};
+use crate::project::{AudienceRef, MessageTemplate, Project, Recipient};
 use crate::templates::{error_chain, tera_position};
+use layout::Layout;
+use skeleton::{Fill, Skeleton};
 
 /// One message rendered for one recipient.
 #[derive(Debug, Clone)]
@@ -38,7 +43,13 @@ pub struct RenderedEmail {
 pub struct Mailer<'a> {
     project: &'a Project,
     tera: Tera,
+    layout: Layout,
+    /// The layout rendered for every locale, wave and audience a message can have.
+    skeletons: Vec<(SkeletonKey, Skeleton)>,
 }
+
+/// What the layout is rendered for: locale, wave (per-wave messages), audience.
+type SkeletonKey = (String, Option<String>, String);
 
 fn subject_name(i: usize) -> String {
     format!("message-{i}/subject.txt")
@@ -49,7 +60,8 @@ fn body_name(i: usize) -> String {
 }
 
 impl<'a> Mailer<'a> {
-    /// Compiles the subject and body of every comms template; errors point into the files.
+    /// Compiles the subject and body of every comms template and renders the email layout
+    /// for each of their locales, waves and audiences; errors point into the files.
     pub fn new(project: &'a Project) -> Result<Self, Diagnostics> {
         let mut tera = Tera::default();
         tera.set_escape_fn(markdown::highlight::escape_html);
@@ -70,7 +82,31 @@ impl<'a> Mailer<'a> {
                 diags.push(template_error(m, &e, offset, None, "body"));
             }
         }
-        diags.finish(Mailer { project, tera })
+        let layout = match Layout::load(project.theme_dir.as_deref()) {
+            Ok(layout) => layout,
+            Err(d) => {
+                diags.push(d);
+                return Err(diags);
+            }
+        };
+        let mut skeletons: Vec<(SkeletonKey, Skeleton)> = Vec::new();
+        for key in skeleton_keys(project) {
+            let ctx = Layout::context(project, &key.0, key.1.as_deref(), &key.2);
+            match layout.skeleton(&ctx) {
+                Ok(s) => skeletons.push((key, s)),
+                Err(d) => {
+                    // The same mistake for every key: report it once.
+                    diags.push(d);
+                    break;
+                }
+            }
+        }
+        diags.finish(Mailer {
+            project,
+            tera,
+            layout,
+            skeletons,
+        })
     }
 
     /// The template variables for `msg` sent to `recipient`.
@@ -182,18 +218,64 @@ impl<'a> Mailer<'a> {
             .render(&body_name(msg.template), &ctx)
             .map_err(|e| render_error(template, &e, "body"))?;
         let text = markdown::to_plain_text(&markdown);
-        let html = email_document(
-            &subject,
-            &body::body_html(&markdown),
-            self.project,
-            &msg.locale,
-        );
+        let fill = Fill {
+            body_html: &body::body_html(&markdown),
+            subject: &subject,
+            preheader: &skeleton::preheader(&text),
+            recipient_email: &recipient.email,
+        };
+        let found = self.skeletons.iter().find(|((locale, wave, audience), _)| {
+            *locale == msg.locale && *wave == msg.wave && *audience == msg.audience
+        });
+        let html = match found {
+            Some((_, skeleton)) => skeleton.fill(&fill),
+            // Not a message `expand` makes; render the layout for it now.
+            None => {
+                let ctx = Layout::context(
+                    self.project,
+                    &msg.locale,
+                    msg.wave.as_deref(),
+                    &msg.audience,
+                );
+                self.layout.skeleton(&ctx)?.fill(&fill)
+            }
+        };
         Ok(RenderedEmail {
             subject,
             html,
             text,
         })
     }
+}
+
+/// Every (locale, wave, audience) that [`crate::plan::comms::expand`] can give a message:
+/// base templates in the project's locale, variants in theirs, per-wave templates once per
+/// wave with an audience.
+fn skeleton_keys(p: &Project) -> Vec<SkeletonKey> {
+    let mut keys: Vec<SkeletonKey> = Vec::new();
+    for m in &p.messages {
+        let locale = m.locale.clone().unwrap_or_else(|| p.locale.clone());
+        let waves: Vec<Option<&crate::project::Wave>> = if m.per_wave {
+            p.waves.iter().map(Some).collect()
+        } else {
+            vec![None]
+        };
+        for wave in waves {
+            let audience = match (&m.audience, wave) {
+                (AudienceRef::Named(a), _) => a.clone(),
+                (AudienceRef::Wave, Some(w)) => match &w.audience {
+                    Some(a) => a.clone(),
+                    None => continue,
+                },
+                (AudienceRef::Wave, None) => continue,
+            };
+            let key = (locale.clone(), wave.map(|w| w.id.clone()), audience);
+            if !keys.contains(&key) {
+                keys.push(key);
+            }
+        }
+    }
+    keys
 }
 
 #[derive(Serialize)]
@@ -251,60 +333,6 @@ fn render_error(m: &MessageTemplate, e: &tera::Error, part: &str) -> Diagnostic 
         .with_hint("variables available: project, system, wave, go_live, send_at, recipient, support, roster, sessions; use `| default(value=\"…\")` for optional ones")
 }
 
-/// A complete HTML email: a 600px centred table, system fonts, no external assets.
-fn email_document(subject: &str, body: &str, p: &Project, locale: &str) -> String {
-    let esc = markdown::highlight::escape_html;
-    let mut contact = Vec::new();
-    if let Some(e) = &p.support.email {
-        contact.push(format!(
-            "<a style=\"color:#0b5cad;\" href=\"mailto:{0}\">{0}</a>",
-            esc(e)
-        ));
-    }
-    if let Some(ph) = &p.support.phone {
-        contact.push(esc(ph));
-    }
-    if let Some(u) = &p.support.url {
-        contact.push(format!(
-            "<a style=\"color:#0b5cad;\" href=\"{0}\">{0}</a>",
-            esc(u)
-        ));
-    }
-    let footer = if contact.is_empty() {
-        String::new()
-    } else {
-        format!("Need help? {}", contact.join(" · "))
-    };
-    format!(
-        r#"<!DOCTYPE html>
-<html lang="{lang}">
-<head>
-<meta charset="utf-8">
-<meta name="viewport" content="width=device-width, initial-scale=1">
-<meta name="x-apple-disable-message-reformatting">
-<title>{title}</title>
-</head>
-<body style="margin:0;padding:0;background:#eef1f5;">
-<table role="presentation" width="100%" cellpadding="0" cellspacing="0" style="background:#eef1f5;">
-<tr><td align="center" style="padding:24px 12px;">
-<table role="presentation" width="600" cellpadding="0" cellspacing="0" style="width:100%;max-width:600px;background:#ffffff;border-radius:6px;">
-<tr><td style="background:#10233f;color:#ffffff;padding:18px 28px;font-family:Segoe UI,Helvetica,Arial,sans-serif;font-size:14px;font-weight:600;letter-spacing:.02em;border-radius:6px 6px 0 0;">{system}</td></tr>
-<tr><td style="padding:28px;font-family:Segoe UI,Helvetica,Arial,sans-serif;font-size:15px;line-height:1.55;color:#1f2a37;">
-{body}
-</td></tr>
-<tr><td style="padding:16px 28px;border-top:1px solid #e3e8ef;font-family:Segoe UI,Helvetica,Arial,sans-serif;font-size:12px;line-height:1.5;color:#5b6675;">{footer}</td></tr>
-</table>
-</td></tr>
-</table>
-</body>
-</html>
-"#,
-        lang = esc(locale),
-        title = esc(subject),
-        system = esc(&p.system),
-    )
-}
-
 #[cfg(test)]
 mod tests {
     use super::*;
@@ -312,5 +340,63 @@ mod tests {
     pub(super) fn minimal() -> Project {
         let root = std::path::Path::new(env!("CARGO_MANIFEST_DIR")).join("tests/fixtures/minimal");
         crate::load::load(&root).expect("the fixture loads")
+    }
+
+    fn person(email: &str, name: &str) -> Recipient {
+        Recipient {
+            email: email.into(),
+            name: Some(name.into()),
+            locale: None,
+            zone: None,
+        }
+    }
+
+    #[test]
+    fn the_layout_is_rendered_once_per_locale_wave_and_audience_never_per_recipient() {
+        let p = minimal();
+        let mailer = Mailer::new(&p).unwrap();
+        // get-ready (en, fr) × pilot, main.
+        assert_eq!(mailer.skeletons.len(), 4);
+        assert_eq!(mailer.layout.renders(), 4);
+        for msg in crate::plan::comms::expand(&p) {
+            for i in 0..50 {
+                let r = person(&format!("p{i}@example.com"), &format!("Person {i}"));
+                let email = mailer.render(&msg, &r).unwrap();
+                assert!(
+                    email.html.contains(&format!("Person {i},</p>")),
+                    "{}",
+                    email.html
+                );
+            }
+        }
+        assert_eq!(mailer.layout.renders(), 4, "mrml ran for no recipient");
+    }
+
+    #[test]
+    fn recipient_data_stays_escaped_in_every_part() {
+        let p = minimal();
+        let mailer = Mailer::new(&p).unwrap();
+        let msg = crate::plan::comms::expand(&p)
+            .into_iter()
+            .find(|m| m.locale == "en")
+            .unwrap();
+        let r = person("x@example.com", "<script>alert(1)</script>");
+        let email = mailer.render(&msg, &r).unwrap();
+        assert!(!email.html.contains("<script>"), "{}", email.html);
+        assert!(email.html.contains(
+            "<p style=\"margin:0 0 16px 0;\">Dear &lt;script&gt;alert(1)&lt;/script&gt;,"
+        ));
+        assert!(
+            email.text.contains("Dear <script>alert(1)</script>,"),
+            "text is text"
+        );
+        // The subject is the document's title; the preheader starts like the text.
+        assert!(email
+            .html
+            .contains(&format!("<title>{}</title>", email.subject)));
+        assert!(email
+            .html
+            .contains(">Dear &lt;script&gt;alert(1)&lt;/script&gt;, Ledger Online goes live"));
+        assert!(email.html.contains("sent to x@example.com because"));
     }
 }
