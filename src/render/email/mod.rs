@@ -399,4 +399,39 @@ mod tests {
             .contains(">Dear &lt;script&gt;alert(1)&lt;/script&gt;, Ledger Online goes live"));
         assert!(email.html.contains("sent to x@example.com because"));
     }
+
+    #[test]
+    fn a_themes_email_layout_replaces_the_built_in_one() {
+        let theme = tempfile::tempdir().unwrap();
+        std::fs::create_dir_all(theme.path().join("email")).unwrap();
+        std::fs::write(
+            theme.path().join("email/layout.mjml"),
+            "<mjml lang=\"{{ locale }}\"><mj-body><mj-section><mj-column>\
+             <mj-text>CORPORATE {{ system }}</mj-text><mj-text>{{ slot.body }}</mj-text>\
+             </mj-column></mj-section></mj-body></mjml>",
+        )
+        .unwrap();
+        let mut p = minimal();
+        p.theme_dir = Some(theme.path().to_path_buf());
+        let mailer = Mailer::new(&p).unwrap();
+        let msg = crate::plan::comms::expand(&p).remove(0);
+        let email = mailer.render(&msg, &msg.recipients[0]).unwrap();
+        assert!(
+            email.html.contains(">CORPORATE Ledger Online</div>"),
+            "{}",
+            email.html
+        );
+        assert!(email.html.contains("Dear colleague,</p>"));
+        assert!(
+            !email.html.contains("Need help?"),
+            "the built-in footer is gone"
+        );
+        // A broken override stops the build, naming the file.
+        std::fs::write(theme.path().join("email/layout.mjml"), "<mjml></mjml>").unwrap();
+        let err = Mailer::new(&p).err().expect("no body slot").to_string();
+        assert!(
+            err.contains("layout.mjml") && err.contains("slot.body"),
+            "{err}"
+        );
+    }
 }
