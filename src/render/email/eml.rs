@@ -2,8 +2,10 @@
 //! the `From:` of every message, a deterministic `Message-ID` and `Auto-Submitted`.
 
 use chrono::Utc;
-use lettre::message::header::{ContentType, Header, HeaderName, HeaderValue};
-use lettre::message::{Mailbox, MultiPart, SinglePart};
+use lettre::message::header::{
+    ContentTransferEncoding, ContentType, Header, HeaderName, HeaderValue,
+};
+use lettre::message::{Body, Mailbox, MultiPart, SinglePart};
 
 use super::{Mailer, RenderedEmail};
 use crate::diagnostics::Diagnostic;
@@ -48,9 +50,13 @@ impl Mailer<'_> {
                             .body(email.text.clone()),
                     )
                     .singlepart(
-                        SinglePart::builder()
-                            .header(ContentType::TEXT_HTML)
-                            .body(email.html.clone()),
+                        // Encoded while rendering, mostly once per build (see `qp`).
+                        SinglePart::builder().header(ContentType::TEXT_HTML).body(
+                            Body::dangerous_pre_encoded(
+                                email.html_encoded.clone(),
+                                ContentTransferEncoding::QuotedPrintable,
+                            ),
+                        ),
                     ),
             )
             .map_err(|e| Diagnostic::new(format!("cannot build the email `{}`: {e}", msg.id)))?;
@@ -111,18 +117,25 @@ mod tests {
     use super::*;
 
     #[test]
-    fn the_eml_carries_the_mjml_html_part() {
+    fn the_eml_carries_the_mjml_html_part_quoted_printable() {
         let p = minimal();
         let mailer = Mailer::new(&p).unwrap();
-        let msg = crate::plan::comms::expand(&p).remove(0);
-        let r = msg.recipients[0].clone();
-        let email = mailer.render(&msg, &r).unwrap();
-        let eml = mailer.eml(&msg, &r, &email).unwrap();
-        let parsed = mail_parser::MessageParser::default().parse(&eml).unwrap();
-        let html = parsed.body_html(0).unwrap().replace("\r\n", "\n");
-        assert_eq!(html.trim_end(), email.html.trim_end());
-        assert!(html.contains("<!--[if mso | IE]>") && html.contains("role=\"presentation\""));
-        let text = parsed.body_text(0).unwrap().replace("\r\n", "\n");
-        assert_eq!(text.trim_end(), email.text.trim_end());
+        let messages = crate::plan::comms::expand(&p);
+        assert!(messages.iter().any(|m| m.locale == "fr"), "accents too");
+        for msg in messages {
+            let r = msg.recipients[0].clone();
+            let email = mailer.render(&msg, &r).unwrap();
+            let eml = mailer.eml(&msg, &r, &email).unwrap();
+            let raw = String::from_utf8(eml.clone()).expect("7-bit");
+            assert!(raw.contains("Content-Type: text/html; charset=utf-8\r\nContent-Transfer-Encoding: quoted-printable\r\n"));
+            assert!(raw.split("\r\n").all(|l| l.len() <= 998), "SMTP line limit");
+            let parsed = mail_parser::MessageParser::default().parse(&eml).unwrap();
+            // Decoded by an independent parser: exactly the HTML that was rendered.
+            let html = parsed.body_html(0).unwrap().replace("\r\n", "\n");
+            assert_eq!(html, email.html);
+            assert!(html.contains("<!--[if mso | IE]>") && html.contains("role=\"presentation\""));
+            let text = parsed.body_text(0).unwrap().replace("\r\n", "\n");
+            assert_eq!(text.trim_end(), email.text.trim_end());
+        }
     }
 }

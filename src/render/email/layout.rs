@@ -187,6 +187,7 @@ mod tests {
             preheader: "Dear Ana, the system goes live…",
             recipient_email: email,
         })
+        .html
     }
 
     #[test]

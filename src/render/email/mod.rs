@@ -9,6 +9,7 @@
 pub mod body;
 pub mod eml;
 pub mod layout;
+mod qp;
 pub mod skeleton;
 
 pub use eml::{message_id, sender};
@@ -36,6 +37,8 @@ pub struct RenderedEmail {
     pub subject: String,
     /// The complete HTML part (a document with inline styles).
     pub html: String,
+    /// `html` as the MIME part's body: quoted-printable, CRLF line ends.
+    pub html_encoded: Vec<u8>,
     pub text: String,
 }
 
@@ -227,7 +230,7 @@ impl<'a> Mailer<'a> {
         let found = self.skeletons.iter().find(|((locale, wave, audience), _)| {
             *locale == msg.locale && *wave == msg.wave && *audience == msg.audience
         });
-        let html = match found {
+        let filled = match found {
             Some((_, skeleton)) => skeleton.fill(&fill),
             // Not a message `expand` makes; render the layout for it now.
             None => {
@@ -242,7 +245,8 @@ impl<'a> Mailer<'a> {
         };
         Ok(RenderedEmail {
             subject,
-            html,
+            html: filled.html,
+            html_encoded: filled.encoded,
             text,
         })
     }

@@ -1,6 +1,9 @@
 //! The rendered email layout cut at its placeholders ([`Slot`]), and filled in per
 //! recipient by concatenation: the body's HTML as is, the subject, the preheader and the
-//! recipient's address escaped. Also the preheader itself, made from the text part.
+//! recipient's address escaped — as HTML, and quoted-printable encoded for the MIME part
+//! with the layout's pieces encoded once. Also the preheader itself, made from the text.
+
+use super::qp;
 
 /// A per-recipient value in the layout, written `{{ slot.<name> }}` there.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -55,7 +58,16 @@ pub struct Fill<'a> {
 pub struct Skeleton {
     /// Literal HTML, each followed by a slot (the last by none).
     parts: Vec<(String, Option<Slot>)>,
+    /// The same literals, quoted-printable encoded once ([`super::qp`]).
+    encoded: Vec<Vec<u8>>,
     literal_len: usize,
+}
+
+/// One email's HTML part, as text and as sent.
+pub struct Filled {
+    pub html: String,
+    /// `html` quoted-printable encoded, CRLF line ends: the MIME part's body.
+    pub encoded: Vec<u8>,
 }
 
 impl Skeleton {
@@ -80,25 +92,43 @@ impl Skeleton {
         }
         parts.push((html[at..].to_string(), None));
         let literal_len = parts.iter().map(|(l, _)| l.len()).sum();
-        Ok(Skeleton { parts, literal_len })
+        let encoded = parts
+            .iter()
+            .map(|(literal, _)| {
+                let mut out = Vec::new();
+                qp::encode_chunk(literal, &mut out);
+                out
+            })
+            .collect();
+        Ok(Skeleton {
+            parts,
+            encoded,
+            literal_len,
+        })
     }
 
-    /// The HTML part for one recipient.
-    pub fn fill(&self, f: &Fill) -> String {
-        let mut out = String::with_capacity(
-            self.literal_len + f.body_html.len() + 2 * (f.subject.len() + f.preheader.len()) + 64,
+    /// The HTML part for one recipient: the literals with the values in between, and the
+    /// same encoded, where only the values are encoded now.
+    pub fn fill(&self, f: &Fill) -> Filled {
+        let values = f.body_html.len() + 2 * (f.subject.len() + f.preheader.len()) + 64;
+        let mut html = String::with_capacity(self.literal_len + values);
+        let mut encoded = Vec::with_capacity(
+            self.encoded.iter().map(Vec::len).sum::<usize>() + values + values / 4,
         );
-        for (literal, slot) in &self.parts {
-            out.push_str(literal);
+        for ((literal, slot), literal_encoded) in self.parts.iter().zip(&self.encoded) {
+            html.push_str(literal);
+            encoded.extend_from_slice(literal_encoded);
+            let start = html.len();
             match slot {
-                None => {}
-                Some(Slot::Body) => out.push_str(f.body_html),
-                Some(Slot::Subject) => push_escaped(&mut out, f.subject),
-                Some(Slot::Preheader) => push_escaped(&mut out, f.preheader),
-                Some(Slot::RecipientEmail) => push_escaped(&mut out, f.recipient_email),
+                None => continue,
+                Some(Slot::Body) => html.push_str(f.body_html),
+                Some(Slot::Subject) => push_escaped(&mut html, f.subject),
+                Some(Slot::Preheader) => push_escaped(&mut html, f.preheader),
+                Some(Slot::RecipientEmail) => push_escaped(&mut html, f.recipient_email),
             }
+            qp::encode_chunk(&html[start..], &mut encoded);
         }
-        out
+        Filled { html, encoded }
     }
 
     /// How often `slot` appears.
@@ -179,12 +209,20 @@ mod tests {
         let s = Skeleton::split(&html()).unwrap();
         assert_eq!((s.count(Slot::Body), s.count(Slot::Subject)), (1, 2));
         assert_eq!(s.count(Slot::Preheader), 0);
-        let out = s.fill(&Fill {
+        let filled = s.fill(&Fill {
             body_html: "<p>Hi <b>you</b></p>",
             subject: "Go-live <now> & \"then\"",
             preheader: "unused",
             recipient_email: "o'neil@x.example",
         });
+        let out = filled.html;
+        let encoded = String::from_utf8(filled.encoded).unwrap();
+        assert!(
+            encoded.starts_with(
+                "<title>=\r\nGo-live &lt;now&gt; &amp; &quot;then&quot;=\r\n</title><div aria-label=3D\"=\r\n"
+            ),
+            "each piece encoded on its own, then concatenated: {encoded}"
+        );
         assert_eq!(
             out,
             "<title>Go-live &lt;now&gt; &amp; &quot;then&quot;</title>\
