@@ -2,7 +2,8 @@
 //! file by file by the project's `themes/<name>/`, loaded into one Tera instance.
 //!
 //! `templates/*.html` are Tera templates (autoescaped); everything under `static/` is copied
-//! to the site's `assets/` folder as is.
+//! to the site's `assets/` folder as is. Other theme files (the email layout,
+//! `email/layout.mjml`) are read one at a time with [`theme_file`].
 
 use std::collections::BTreeMap;
 use std::path::Path;
@@ -85,6 +86,24 @@ impl Theme {
         }
         diags.finish(Theme { tera, assets })
     }
+}
+
+/// A theme file by its path in the theme (`email/layout.mjml`): the project's override
+/// in `overrides` when it has that file, else the built-in one. Returns the text and where
+/// it came from (a path, or `(built-in theme) <path>`), for error messages.
+pub fn theme_file(overrides: Option<&Path>, path: &str) -> Result<(String, String), Diagnostic> {
+    if let Some(file) = overrides.map(|dir| dir.join(path)).filter(|f| f.is_file()) {
+        return std::fs::read_to_string(&file)
+            .map(|text| (text, file.display().to_string()))
+            .map_err(|e| Diagnostic::new(format!("cannot read theme file: {e}")).in_file(&file));
+    }
+    let file = BUILT_IN
+        .get_file(path)
+        .ok_or_else(|| Diagnostic::new(format!("the built-in theme has no `{path}`")))?;
+    Ok((
+        String::from_utf8_lossy(file.contents()).into_owned(),
+        format!("(built-in theme) {path}"),
+    ))
 }
 
 fn add(
@@ -177,6 +196,25 @@ mod tests {
             theme.tera.render("page.html", &ctx).unwrap(),
             "OVERRIDDEN &lt;x&gt;"
         );
+    }
+
+    #[test]
+    fn theme_files_come_from_the_override_when_it_has_them() {
+        let (text, origin) = theme_file(None, "email/layout.mjml").unwrap();
+        assert!(text.contains("<mjml"));
+        assert_eq!(origin, "(built-in theme) email/layout.mjml");
+        let dir = tempfile::tempdir().unwrap();
+        let (_, origin) = theme_file(Some(dir.path()), "email/layout.mjml").unwrap();
+        assert!(
+            origin.starts_with("(built-in theme)"),
+            "no override: built-in"
+        );
+        std::fs::create_dir_all(dir.path().join("email")).unwrap();
+        std::fs::write(dir.path().join("email/layout.mjml"), "<mjml/>").unwrap();
+        let (text, origin) = theme_file(Some(dir.path()), "email/layout.mjml").unwrap();
+        assert_eq!(text, "<mjml/>");
+        assert!(origin.ends_with("layout.mjml") && !origin.starts_with("(built-in"));
+        assert!(theme_file(None, "email/missing.mjml").is_err());
     }
 
     #[test]

@@ -171,6 +171,10 @@ fn pages_show_rendered_markdown_escaped_and_highlighted() {
     let message = read(&root.join("output/v2.0/comms/get-ready/main/index.html"));
     assert!(message.contains("Ledger Online goes live on Monday 29 March"));
     assert!(message.contains("fr-20270315T0800Z.eml"));
+    assert!(
+        message.contains("srcdoc=\"&lt;!doctype html&gt;&lt;html lang=&quot;en&quot;"),
+        "the email's HTML, escaped, in the preview frame"
+    );
 }
 
 #[test]

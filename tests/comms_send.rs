@@ -187,18 +187,40 @@ fn sends_each_due_message_exactly_once_across_reruns_and_the_mail_parses_back() 
         assert_eq!((m.text_body_count(), m.html_body_count()), (1, 1));
         let text = m.body_text(0).unwrap();
         let html = m.body_html(0).unwrap();
-        if n.is_multiple_of(4) {
+        let (lang, greeting, footer) = if n.is_multiple_of(4) {
             assert_eq!(m.subject(), Some("Ledger Online arrive le 29/03"));
-            assert!(text.contains(&format!("Bonjour User {n},")), "{text}");
+            ("fr", "Bonjour", "Ce message a été envoyé à")
         } else {
             assert_eq!(
                 m.subject(),
                 Some("Ledger Online goes live on Monday 29 March")
             );
-            assert!(text.contains(&format!("Dear User {n},")), "{text}");
-            assert!(html.contains(&format!("Dear User {n},")));
-        }
-        assert!(html.contains("style="), "inline styles");
+            ("en", "Dear", "This message was sent to")
+        };
+        assert!(text.contains(&format!("{greeting} User {n},")), "{text}");
+        // The HTML part is the theme's MJML layout rendered by mrml around the body.
+        assert!(
+            html.starts_with(&format!("<!doctype html><html lang=\"{lang}\"")),
+            "{html}"
+        );
+        let title = format!("<title>{}</title>", m.subject().unwrap());
+        assert!(html.contains(&title), "the subject is the title");
+        assert!(html.contains("<!--[if mso | IE]><table"), "Outlook tables");
+        assert!(html.contains("role=\"presentation\""));
+        assert!(html.contains(">Ledger Online</div>"), "header: the system");
+        assert!(html.contains("display:none;"), "hidden preheader");
+        assert!(
+            html.contains(&format!(
+                "<p style=\"margin:0 0 16px 0;\">{greeting} User {n},"
+            )),
+            "the body with inline styles: {html}"
+        );
+        assert!(
+            html.contains(&format!("{footer} {addr} ")),
+            "footer: {html}"
+        );
+        assert!(html.contains("href=\"mailto:help@example.com\""), "support");
+        assert!(!html.contains("TMINUSSLOT"), "every placeholder filled in");
     }
 }
 

@@ -1,16 +1,23 @@
 //! Rendering announcements: subject and body templates (Tera) filled in for one recipient,
-//! the body's Markdown turned into an email-safe HTML part (inline styles, table layout)
-//! and a plain-text part, and the whole message as a standard `.eml`.
+//! the body's Markdown turned into the HTML part — the theme's MJML layout ([`layout`],
+//! rendered by mrml once per locale, wave and audience) around the body with inline styles
+//! ([`body`]) — and a plain-text part, and the whole message as a standard `.eml` ([`eml`]).
 //!
 //! The body template is autoescaped, so a recipient's name can never inject markup; the
 //! subject is plain text and may not contain a line break (header injection).
+
+pub mod body;
+pub mod eml;
+pub mod layout;
+mod qp;
+pub mod skeleton;
+
+pub use eml::{message_id, sender};
 
 use std::collections::BTreeMap;
 
 use chrono::Utc;
 use chrono_tz::Tz;
-use lettre::message::header::{ContentType, Header, HeaderName, HeaderValue};
-use lettre::message::{Mailbox, MultiPart, SinglePart};
 use serde::Serialize;
 use serde_json::json;
 use tera::Tera;
@@ -19,8 +26,10 @@ use super::format::rfc3339;
 use crate::diagnostics::{Diagnostic, Diagnostics, Position};
 use crate::markdown;
 use crate::plan::comms::ScheduledMessage;
-use crate::project::{MessageTemplate, Project, Recipient};
+use crate::project::{AudienceRef, MessageTemplate, Project, Recipient};
 use crate::templates::{error_chain, tera_position};
+use layout::Layout;
+use skeleton::{Fill, Skeleton};
 
 /// One message rendered for one recipient.
 #[derive(Debug, Clone)]
@@ -28,6 +37,8 @@ pub struct RenderedEmail {
     pub subject: String,
     /// The complete HTML part (a document with inline styles).
     pub html: String,
+    /// `html` as the MIME part's body: quoted-printable, CRLF line ends.
+    pub html_encoded: Vec<u8>,
     pub text: String,
 }
 
@@ -35,7 +46,13 @@ pub struct RenderedEmail {
 pub struct Mailer<'a> {
     project: &'a Project,
     tera: Tera,
+    layout: Layout,
+    /// The layout rendered for every locale, wave and audience a message can have.
+    skeletons: Vec<(SkeletonKey, Skeleton)>,
 }
+
+/// What the layout is rendered for: locale, wave (per-wave messages), audience.
+type SkeletonKey = (String, Option<String>, String);
 
 fn subject_name(i: usize) -> String {
     format!("message-{i}/subject.txt")
@@ -46,7 +63,8 @@ fn body_name(i: usize) -> String {
 }
 
 impl<'a> Mailer<'a> {
-    /// Compiles the subject and body of every comms template; errors point into the files.
+    /// Compiles the subject and body of every comms template and renders the email layout
+    /// for each of their locales, waves and audiences; errors point into the files.
     pub fn new(project: &'a Project) -> Result<Self, Diagnostics> {
         let mut tera = Tera::default();
         tera.set_escape_fn(markdown::highlight::escape_html);
@@ -67,7 +85,31 @@ impl<'a> Mailer<'a> {
                 diags.push(template_error(m, &e, offset, None, "body"));
             }
         }
-        diags.finish(Mailer { project, tera })
+        let layout = match Layout::load(project.theme_dir.as_deref()) {
+            Ok(layout) => layout,
+            Err(d) => {
+                diags.push(d);
+                return Err(diags);
+            }
+        };
+        let mut skeletons: Vec<(SkeletonKey, Skeleton)> = Vec::new();
+        for key in skeleton_keys(project) {
+            let ctx = Layout::context(project, &key.0, key.1.as_deref(), &key.2);
+            match layout.skeleton(&ctx) {
+                Ok(s) => skeletons.push((key, s)),
+                Err(d) => {
+                    // The same mistake for every key: report it once.
+                    diags.push(d);
+                    break;
+                }
+            }
+        }
+        diags.finish(Mailer {
+            project,
+            tera,
+            layout,
+            skeletons,
+        })
     }
 
     /// The template variables for `msg` sent to `recipient`.
@@ -179,111 +221,65 @@ impl<'a> Mailer<'a> {
             .render(&body_name(msg.template), &ctx)
             .map_err(|e| render_error(template, &e, "body"))?;
         let text = markdown::to_plain_text(&markdown);
-        let html = email_document(
-            &subject,
-            &email_body_html(&markdown),
-            self.project,
-            &msg.locale,
-        );
+        let fill = Fill {
+            body_html: &body::body_html(&markdown),
+            subject: &subject,
+            preheader: &skeleton::preheader(&text),
+            recipient_email: &recipient.email,
+        };
+        let found = self.skeletons.iter().find(|((locale, wave, audience), _)| {
+            *locale == msg.locale && *wave == msg.wave && *audience == msg.audience
+        });
+        let filled = match found {
+            Some((_, skeleton)) => skeleton.fill(&fill),
+            // Not a message `expand` makes; render the layout for it now.
+            None => {
+                let ctx = Layout::context(
+                    self.project,
+                    &msg.locale,
+                    msg.wave.as_deref(),
+                    &msg.audience,
+                );
+                self.layout.skeleton(&ctx)?.fill(&fill)
+            }
+        };
         Ok(RenderedEmail {
             subject,
-            html,
+            html: filled.html,
+            html_encoded: filled.encoded,
             text,
         })
     }
+}
 
-    /// The message as an RFC 5322 `.eml` file (multipart/alternative: text, then HTML).
-    pub fn eml(
-        &self,
-        msg: &ScheduledMessage,
-        recipient: &Recipient,
-        email: &RenderedEmail,
-    ) -> Result<Vec<u8>, Diagnostic> {
-        let p = self.project;
-        let smtp = p.smtp.as_ref();
-        let from = sender(p);
-        let to: Mailbox = recipient
-            .email
-            .parse()
-            .map_err(|e| Diagnostic::new(format!("cannot address `{}`: {e}", recipient.email)))?;
-        let to = Mailbox::new(recipient.name.clone(), to.email);
-        let mut builder = lettre::Message::builder()
-            .from(from.clone())
-            .to(to)
-            .subject(email.subject.clone())
-            .date(msg.send_at.with_timezone(&Utc).into())
-            .message_id(Some(message_id(p, msg, recipient, from.email.domain())))
-            .header(AutoSubmitted);
-        if let Some(reply_to) = smtp
-            .and_then(|s| s.reply_to.as_deref())
-            .and_then(|r| r.parse::<Mailbox>().ok())
-        {
-            builder = builder.reply_to(reply_to);
+/// Every (locale, wave, audience) that [`crate::plan::comms::expand`] can give a message:
+/// base templates in the project's locale, variants in theirs, per-wave templates once per
+/// wave with an audience.
+fn skeleton_keys(p: &Project) -> Vec<SkeletonKey> {
+    let mut keys: Vec<SkeletonKey> = Vec::new();
+    for m in &p.messages {
+        let locale = m.locale.clone().unwrap_or_else(|| p.locale.clone());
+        let waves: Vec<Option<&crate::project::Wave>> = if m.per_wave {
+            p.waves.iter().map(Some).collect()
+        } else {
+            vec![None]
+        };
+        for wave in waves {
+            let audience = match (&m.audience, wave) {
+                (AudienceRef::Named(a), _) => a.clone(),
+                (AudienceRef::Wave, Some(w)) => match &w.audience {
+                    Some(a) => a.clone(),
+                    None => continue,
+                },
+                (AudienceRef::Wave, None) => continue,
+            };
+            let key = (locale.clone(), wave.map(|w| w.id.clone()), audience);
+            if !keys.contains(&key) {
+                keys.push(key);
+            }
         }
-        let message = builder
-            .multipart(
-                MultiPart::alternative()
-                    .singlepart(
-                        SinglePart::builder()
-                            .header(ContentType::TEXT_PLAIN)
-                            .body(email.text.clone()),
-                    )
-                    .singlepart(
-                        SinglePart::builder()
-                            .header(ContentType::TEXT_HTML)
-                            .body(email.html.clone()),
-                    ),
-            )
-            .map_err(|e| Diagnostic::new(format!("cannot build the email `{}`: {e}", msg.id)))?;
-        Ok(message.formatted())
     }
-}
-
-/// The `From:` of every message: `smtp.from`, else the site title at `golive@localhost`.
-pub fn sender(p: &Project) -> Mailbox {
-    p.smtp
-        .as_ref()
-        .and_then(|s| s.from.as_deref())
-        .and_then(|f| f.parse().ok())
-        .unwrap_or_else(|| {
-            Mailbox::new(
-                Some(p.site_title().to_string()),
-                "golive@localhost".parse().expect("valid address"),
-            )
-        })
-}
-
-/// Deterministic, so a resend of the same message to the same person is recognisable.
-pub fn message_id(
-    p: &Project,
-    msg: &ScheduledMessage,
-    recipient: &Recipient,
-    domain: &str,
-) -> String {
-    let hash = crate::hash::fnv1a_parts(&[
-        p.name.as_bytes(),
-        msg.id.as_bytes(),
-        msg.wave.as_deref().unwrap_or("").as_bytes(),
-        msg.locale.as_bytes(),
-        recipient.email.to_ascii_lowercase().as_bytes(),
-    ]);
-    format!("<{hash:016x}.{}@{domain}>", msg.id)
-}
-
-/// `Auto-Submitted: auto-generated` (RFC 3834), so auto-responders stay quiet.
-#[derive(Clone)]
-struct AutoSubmitted;
-
-impl Header for AutoSubmitted {
-    fn name() -> HeaderName {
-        HeaderName::new_from_ascii_str("Auto-Submitted")
-    }
-    fn parse(_: &str) -> Result<Self, Box<dyn std::error::Error + Send + Sync>> {
-        Ok(AutoSubmitted)
-    }
-    fn display(&self) -> HeaderValue {
-        HeaderValue::new(Self::name(), "auto-generated".to_string())
-    }
+    keys
 }
 
 #[derive(Serialize)]
@@ -341,106 +337,105 @@ fn render_error(m: &MessageTemplate, e: &tera::Error, part: &str) -> Diagnostic 
         .with_hint("variables available: project, system, wave, go_live, send_at, recipient, support, roster, sessions; use `| default(value=\"…\")` for optional ones")
 }
 
-/// Inline styles per element: email clients ignore `<style>` blocks or strip classes.
-const EMAIL_STYLES: &[(&str, &str)] = &[
-    ("<p>", "<p style=\"margin:0 0 16px 0;\">"),
-    ("<h1>", "<h1 style=\"margin:0 0 16px 0;font-size:24px;line-height:1.3;color:#10233f;\">"),
-    ("<h2>", "<h2 style=\"margin:24px 0 12px 0;font-size:19px;line-height:1.3;color:#10233f;\">"),
-    ("<h3>", "<h3 style=\"margin:20px 0 8px 0;font-size:16px;line-height:1.3;color:#10233f;\">"),
-    ("<ul>", "<ul style=\"margin:0 0 16px 0;padding-left:22px;\">"),
-    ("<ol>", "<ol style=\"margin:0 0 16px 0;padding-left:22px;\">"),
-    ("<li>", "<li style=\"margin:0 0 6px 0;\">"),
-    ("<a href=", "<a style=\"color:#0b5cad;text-decoration:underline;\" href="),
-    ("<table>", "<table role=\"presentation\" cellpadding=\"0\" cellspacing=\"0\" style=\"border-collapse:collapse;margin:0 0 16px 0;width:100%;\">"),
-    ("<th>", "<th style=\"text-align:left;border-bottom:2px solid #d0d7e2;padding:6px 8px;\">"),
-    ("<td>", "<td style=\"border-bottom:1px solid #e3e8ef;padding:6px 8px;vertical-align:top;\">"),
-    ("<blockquote>", "<blockquote style=\"margin:0 0 16px 0;padding:8px 16px;border-left:4px solid #0b5cad;background:#f3f7fc;\">"),
-    ("<code>", "<code style=\"font-family:Consolas,Menlo,monospace;font-size:13px;background:#f1f3f6;padding:1px 4px;\">"),
-    ("<pre>", "<pre style=\"font-family:Consolas,Menlo,monospace;font-size:13px;background:#f1f3f6;padding:12px;white-space:pre-wrap;\">"),
-    ("<hr />", "<hr style=\"border:0;border-top:1px solid #e3e8ef;margin:24px 0;\" />"),
-];
-
-/// The body's Markdown as HTML with inline styles.
-pub fn email_body_html(markdown: &str) -> String {
-    let mut html = String::new();
-    pulldown_cmark::html::push_html(
-        &mut html,
-        pulldown_cmark::Parser::new_ext(
-            markdown,
-            pulldown_cmark::Options::ENABLE_TABLES | pulldown_cmark::Options::ENABLE_STRIKETHROUGH,
-        ),
-    );
-    for (tag, styled) in EMAIL_STYLES {
-        html = html.replace(tag, styled);
-    }
-    html
-}
-
-/// A complete HTML email: a 600px centred table, system fonts, no external assets.
-fn email_document(subject: &str, body: &str, p: &Project, locale: &str) -> String {
-    let esc = markdown::highlight::escape_html;
-    let mut contact = Vec::new();
-    if let Some(e) = &p.support.email {
-        contact.push(format!(
-            "<a style=\"color:#0b5cad;\" href=\"mailto:{0}\">{0}</a>",
-            esc(e)
-        ));
-    }
-    if let Some(ph) = &p.support.phone {
-        contact.push(esc(ph));
-    }
-    if let Some(u) = &p.support.url {
-        contact.push(format!(
-            "<a style=\"color:#0b5cad;\" href=\"{0}\">{0}</a>",
-            esc(u)
-        ));
-    }
-    let footer = if contact.is_empty() {
-        String::new()
-    } else {
-        format!("Need help? {}", contact.join(" · "))
-    };
-    format!(
-        r#"<!DOCTYPE html>
-<html lang="{lang}">
-<head>
-<meta charset="utf-8">
-<meta name="viewport" content="width=device-width, initial-scale=1">
-<meta name="x-apple-disable-message-reformatting">
-<title>{title}</title>
-</head>
-<body style="margin:0;padding:0;background:#eef1f5;">
-<table role="presentation" width="100%" cellpadding="0" cellspacing="0" style="background:#eef1f5;">
-<tr><td align="center" style="padding:24px 12px;">
-<table role="presentation" width="600" cellpadding="0" cellspacing="0" style="width:100%;max-width:600px;background:#ffffff;border-radius:6px;">
-<tr><td style="background:#10233f;color:#ffffff;padding:18px 28px;font-family:Segoe UI,Helvetica,Arial,sans-serif;font-size:14px;font-weight:600;letter-spacing:.02em;border-radius:6px 6px 0 0;">{system}</td></tr>
-<tr><td style="padding:28px;font-family:Segoe UI,Helvetica,Arial,sans-serif;font-size:15px;line-height:1.55;color:#1f2a37;">
-{body}
-</td></tr>
-<tr><td style="padding:16px 28px;border-top:1px solid #e3e8ef;font-family:Segoe UI,Helvetica,Arial,sans-serif;font-size:12px;line-height:1.5;color:#5b6675;">{footer}</td></tr>
-</table>
-</td></tr>
-</table>
-</body>
-</html>
-"#,
-        lang = esc(locale),
-        title = esc(subject),
-        system = esc(&p.system),
-    )
-}
-
 #[cfg(test)]
 mod tests {
     use super::*;
 
+    pub(super) fn minimal() -> Project {
+        let root = std::path::Path::new(env!("CARGO_MANIFEST_DIR")).join("tests/fixtures/minimal");
+        crate::load::load(&root).expect("the fixture loads")
+    }
+
+    fn person(email: &str, name: &str) -> Recipient {
+        Recipient {
+            email: email.into(),
+            name: Some(name.into()),
+            locale: None,
+            zone: None,
+        }
+    }
+
     #[test]
-    fn email_html_has_inline_styles() {
-        let html = email_body_html("Hello\n\n- a\n\n[x](https://x.example)");
-        assert!(html.contains("<p style="));
-        assert!(html.contains("<li style="));
-        assert!(html.contains(
-            "<a style=\"color:#0b5cad;text-decoration:underline;\" href=\"https://x.example\""
+    fn the_layout_is_rendered_once_per_locale_wave_and_audience_never_per_recipient() {
+        let p = minimal();
+        let mailer = Mailer::new(&p).unwrap();
+        // get-ready (en, fr) × pilot, main.
+        assert_eq!(mailer.skeletons.len(), 4);
+        assert_eq!(mailer.layout.renders(), 4);
+        for msg in crate::plan::comms::expand(&p) {
+            for i in 0..50 {
+                let r = person(&format!("p{i}@example.com"), &format!("Person {i}"));
+                let email = mailer.render(&msg, &r).unwrap();
+                assert!(
+                    email.html.contains(&format!("Person {i},</p>")),
+                    "{}",
+                    email.html
+                );
+            }
+        }
+        assert_eq!(mailer.layout.renders(), 4, "mrml ran for no recipient");
+    }
+
+    #[test]
+    fn recipient_data_stays_escaped_in_every_part() {
+        let p = minimal();
+        let mailer = Mailer::new(&p).unwrap();
+        let msg = crate::plan::comms::expand(&p)
+            .into_iter()
+            .find(|m| m.locale == "en")
+            .unwrap();
+        let r = person("x@example.com", "<script>alert(1)</script>");
+        let email = mailer.render(&msg, &r).unwrap();
+        assert!(!email.html.contains("<script>"), "{}", email.html);
+        assert!(email.html.contains(
+            "<p style=\"margin:0 0 16px 0;\">Dear &lt;script&gt;alert(1)&lt;/script&gt;,"
         ));
+        assert!(
+            email.text.contains("Dear <script>alert(1)</script>,"),
+            "text is text"
+        );
+        // The subject is the document's title; the preheader starts like the text.
+        assert!(email
+            .html
+            .contains(&format!("<title>{}</title>", email.subject)));
+        assert!(email
+            .html
+            .contains(">Dear &lt;script&gt;alert(1)&lt;/script&gt;, Ledger Online goes live"));
+        assert!(email.html.contains("sent to x@example.com because"));
+    }
+
+    #[test]
+    fn a_themes_email_layout_replaces_the_built_in_one() {
+        let theme = tempfile::tempdir().unwrap();
+        std::fs::create_dir_all(theme.path().join("email")).unwrap();
+        std::fs::write(
+            theme.path().join("email/layout.mjml"),
+            "<mjml lang=\"{{ locale }}\"><mj-body><mj-section><mj-column>\
+             <mj-text>CORPORATE {{ system }}</mj-text><mj-text>{{ slot.body }}</mj-text>\
+             </mj-column></mj-section></mj-body></mjml>",
+        )
+        .unwrap();
+        let mut p = minimal();
+        p.theme_dir = Some(theme.path().to_path_buf());
+        let mailer = Mailer::new(&p).unwrap();
+        let msg = crate::plan::comms::expand(&p).remove(0);
+        let email = mailer.render(&msg, &msg.recipients[0]).unwrap();
+        assert!(
+            email.html.contains(">CORPORATE Ledger Online</div>"),
+            "{}",
+            email.html
+        );
+        assert!(email.html.contains("Dear colleague,</p>"));
+        assert!(
+            !email.html.contains("Need help?"),
+            "the built-in footer is gone"
+        );
+        // A broken override stops the build, naming the file.
+        std::fs::write(theme.path().join("email/layout.mjml"), "<mjml></mjml>").unwrap();
+        let err = Mailer::new(&p).err().expect("no body slot").to_string();
+        assert!(
+            err.contains("layout.mjml") && err.contains("slot.body"),
+            "{err}"
+        );
     }
 }
