@@ -287,8 +287,8 @@ impl Analyzer {
                 .bytes()
                 .any(|b| !b.is_ascii() || b.is_ascii_uppercase())
             {
-                self.lower.clear();
-                self.lower.extend(word.chars().flat_map(char::to_lowercase));
+                // `str::to_lowercase`, as elasticlunr does (a final Σ becomes ς, not σ).
+                self.lower = word.to_lowercase();
                 self.lower.as_str()
             } else {
                 word
@@ -455,6 +455,21 @@ mod tests {
         for key in ["index", "lengths", "pipeline", "elasticlunr"] {
             assert_eq!(ours[key], theirs[key], "{key}");
         }
+    }
+
+    #[test]
+    fn capitals_and_non_ascii_words_are_lowercased_as_elasticlunr_does() {
+        let docs = vec![SearchDoc {
+            title: "ΟΔΟΣ Straße".into(),
+            kind: "Guide",
+            breadcrumbs: "ÉCOLE › Mixed-Case".into(),
+            url: "x/index.html".into(),
+            body: "Go-Live on ΣΟΦΟΣ day; İstanbul and DEPOT-7 are ready".into(),
+        }];
+        let ours = index_json(&docs);
+        let theirs = via_elasticlunr_index(&docs);
+        assert_eq!(ours["index"], theirs["index"]);
+        assert_eq!(ours["lengths"], theirs["lengths"]);
     }
 
     #[test]
