@@ -4,6 +4,7 @@
 //! with the layout's pieces encoded once. Also the preheader itself, made from the text.
 
 use super::qp;
+use crate::markdown::highlight::push_escaped;
 
 /// A per-recipient value in the layout, written `{{ slot.<name> }}` there.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -134,20 +135,6 @@ impl Skeleton {
     /// How often `slot` appears.
     pub fn count(&self, slot: Slot) -> usize {
         self.parts.iter().filter(|(_, s)| *s == Some(slot)).count()
-    }
-}
-
-/// `markdown::highlight::escape_html`, appending to `out`.
-fn push_escaped(out: &mut String, text: &str) {
-    for c in text.chars() {
-        match c {
-            '<' => out.push_str("&lt;"),
-            '>' => out.push_str("&gt;"),
-            '&' => out.push_str("&amp;"),
-            '"' => out.push_str("&quot;"),
-            '\'' => out.push_str("&#39;"),
-            c => out.push(c),
-        }
     }
 }
 
