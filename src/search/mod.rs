@@ -262,7 +262,6 @@ type FieldCounts = (usize, Vec<(Term, u32)>);
 struct Analyzer {
     pipeline: elasticlunr::Pipeline,
     terms: HashMap<Box<str>, Option<Term>>,
-    lower: String,
 }
 
 impl Analyzer {
@@ -270,7 +269,6 @@ impl Analyzer {
         Self {
             pipeline: English::new().make_pipeline(),
             terms: HashMap::default(),
-            lower: String::new(),
         }
     }
 
@@ -283,13 +281,15 @@ impl Analyzer {
             if word.is_empty() {
                 continue;
             }
+            // `str::to_lowercase`, as elasticlunr does (a final Σ becomes ς, not σ); most
+            // words are lowercase ASCII already and are not copied.
+            let lowered;
             let word = if word
                 .bytes()
                 .any(|b| !b.is_ascii() || b.is_ascii_uppercase())
             {
-                // `str::to_lowercase`, as elasticlunr does (a final Σ becomes ς, not σ).
-                self.lower = word.to_lowercase();
-                self.lower.as_str()
+                lowered = word.to_lowercase();
+                lowered.as_str()
             } else {
                 word
             };

@@ -35,7 +35,7 @@ impl Timings {
         value
     }
 
-    pub fn record(&self, name: &'static str, took: Duration) {
+    fn record(&self, name: &'static str, took: Duration) {
         let phase = Phase {
             name,
             took,
