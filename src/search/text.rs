@@ -26,6 +26,8 @@ pub fn sections(markdown: &str) -> Vec<Section> {
         level: 0,
         text: String::new(),
     }];
+    // The text of the last section, as it is collected: words joined by single spaces.
+    let mut text = Collapsed::default();
     let mut used: Vec<String> = Vec::new();
     let mut heading: Option<(u8, Option<String>, String)> = None;
     for event in Parser::new_ext(markdown, options()) {
@@ -40,6 +42,7 @@ pub fn sections(markdown: &str) -> Vec<Section> {
                 let base = id.unwrap_or_else(|| anchor_slug(&title));
                 let anchor = unique(&base, &mut used);
                 if level <= 3 {
+                    finish(&mut out, std::mem::take(&mut text));
                     out.push(Section {
                         anchor: Some(anchor),
                         title: title.trim().to_string(),
@@ -47,31 +50,137 @@ pub fn sections(markdown: &str) -> Vec<Section> {
                         text: String::new(),
                     });
                 } else {
-                    push_text(&mut out, &format!(" {title} "));
+                    text.gap();
+                    text.push(&title);
+                    text.gap();
                 }
             }
             Event::Text(t) | Event::Code(t) => match &mut heading {
                 Some((_, _, title)) => title.push_str(&t),
-                None => push_text(&mut out, &t),
+                None => text.push(&t),
             },
-            Event::SoftBreak | Event::HardBreak => push_text(&mut out, " "),
-            Event::End(
+            Event::SoftBreak
+            | Event::HardBreak
+            | Event::End(
                 TagEnd::Paragraph
                 | TagEnd::Item
                 | TagEnd::TableCell
                 | TagEnd::CodeBlock
                 | TagEnd::BlockQuote(_),
-            ) => push_text(&mut out, " "),
+            ) => text.gap(),
             _ => {}
         }
     }
-    if out[0].text.trim().is_empty() && out.len() > 1 {
+    finish(&mut out, text);
+    if out[0].text.is_empty() && out.len() > 1 {
         out.remove(0);
     }
-    for s in &mut out {
-        s.text = s.text.split_whitespace().collect::<Vec<_>>().join(" ");
-    }
     out
+}
+
+fn finish(out: &mut [Section], text: Collapsed) {
+    if let Some(last) = out.last_mut() {
+        last.text = text.into_string();
+    }
+}
+
+/// Text with its whitespace collapsed as it is appended: the words (runs of non-whitespace
+/// across everything pushed) joined by single spaces, without leading or trailing space —
+/// what `split_whitespace().join(" ")` of the concatenation gives, without a second copy.
+#[derive(Debug, Default)]
+pub struct Collapsed {
+    text: String,
+    /// Whitespace was seen since the last word.
+    gap: bool,
+}
+
+impl Collapsed {
+    /// Appends `s`; a word it starts continues the last one unless whitespace came between.
+    pub fn push(&mut self, s: &str) {
+        for (i, word) in words(s, false).enumerate() {
+            if i > 0 {
+                self.gap = true;
+            }
+            if word.is_empty() {
+                continue;
+            }
+            if self.gap && !self.text.is_empty() {
+                self.text.push(' ');
+            }
+            self.gap = false;
+            self.text.push_str(word);
+        }
+    }
+
+    /// Separates what comes next from the last word.
+    pub fn gap(&mut self) {
+        self.gap = true;
+    }
+
+    pub fn into_string(self) -> String {
+        self.text
+    }
+}
+
+/// The words of `s` as `s.split(|c| c.is_whitespace() || c == '-')` gives them (empty ones
+/// included; `-` only when `split_on_dash`), with ASCII bytes looked up in a table instead
+/// of decoding and classifying every character.
+pub fn words(s: &str, split_on_dash: bool) -> impl Iterator<Item = &str> {
+    /// 1: ASCII whitespace; 2: `-`; 4: not ASCII (decoded and tested in full).
+    const CLASS: [u8; 256] = {
+        let mut class = [0u8; 256];
+        let mut b = 0;
+        while b < 256 {
+            class[b] = match b as u8 {
+                b' ' | b'\t' | b'\n' | b'\r' | 0x0b | 0x0c => 1,
+                b'-' => 2,
+                0x80..=0xff => 4,
+                _ => 0,
+            };
+            b += 1;
+        }
+        class
+    };
+    let stop = if split_on_dash { 1 | 2 | 4 } else { 1 | 4 };
+    let bytes = s.as_bytes();
+    let mut start = 0;
+    let mut done = false;
+    std::iter::from_fn(move || {
+        if done {
+            return None;
+        }
+        let mut i = start;
+        loop {
+            while i < bytes.len() && CLASS[bytes[i] as usize] & stop == 0 {
+                i += 1;
+            }
+            if i == bytes.len() {
+                done = true;
+                return Some(&s[start..]);
+            }
+            let width = if bytes[i] < 0x80 {
+                1
+            } else {
+                // `i` is on a character boundary: other characters are skipped whole.
+                let c = s[i..].chars().next().unwrap_or('\0');
+                if !c.is_whitespace() {
+                    i += c.len_utf8();
+                    continue;
+                }
+                c.len_utf8()
+            };
+            let word = &s[start..i];
+            start = i + width;
+            return Some(word);
+        }
+    })
+}
+
+/// `s` with its whitespace collapsed (see [`Collapsed`]).
+pub fn collapse(s: &str) -> String {
+    let mut c = Collapsed::default();
+    c.push(s);
+    c.into_string()
 }
 
 /// Markdown → plain text on one line (for step fields).
@@ -87,12 +196,6 @@ pub fn plain(markdown: &str) -> String {
         })
         .collect::<Vec<_>>()
         .join(" ")
-}
-
-fn push_text(out: &mut [Section], text: &str) {
-    if let Some(last) = out.last_mut() {
-        last.text.push_str(text);
-    }
 }
 
 #[cfg(test)]
@@ -127,6 +230,60 @@ mod tests {
         for a in anchors.into_iter().flatten() {
             assert!(toc.iter().any(|t| t == a), "{a} not in {toc:?}");
         }
+    }
+
+    #[test]
+    fn words_are_split_as_str_split_does() {
+        let texts = [
+            "",
+            " ",
+            "go-live  now\t\n",
+            "a\u{a0}b\u{2003}c\u{3000}d\u{85}e\u{200b}f",
+            "--x-",
+            "Straße ΣΟΦΟΣ\r\nİstanbul\x0bvt\x0cff\x1cfs",
+            "é",
+            "trailing ",
+        ];
+        for t in texts {
+            for dash in [false, true] {
+                let ours: Vec<&str> = words(t, dash).collect();
+                let std: Vec<&str> = t
+                    .split(|c: char| c.is_whitespace() || (dash && c == '-'))
+                    .collect();
+                assert_eq!(ours, std, "{t:?} dash={dash}");
+            }
+        }
+    }
+
+    #[test]
+    fn collapsing_as_it_goes_equals_collapsing_the_whole() {
+        let pieces = [
+            "  Go",
+            "-live\n\tnow ",
+            "",
+            "é  ",
+            " ",
+            "x",
+            "y\u{2003}z",
+            " ",
+        ];
+        let mut c = Collapsed::default();
+        for p in pieces {
+            c.push(p);
+        }
+        let whole = pieces.concat();
+        assert_eq!(
+            c.into_string(),
+            whole.split_whitespace().collect::<Vec<_>>().join(" ")
+        );
+        let mut c = Collapsed::default();
+        c.push("a");
+        c.gap();
+        c.gap();
+        c.push("b");
+        c.gap();
+        assert_eq!(c.into_string(), "a b");
+        assert_eq!(collapse("\n a  b \n"), "a b");
     }
 
     #[test]
