@@ -10,6 +10,7 @@ pub mod fingerprint;
 pub mod links;
 pub mod output;
 pub mod plan_json;
+pub mod recycle;
 pub mod serve;
 pub mod timings;
 
