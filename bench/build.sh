@@ -10,10 +10,13 @@
 # CARGO_TARGET_DIR (default target/), KEEP=1 keeps the generated sites.
 #
 # Each tool is run once as an uncounted warm-up, then RUNS times; the output folder is
-# deleted before every run. Wall time, peak RSS and CPU time (user+sys) come from
-# `/usr/bin/time -f '%e %M %U %S'`; CPU time is reported too because wall time is only
-# meaningful on an otherwise idle machine (the load average is printed before each tool).
-# Prints a Markdown table; writes nothing in the repository (the release build aside).
+# deleted before every run, except for the "rebuild" row (cache and output kept, nothing
+# changed: the edit-and-rebuild loop, where tminus reuses the previous generation; its
+# "index.html written" is the count of new inodes). Wall time, peak RSS and CPU time
+# (user+sys) come from `/usr/bin/time -f '%e %M %U %S'`; CPU time is reported too because
+# wall time is only meaningful on an otherwise idle machine (the load average is printed
+# before each tool). Prints a Markdown table; writes nothing in the repository (the
+# release build aside).
 set -euo pipefail
 
 cd "$(dirname "${BASH_SOURCE[0]}")/.."
@@ -28,7 +31,7 @@ for arg in "$@"; do
   case "$arg" in
     --quick) PAGES=1000 ;;
     --enforce) ENFORCE=1 ;;
-    -h|--help) sed -n '2,16p' "$0"; exit 0 ;;
+    -h|--help) sed -n '2,19p' "$0"; exit 0 ;;
     *) echo "unknown argument: $arg (try --help)" >&2; exit 2 ;;
   esac
 done
@@ -57,7 +60,8 @@ python3 bench/gen_project.py --pages "$PAGES" --seed "$SEED" \
   --tminus "$WORK/tminus" --hugo "$WORK/hugo" ${GEN_ARGS[@]+"${GEN_ARGS[@]}"} >&2
 
 # measure NAME OUTDIR CLEAN CMD...: warm-up + RUNS runs; OUTDIR and CLEAN (a cache folder, or
-# "-" for none) are deleted before each run; appends "NAME wall_s peak_kb cpu_s" lines.
+# "-" for none) are deleted before each run (OUTDIR "-": kept); appends
+# "NAME wall_s peak_kb cpu_s" lines.
 RESULTS="$WORK/results.txt"
 : >"$RESULTS"
 measure() {
@@ -65,7 +69,7 @@ measure() {
   shift 3
   local i
   for ((i = 0; i <= RUNS; i++)); do
-    rm -rf "$out"
+    [[ "$out" == - ]] || rm -rf "$out"
     [[ "$clean" == - ]] || rm -rf "$clean"
     sync
     if ! "$TIME" -f '%e %M %U %S' -o "$WORK/time.txt" "$@" >"$WORK/$name.log" 2>&1; then
@@ -96,6 +100,14 @@ cp "$WORK/tminus/content/project.yaml" "$WORK/project.yaml.orig"
 echo 'site: { latest: symlink }' >>"$WORK/tminus/content/project.yaml"
 measure tminus-symlink "$WORK/tminus-out" - "$TMINUS" --root "$WORK/tminus" build --out "$WORK/tminus-out"
 cp "$WORK/project.yaml.orig" "$WORK/tminus/content/project.yaml"
+# Rebuild: cache and output kept, sources unchanged (the warm-up makes latest/ a folder
+# again and leaves the .prev-* generation the counted runs start from).
+measure tminus-rebuild - - "$TMINUS" --root "$WORK/tminus" build --out "$WORK/tminus-out"
+# What a rebuild writes: the index.html files with a new inode after one more (uncounted) run.
+inodes() { find "$WORK/tminus-out" -path "$WORK/tminus-out/.*" -prune -o -name index.html -printf '%i %P\n' | sort; }
+inodes >"$WORK/inodes.before"
+"$TMINUS" --root "$WORK/tminus" build --out "$WORK/tminus-out" >/dev/null
+REBUILD_FILES=$(inodes | comm -13 "$WORK/inodes.before" - | wc -l)
 if ((HAVE_HUGO)); then
   HUGO_VERSION="$("$HUGO" version | awk '{print $2}')"
   echo "==> hugo $HUGO_VERSION (load average: $(cut -d' ' -f1-3 /proc/loadavg))" >&2
@@ -107,9 +119,9 @@ else
 fi
 
 # Median, pages/s, MB, ratio and targets, as a Markdown table.
-python3 - "$RESULTS" "$PAGES" "$ENFORCE" "$TMINUS_FILES" "$HUGO_FILES" "$HUGO_VERSION" "$(nproc)" <<'PY'
+python3 - "$RESULTS" "$PAGES" "$ENFORCE" "$TMINUS_FILES" "$HUGO_FILES" "$HUGO_VERSION" "$(nproc)" "$REBUILD_FILES" <<'PY'
 import statistics, sys
-path, pages, enforce, t_files, h_files, h_version, cores = sys.argv[1:]
+path, pages, enforce, t_files, h_files, h_version, cores, r_files = sys.argv[1:]
 pages, enforce = int(pages), int(enforce)
 runs = {}
 for line in open(path):
@@ -121,15 +133,18 @@ for name, rs in runs.items():
     mb = max(r[1] for r in rs) / 1024
     cpu = statistics.median(r[2] for r in rs)
     stats[name] = (wall, pages / wall if wall else float("inf"), mb, rs, cpu)
-files = {"tminus": t_files, "tminus-warm": t_files, "tminus-symlink": int(t_files) // 2, "hugo": h_files}
+files = {"tminus": t_files, "tminus-warm": t_files, "tminus-symlink": int(t_files) // 2,
+         "tminus-rebuild": r_files, "hugo": h_files}
 print()
 print("### Build benchmark: %d pages, %s cores, %d counted runs after 1 warm-up" % (pages, cores, len(runs["tminus"])))
 print()
 print("| tool | median wall (s) | pages/s | peak RSS (MB) | median CPU user+sys (s) | wall of each run (s) | index.html written |")
 print("|---|---:|---:|---:|---:|---|---:|")
 labels = {"tminus": "tminus, cold (no cache)", "tminus-warm": "tminus, warm highlight cache",
-          "tminus-symlink": "tminus, warm, `latest: symlink`", "hugo": "hugo " + h_version}
-for name in ("tminus", "tminus-warm", "tminus-symlink", "hugo"):
+          "tminus-symlink": "tminus, warm, `latest: symlink`",
+          "tminus-rebuild": "tminus, rebuild (cache and output kept, nothing changed)",
+          "hugo": "hugo " + h_version}
+for name in ("tminus", "tminus-warm", "tminus-symlink", "tminus-rebuild", "hugo"):
     if name in stats:
         wall, pps, mb, rs, cpu = stats[name]
         print("| %s | %.2f | %.0f | %.0f | %.2f | %s | %s |" % (

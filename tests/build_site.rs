@@ -209,6 +209,37 @@ fn a_new_version_keeps_the_earlier_ones_untouched() {
 }
 
 #[test]
+fn two_builds_of_the_same_sources_write_the_same_bytes() {
+    let (_guard, root) = example();
+    let (a, b) = (root.join("out-a"), root.join("out-b"));
+    ok(&root, &["build", "--out", a.to_str().unwrap()]);
+    // Another second: nothing but the per-build files may show the build time.
+    std::thread::sleep(std::time::Duration::from_millis(1100));
+    ok(&root, &["build", "--out", b.to_str().unwrap()]);
+    assert_ne!(
+        read(&a.join("versions.json")),
+        read(&b.join("versions.json"))
+    );
+    // `plan.json` has `generated_at`, the calendars a DTSTAMP (the time they were made).
+    let per_build =
+        |p: &std::path::Path| p.ends_with("plan.json") || p.extension().is_some_and(|e| e == "ics");
+    let (a, b) = (snapshot(&a.join("v1.2")), snapshot(&b.join("v1.2")));
+    let differ: Vec<_> = a
+        .iter()
+        .filter(|(p, bytes)| !per_build(p) && b.get(*p) != Some(*bytes))
+        .map(|(p, _)| p)
+        .collect();
+    assert!(differ.is_empty(), "differ between builds: {differ:?}");
+    assert_eq!(a.len(), b.len());
+    let page =
+        String::from_utf8_lossy(&a[std::path::Path::new("training/faq/index.html")]).into_owned();
+    assert!(
+        page.contains("Built with tminus") && page.contains("<time data-built=\"1.2\"></time>"),
+        "the footer's build time is filled in from versions.js"
+    );
+}
+
+#[test]
 fn check_writes_nothing() {
     let (_guard, root) = copy_project(&fixture("minimal"));
     ok(&root, &["check"]);

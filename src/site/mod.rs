@@ -10,6 +10,7 @@ pub mod fingerprint;
 pub mod links;
 pub mod output;
 pub mod plan_json;
+pub mod recycle;
 pub mod serve;
 pub mod timings;
 
@@ -214,7 +215,10 @@ pub fn assemble_with<'a>(
             bytes: calendar::session_ics(&prepared.project, s, built_at).into_bytes(),
         });
     }
-    for e in &prepared.comms {
+    // Deliveries of one message, wave and locale at the same instant in different zones
+    // share an `.eml` path: the first is written, so every build writes the same file.
+    let mut emls = std::collections::HashSet::new();
+    for e in prepared.comms.iter().filter(|e| emls.insert(e.eml_path())) {
         files.push(StaticFile {
             path: e.eml_path(),
             bytes: e.eml.clone(),

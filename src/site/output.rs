@@ -3,7 +3,9 @@
 //!
 //! A version is rendered into a temporary folder beside its target and moved into place
 //! only when every page rendered, so a failed build leaves the output as it was. Earlier
-//! versions are never touched.
+//! versions are never touched. The temporary folder starts from the generation the
+//! previous build replaced, and files that did not change stay hard links to the live
+//! ones (see [`super::recycle`]).
 
 use std::collections::{BTreeMap, BTreeSet};
 use std::fs;
@@ -14,6 +16,7 @@ use chrono::{DateTime, Utc};
 use rayon::prelude::*;
 use serde::{Deserialize, Serialize};
 
+use super::recycle::{self, Expected, Staging};
 use super::timings::Timings;
 use super::SiteFiles;
 use crate::diagnostics::{Diagnostic, Diagnostics};
@@ -178,10 +181,11 @@ pub fn render_pages(
 /// shared files.
 ///
 /// Order matters for a build that is killed: the version is written completely into
-/// `out/.tmp-v<version>-<pid>/` (invisible to readers) and swapped into place in one
-/// rename, then `latest/` the same way, then `versions.json`, `versions.js` and
-/// `index.html`, each through a temporary file and a rename. Until the first swap the
-/// served output is exactly as it was; the next build removes the leftovers.
+/// `out/.tmp-v<version>-<pid>/` (invisible to readers; recycled from `.prev-v<version>/`
+/// when there is one) and swapped into place in one rename, then `latest/` the same way,
+/// then `versions.json`, `versions.js` and `index.html`, each through a temporary file and
+/// a rename. Until the first swap the served output is exactly as it was; the next build
+/// takes or removes the leftovers. A failed build gives the recycled tree back.
 pub fn write_version(
     out: &Path,
     project: &Project,
@@ -196,15 +200,28 @@ pub fn write_version(
     fs::create_dir_all(out).map_err(|e| io("create", out, e))?;
     remove_leftovers(out);
     let pid = std::process::id();
-    let target = out.join(format!("v{}", project.version));
-    let staging = out.join(format!(".tmp-v{}-{pid}", project.version));
+    let name = format!("v{}", project.version);
+    let target = out.join(&name);
+    let expected = Expected::new(
+        site.pages
+            .iter()
+            .map(|p| p.path.as_str())
+            .chain(site.files.iter().map(|f| f.path.as_str()))
+            .chain([super::SEARCH_INDEX]),
+    );
+    let staging_dir = out.join(format!(".tmp-{name}-{pid}"));
+    let staging = timings
+        .time("recycle the previous generation", || {
+            Staging::prepare(out, &name, staging_dir.clone(), target.clone(), &expected)
+        })
+        .map_err(|e| io("prepare", &staging_dir, e))?;
     if let Err(diags) = write_files(&staging, project, site, progress, timings) {
-        let _ = fs::remove_dir_all(&staging);
+        staging.give_back();
         return Err(diags);
     }
     timings
         .time("swap the version into place", || {
-            swap_into_place(&staging, &target, pid)
+            swap_into_place(staging.dir(), &target, pid)
         })
         .map_err(|e| io("move the new version into", &target, e))?;
 
@@ -213,7 +230,7 @@ pub fn write_version(
         let staging_latest = out.join(format!(".tmp-latest-{pid}"));
         timings
             .time("mirror latest/", || match project.site.latest {
-                LatestMode::Copy => copy_dir(&target, &staging_latest),
+                LatestMode::Copy => mirror(out, &target, &staging_latest, &expected),
                 LatestMode::Symlink => link_dir(&target, &staging_latest),
             })
             .map_err(|e| io("make", &staging_latest, e))?;
@@ -295,12 +312,13 @@ pub fn root_index(
     })
 }
 
-/// Writes every page and file under `dir`, in parallel.
+/// Writes every page and file into the staging folder, in parallel.
 /// Renders each page (marking drafts) and writes it in the same parallel pass, so no more
 /// than a page per thread is in memory; the search index is built at the same time (it is
-/// mostly CPU, the pages mostly file creation); then the static files.
+/// mostly CPU, the pages mostly file creation); then the static files. A file with the
+/// bytes of the live version's is a hard link to it, not a new file ([`Staging::place`]).
 fn write_files(
-    dir: &Path,
+    staging: &Staging,
     project: &Project,
     site: &SiteFiles,
     progress: Option<&dyn Progress>,
@@ -317,7 +335,7 @@ fn write_files(
                     .map(|job| {
                         let mut html = render_page(&site.theme, &site.input, job)?;
                         super::mark_draft(project, &mut html);
-                        write_file(&dir.join(&job.path), html.as_bytes())?;
+                        write_file(staging, &job.path, html.as_bytes())?;
                         if let Some(p) = progress {
                             p.advance();
                         }
@@ -326,7 +344,7 @@ fn write_files(
                     .collect()
             })
         },
-        || timings.time("search index", || write_search_index(dir, site)),
+        || timings.time("search index", || write_search_index(staging, site)),
     );
     if let Some(p) = progress {
         p.finish();
@@ -341,7 +359,7 @@ fn write_files(
     let file_results: Vec<Result<(), Diagnostic>> = timings.time("write other files", || {
         site.files
             .par_iter()
-            .map(|f| write_file(&dir.join(&f.path), &f.bytes))
+            .map(|f| write_file(staging, &f.path, &f.bytes))
             .collect()
     });
     let mut diags = Diagnostics::new();
@@ -353,38 +371,46 @@ fn write_files(
     diags.finish(())
 }
 
-/// `searchindex.js`, written as it is serialized.
-fn write_search_index(dir: &Path, site: &SiteFiles) -> Result<(), Diagnostic> {
-    let path = dir.join(super::SEARCH_INDEX);
+/// `searchindex.js`, written as it is serialized (or, while it is the same as the live
+/// version's, only compared with it).
+fn write_search_index(staging: &Staging, site: &SiteFiles) -> Result<(), Diagnostic> {
+    let path = staging.dir().join(super::SEARCH_INDEX);
     let cannot =
         |e: std::io::Error| Diagnostic::new(format!("cannot write {}: {e}", path.display()));
-    fs::create_dir_all(dir).map_err(cannot)?;
-    let file = fs::File::create(&path).map_err(cannot)?;
-    crate::search::write_index_js(site.input.project, std::io::BufWriter::new(file)).map_err(cannot)
+    let mut file = staging.stream(super::SEARCH_INDEX).map_err(cannot)?;
+    crate::search::write_index_js(
+        site.input.project,
+        std::io::BufWriter::with_capacity(64 << 10, &mut file),
+    )
+    .map_err(cannot)?;
+    file.finish().map_err(cannot)
 }
 
-fn write_file(path: &Path, bytes: &[u8]) -> Result<(), Diagnostic> {
-    if let Some(parent) = path.parent() {
-        fs::create_dir_all(parent)
-            .map_err(|e| Diagnostic::new(format!("cannot create {}: {e}", parent.display())))?;
-    }
-    fs::write(path, bytes)
-        .map_err(|e| Diagnostic::new(format!("cannot write {}: {e}", path.display())))
+fn write_file(staging: &Staging, rel: &str, bytes: &[u8]) -> Result<(), Diagnostic> {
+    staging.place(rel, bytes).map_err(|e| {
+        Diagnostic::new(format!(
+            "cannot write {}: {e}",
+            staging.dir().join(rel).display()
+        ))
+    })
 }
 
 /// Replaces `target` with `staging`. On Linux the two folders are exchanged in one atomic
 /// `renameat2(RENAME_EXCHANGE)`, so `target` never disappears, even for an instant;
 /// elsewhere (or on a file system without it) the old folder is moved aside first, and a
 /// build killed between the two renames is repaired by the next one
-/// ([`remove_leftovers`]). The old folder is then deleted.
+/// ([`remove_leftovers`]). The old folder is then kept as `.prev-<name>` for the next
+/// build to recycle ([`recycle::retire`]), not deleted.
 fn swap_into_place(staging: &Path, target: &Path, pid: u32) -> std::io::Result<()> {
     // `symlink_metadata`: a `latest` link whose version is gone is still there to replace.
     if fs::symlink_metadata(target).is_err() {
         return fs::rename(staging, target);
     }
+    let prev = recycle::prev_beside(target);
     if exchange(staging, target).is_ok() {
         // `staging` now holds the old folder.
-        return fs::remove_dir_all(staging);
+        recycle::retire(staging, &prev);
+        return Ok(());
     }
     let name = target
         .file_name()
@@ -396,7 +422,8 @@ fn swap_into_place(staging: &Path, target: &Path, pid: u32) -> std::io::Result<(
         let _ = fs::rename(&aside, target);
         return Err(e);
     }
-    fs::remove_dir_all(&aside)
+    recycle::retire(&aside, &prev);
+    Ok(())
 }
 
 #[cfg(target_os = "linux")]
@@ -430,18 +457,35 @@ fn exchange(_a: &Path, _b: &Path) -> std::io::Result<()> {
     ))
 }
 
-/// Cleans what an interrupted build left: temporary folders and files (`.tmp-*`) are
-/// deleted; a folder moved aside (`.old-<name>-<pid>`) whose replacement never arrived is
-/// moved back.
+/// Cleans what an interrupted build left. A staging folder (`.tmp-v<version>-<pid>`,
+/// `.tmp-latest-<pid>`) becomes the `.prev-` folder of its name when there is none — it is
+/// as good a start for the next build as any (see [`super::recycle`]) — and is deleted
+/// otherwise; other temporary files (`.tmp-*`) are deleted. A folder moved aside
+/// (`.old-<name>-<pid>`) whose replacement never arrived is moved back; one whose
+/// replacement did is kept as `.prev-<name>`. `.prev-*` folders are left alone.
 pub fn remove_leftovers(out: &Path) {
     let Ok(entries) = fs::read_dir(out) else {
         return;
     };
+    // `.tmp-<name>-<pid>` → `<name>`.
+    let folder = |rest: &str| -> Option<String> {
+        let (name, pid) = rest.rsplit_once('-')?;
+        (pid.bytes().all(|b| b.is_ascii_digit()) && (name == "latest" || name.starts_with('v')))
+            .then(|| name.to_string())
+    };
     for entry in entries.flatten() {
         let name = entry.file_name().to_string_lossy().into_owned();
         let path = entry.path();
-        if name.starts_with(".tmp-") {
-            let _ = if path.is_dir() {
+        // Not following links: a `latest` link left by a killed build is removed itself.
+        let is_dir = entry.file_type().is_ok_and(|t| t.is_dir());
+        if let Some(rest) = name.strip_prefix(".tmp-") {
+            let kept = is_dir
+                && folder(rest)
+                    .is_some_and(|n| recycle::keep_as(&path, &recycle::prev_beside(&out.join(n))));
+            if kept {
+                continue;
+            }
+            let _ = if is_dir {
                 fs::remove_dir_all(&path)
             } else {
                 fs::remove_file(&path)
@@ -449,8 +493,8 @@ pub fn remove_leftovers(out: &Path) {
         } else if let Some(rest) = name.strip_prefix(".old-") {
             let original = rest.rsplit_once('-').map_or(rest, |(n, _)| n);
             let original = out.join(original);
-            if original.exists() {
-                let _ = fs::remove_dir_all(&path);
+            if fs::symlink_metadata(&original).is_ok() {
+                recycle::retire(&path, &recycle::prev_beside(&original));
             } else {
                 let _ = fs::rename(&path, &original);
             }
@@ -458,8 +502,31 @@ pub fn remove_leftovers(out: &Path) {
     }
 }
 
-/// Mirrors `from` into `to` with hard links (a copy where links are not possible). Safe
-/// because a build never edits a file in place: it writes a new folder and swaps it in.
+/// Makes `staging` (for `out/latest`) a mirror of the version folder `version` with hard
+/// links to its files (a copy where links are not possible), starting from `.prev-latest`:
+/// entries that already are the version's files are kept, others linked again, extras
+/// removed. Safe because a build never writes into an existing file: it writes a new
+/// folder, with new files for what changed, and swaps it in.
+fn mirror(out: &Path, version: &Path, staging: &Path, expected: &Expected) -> std::io::Result<()> {
+    let staging = Staging::prepare(
+        out,
+        "latest",
+        staging.to_path_buf(),
+        version.to_path_buf(),
+        expected,
+    )?;
+    let linked = expected
+        .files()
+        .par_iter()
+        .try_for_each(|rel| staging.mirror(rel));
+    if linked.is_err() {
+        staging.give_back();
+    }
+    linked
+}
+
+/// Mirrors `from` into `to` with hard links (a copy where links are not possible).
+#[cfg(not(unix))]
 fn copy_dir(from: &Path, to: &Path) -> std::io::Result<()> {
     let files: Vec<PathBuf> = walkdir::WalkDir::new(from)
         .into_iter()
@@ -510,6 +577,36 @@ pub fn write_atomic(path: &Path, bytes: &[u8]) -> std::io::Result<()> {
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn leftover_staging_folders_become_prev_folders_and_the_rest_goes() {
+        let tmp = tempfile::tempdir().unwrap();
+        let out = tmp.path();
+        for dir in [
+            ".tmp-v1.2-41",
+            ".tmp-latest-41",
+            ".tmp-v1.3-41",
+            ".prev-v1.3",
+            ".prev-v1.0",
+        ] {
+            fs::create_dir_all(out.join(dir).join("x")).unwrap();
+        }
+        fs::write(out.join(".tmp-versions.json-41"), "{}").unwrap();
+        #[cfg(unix)]
+        std::os::unix::fs::symlink("v1.2", out.join(".tmp-latest-42")).unwrap();
+        remove_leftovers(out);
+        let mut left: Vec<String> = fs::read_dir(out)
+            .unwrap()
+            .map(|e| e.unwrap().file_name().to_string_lossy().into_owned())
+            .collect();
+        left.sort();
+        // `.tmp-v1.3-41` is deleted: there is a `.prev-v1.3` already.
+        assert_eq!(
+            left,
+            [".prev-latest", ".prev-v1.0", ".prev-v1.2", ".prev-v1.3"]
+        );
+        assert!(out.join(".prev-v1.2/x").is_dir());
+    }
 
     #[test]
     fn versions_sort_numerically() {

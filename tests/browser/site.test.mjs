@@ -205,6 +205,18 @@ test("switch version with the version menu", async () => {
   await page.close();
 });
 
+test("the footer shows the version's build time, from versions.js", async () => {
+  const versions = JSON.parse(fs.readFileSync(path.join(out, "versions.json"), "utf8")).versions;
+  const builtAt = versions.find((v) => v.version === "1.2").built_at;
+  const page = await newPage();
+  await page.goto(file_("training/index.html"));
+  const time = page.locator("footer time[data-built]");
+  assert.equal(await time.getAttribute("datetime"), builtAt);
+  assert.equal(await time.textContent(), `${builtAt.slice(0, 10)} ${builtAt.slice(11, 16)} UTC`);
+  assert.ok(await time.isVisible(), "the build time is shown");
+  await page.close();
+});
+
 test("open a message preview", async () => {
   const page = await newPage();
   await page.goto(http_("comms/index.html"));

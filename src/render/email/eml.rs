@@ -44,6 +44,7 @@ impl Mailer<'_> {
         let message = builder
             .multipart(
                 MultiPart::alternative()
+                    .boundary(boundary(email, &recipient.email))
                     .singlepart(
                         SinglePart::builder()
                             .header(ContentType::TEXT_PLAIN)
@@ -76,6 +77,27 @@ pub fn sender(p: &Project) -> Mailbox {
                 "golive@localhost".parse().expect("valid address"),
             )
         })
+}
+
+/// The MIME boundary, made from the message itself instead of lettre's random one: the same
+/// message is always the same bytes (a rebuild leaves its `.eml` as it was, see
+/// `site::recycle`). A boundary must not occur in the parts; a hash of the parts could only
+/// if they contained their own hash, and that is checked anyway.
+fn boundary(email: &RenderedEmail, to: &str) -> String {
+    let html = String::from_utf8_lossy(&email.html_encoded);
+    let parts: [&[u8]; 4] = [
+        email.subject.as_bytes(),
+        to.as_bytes(),
+        email.text.as_bytes(),
+        &email.html_encoded,
+    ];
+    let a = crate::hash::fnv1a_parts(&parts);
+    let b = crate::hash::fnv1a_parts(&[parts[3], parts[2], parts[1], parts[0]]);
+    let mut boundary = format!("tminus-{a:016x}{b:016x}");
+    while email.text.contains(&boundary) || html.contains(&boundary) {
+        boundary.push('x');
+    }
+    boundary
 }
 
 /// Deterministic, so a resend of the same message to the same person is recognisable.
@@ -137,5 +159,28 @@ mod tests {
             let text = parsed.body_text(0).unwrap().replace("\r\n", "\n");
             assert_eq!(text.trim_end(), email.text.trim_end());
         }
+    }
+
+    #[test]
+    fn the_same_message_is_the_same_bytes() {
+        let p = minimal();
+        let mailer = Mailer::new(&p).unwrap();
+        let messages = crate::plan::comms::expand(&p);
+        let msg = &messages[0];
+        let r = msg.recipients[0].clone();
+        let eml = |m: &ScheduledMessage| {
+            let email = mailer.render(m, &r).unwrap();
+            String::from_utf8(mailer.eml(m, &r, &email).unwrap()).unwrap()
+        };
+        let first = eml(msg);
+        assert_eq!(first, eml(msg), "no random MIME boundary");
+        let boundary = first
+            .split("boundary=\"")
+            .nth(1)
+            .and_then(|b| b.split('"').next())
+            .unwrap();
+        assert!(boundary.starts_with("tminus-"), "{boundary}");
+        // Each other message has its own.
+        assert!(!eml(&messages[1]).contains(boundary));
     }
 }
