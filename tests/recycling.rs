@@ -180,6 +180,39 @@ fn an_edited_guide_is_a_new_file_and_a_hard_linked_copy_keeps_the_old_bytes() {
 }
 
 #[test]
+fn the_search_index_is_reused_for_the_same_sources_and_made_again_when_one_changes() {
+    let (_g, root) = draft_example();
+    let out = root.join("output");
+    let index = Path::new("searchindex.js");
+    ok(&root, &["build"]);
+    let first = inodes(&out.join("v1.2"))[index];
+    let build_timed = || {
+        let o = tminus(&root, &["build", "--timings"]);
+        assert!(o.status.success(), "{}", stderr(&o));
+        stderr(&o)
+    };
+    let timings = build_timed();
+    assert!(
+        timings.contains("search index (same sources: reused)"),
+        "{timings}"
+    );
+    assert_eq!(inodes(&out.join("v1.2"))[index], first, "linked, not written");
+
+    edit(
+        &root.join("content/training/quick-reference.md"),
+        "Print this page",
+        "Print this xylophone page",
+    );
+    let timings = build_timed();
+    assert!(!timings.contains("reused"), "{timings}");
+    assert!(
+        read(&out.join("v1.2/searchindex.js")).contains("\"xylophon\""),
+        "the edited guide's words are in the index"
+    );
+    assert_same_as_fresh_build(&root, &out, "1.2");
+}
+
+#[test]
 fn a_removed_page_is_gone_from_the_version_and_from_latest() {
     let (_g, root) = draft_example();
     let out = root.join("output");

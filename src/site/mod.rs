@@ -457,6 +457,11 @@ pub fn build_with(
         }
         _ => {}
     }
+    // The search index is made from the sources alone: when the live version was built
+    // from the same ones (and the same tminus), its index is linked, not made again.
+    let reuse_search_index = output::read_versions(out).versions.iter().any(|v| {
+        v.version == prepared.project.version && v.fingerprint.as_ref() == Some(&fingerprint)
+    });
     let built_at = Utc::now();
     read_delivery_status(&mut prepared, built_at);
     let project = &prepared.project;
@@ -471,7 +476,15 @@ pub fn build_with(
     });
     // Links are checked by `check`, not here: parsing every page of a large site would
     // multiply the build time.
-    let written = output::write_version(out, project, &site, opts.progress, &versions, &timings)?;
+    let written = output::write_version(
+        out,
+        project,
+        &site,
+        opts.progress,
+        &versions,
+        reuse_search_index,
+        &timings,
+    )?;
     // Only a speed-up for the next build: failing to save it is not a build error.
     let saved = timings.time("save the highlight cache", || {
         crate::markdown::highlight::save_cache(&cache)

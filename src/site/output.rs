@@ -192,6 +192,7 @@ pub fn write_version(
     site: &SiteFiles,
     progress: Option<&dyn Progress>,
     versions: &[VersionInfo],
+    reuse_search_index: bool,
     timings: &Timings,
 ) -> Result<PathBuf, Diagnostics> {
     let io = |what: &str, path: &Path, e: std::io::Error| -> Diagnostics {
@@ -215,7 +216,14 @@ pub fn write_version(
             Staging::prepare(out, &name, staging_dir.clone(), target.clone(), &expected)
         })
         .map_err(|e| io("prepare", &staging_dir, e))?;
-    if let Err(diags) = write_files(&staging, project, site, progress, timings) {
+    if let Err(diags) = write_files(
+        &staging,
+        project,
+        site,
+        progress,
+        reuse_search_index,
+        timings,
+    ) {
         staging.give_back();
         return Err(diags);
     }
@@ -322,11 +330,23 @@ fn write_files(
     project: &Project,
     site: &SiteFiles,
     progress: Option<&dyn Progress>,
+    reuse_search_index: bool,
     timings: &Timings,
 ) -> Result<(), Diagnostics> {
     if let Some(p) = progress {
         p.start(site.pages.len());
     }
+    let search_index = || {
+        if reuse_search_index {
+            let reused = timings.time("search index (same sources: reused)", || {
+                staging.reuse(super::SEARCH_INDEX)
+            });
+            if let Ok(true) = reused {
+                return Ok(());
+            }
+        }
+        timings.time("search index", || write_search_index(staging, site))
+    };
     let (page_results, search): (Vec<Result<(), Diagnostic>>, Result<(), Diagnostic>) = rayon::join(
         || {
             timings.time("render and write pages", || {
@@ -344,7 +364,7 @@ fn write_files(
                     .collect()
             })
         },
-        || timings.time("search index", || write_search_index(staging, site)),
+        search_index,
     );
     if let Some(p) = progress {
         p.finish();

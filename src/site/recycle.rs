@@ -221,6 +221,16 @@ impl Staging {
         io::copy(&mut File::open(&live)?, &mut self.create(&stage)?).map(|_| ())
     }
 
+    /// Makes `rel` the live folder's file, unread: for a file known to be the same (the
+    /// search index of unchanged sources). `false` when the live folder has no such file.
+    pub fn reuse(&self, rel: &str) -> io::Result<bool> {
+        let live = self.live.join(rel);
+        match fs::symlink_metadata(&live) {
+            Ok(meta) if meta.is_file() => self.keep_or_link(&self.dir.join(rel), &live, &meta),
+            _ => Ok(false),
+        }
+    }
+
     /// A writer for `rel` that compares what it is given with the live file and writes
     /// nothing while it is the same; [`Streamed::finish`] then links the live file. For
     /// a file too large to hold in memory (the search index).
