@@ -9,10 +9,11 @@
 # binary, default `hugo`; the Hugo column is skipped when it is not installed),
 # CARGO_TARGET_DIR (default target/), KEEP=1 keeps the generated sites.
 #
-# Each tool is run once as an uncounted warm-up, then RUNS times; the output folder is
-# deleted before every run, except for the "rebuild" row (cache and output kept, nothing
-# changed: the edit-and-rebuild loop, where tminus reuses the previous generation; its
-# "index.html written" is the count of new inodes). Wall time, peak RSS and CPU time
+# Each tool is run once as an uncounted warm-up, then RUNS times; each run writes into a
+# new, empty output folder (old ones are deleted only at the end: see `measure`), except
+# for the "rebuild" and "edit" rows (cache and output kept: the edit-and-rebuild loop, where
+# tminus reuses the previous generation; nothing changed, or one guide edited before each
+# run; "index.html written" is the count of new inodes). Wall time, peak RSS and CPU time
 # (user+sys) come from `/usr/bin/time -f '%e %M %U %S'`; CPU time is reported too because
 # wall time is only meaningful on an otherwise idle machine (the load average is printed
 # before each tool). Prints a Markdown table; writes nothing in the repository (the
@@ -59,21 +60,27 @@ echo "==> generating $PAGES pages (seed $SEED) in $WORK" >&2
 python3 bench/gen_project.py --pages "$PAGES" --seed "$SEED" \
   --tminus "$WORK/tminus" --hugo "$WORK/hugo" ${GEN_ARGS[@]+"${GEN_ARGS[@]}"} >&2
 
-# measure NAME OUTDIR CLEAN CMD...: warm-up + RUNS runs; OUTDIR and CLEAN (a cache folder, or
-# "-" for none) are deleted before each run (OUTDIR "-": kept); appends
-# "NAME wall_s peak_kb cpu_s" lines.
+# measure NAME OUTDIR CLEAN CMD...: warm-up + RUNS runs, appending "NAME wall_s peak_kb cpu_s"
+# lines. Each run writes into a new, empty OUTDIR.runN (the "@OUT@" argument); the last one
+# becomes OUTDIR. Nothing is deleted until the script ends: on ext4 without a journal, as
+# here, every inode allocation scans past the inodes freed in the last minutes, so deleting
+# the previous run's 30,000 files and folders right before a run costs that run seconds of
+# system time that a real first build does not pay. OUTDIR "-": the command's own output
+# folder, kept between runs. CLEAN (a cache folder, or "-") is deleted before each run.
 RESULTS="$WORK/results.txt"
 : >"$RESULTS"
 measure() {
   local name="$1" out="$2" clean="$3"
   shift 3
-  local i
+  local i dir args
   for ((i = 0; i <= RUNS; i++)); do
-    [[ "$out" == - ]] || rm -rf "$out"
+    dir="$out.run$i"
+    args=()
+    for a in "$@"; do args+=("${a//@OUT@/$dir}"); done
     [[ "$clean" == - ]] || rm -rf "$clean"
     [[ -z "${BEFORE_EACH:-}" ]] || eval "$BEFORE_EACH"
     sync
-    if ! "$TIME" -f '%e %M %U %S' -o "$WORK/time.txt" "$@" >"$WORK/$name.log" 2>&1; then
+    if ! "$TIME" -f '%e %M %U %S' -o "$WORK/time.txt" "${args[@]}" >"$WORK/$name.log" 2>&1; then
       echo "$name failed:" >&2
       cat "$WORK/$name.log" >&2
       exit 1
@@ -88,18 +95,22 @@ measure() {
       echo "$name $wall $kb $cpu" >>"$RESULTS"
     fi
   done
+  if [[ "$out" != - ]]; then
+    [[ ! -e "$out" ]] || mv "$out" "$out.before-$name"
+    mv "$out.run$RUNS" "$out"
+  fi
 }
 
 echo "==> tminus $("$TMINUS" --version | awk '{print $2}') (load average: $(cut -d' ' -f1-3 /proc/loadavg))" >&2
 # Cold: no highlight cache (.tminus/cache) — every code block goes through syntect.
-measure tminus "$WORK/tminus-out" "$WORK/tminus/.tminus" "$TMINUS" --root "$WORK/tminus" build --out "$WORK/tminus-out"
+measure tminus "$WORK/tminus-out" "$WORK/tminus/.tminus" "$TMINUS" --root "$WORK/tminus" build --out @OUT@
 # Warm: the cache the previous build left (what an author's rebuild after an edit sees).
-measure tminus-warm "$WORK/tminus-out" - "$TMINUS" --root "$WORK/tminus" build --out "$WORK/tminus-out"
+measure tminus-warm "$WORK/tminus-out" - "$TMINUS" --root "$WORK/tminus" build --out @OUT@
 TMINUS_FILES=$(find "$WORK/tminus-out" -name index.html | wc -l)
 # Warm, with `site: { latest: symlink }`: latest/ is a link, not 10,000 more folders.
 cp "$WORK/tminus/content/project.yaml" "$WORK/project.yaml.orig"
 echo 'site: { latest: symlink }' >>"$WORK/tminus/content/project.yaml"
-measure tminus-symlink "$WORK/tminus-out" - "$TMINUS" --root "$WORK/tminus" build --out "$WORK/tminus-out"
+measure tminus-symlink "$WORK/tminus-out" - "$TMINUS" --root "$WORK/tminus" build --out @OUT@
 cp "$WORK/project.yaml.orig" "$WORK/tminus/content/project.yaml"
 # Rebuild: cache and output kept, sources unchanged (the warm-up makes latest/ a folder
 # again and leaves the .prev-* generation the counted runs start from).
@@ -117,7 +128,7 @@ REBUILD_FILES=$(inodes | comm -13 "$WORK/inodes.before" - | wc -l)
 if ((HAVE_HUGO)); then
   HUGO_VERSION="$("$HUGO" version | awk '{print $2}')"
   echo "==> hugo $HUGO_VERSION (load average: $(cut -d' ' -f1-3 /proc/loadavg))" >&2
-  measure hugo "$WORK/hugo-out" - "$HUGO" --source "$WORK/hugo" --destination "$WORK/hugo-out" --quiet
+  measure hugo "$WORK/hugo-out" - "$HUGO" --source "$WORK/hugo" --destination @OUT@ --quiet
   HUGO_FILES=$(find "$WORK/hugo-out" -name index.html | wc -l)
 else
   HUGO_VERSION="-"
