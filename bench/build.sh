@@ -61,7 +61,7 @@ python3 bench/gen_project.py --pages "$PAGES" --seed "$SEED" \
   --tminus "$WORK/tminus" --hugo "$WORK/hugo" ${GEN_ARGS[@]+"${GEN_ARGS[@]}"} >&2
 
 # measure NAME OUTDIR CLEAN CMD...: warm-up + RUNS runs, appending "NAME wall_s peak_kb cpu_s"
-# lines. Each run writes into a new, empty OUTDIR.runN (the "@OUT@" argument); the last one
+# lines. Each run writes into a new, empty OUTDIR.NAME.runN (the "@OUT@" argument); the last one
 # becomes OUTDIR. Nothing is deleted until the script ends: on ext4 without a journal, as
 # here, every inode allocation scans past the inodes freed in the last minutes, so deleting
 # the previous run's 30,000 files and folders right before a run costs that run seconds of
@@ -74,7 +74,7 @@ measure() {
   shift 3
   local i dir args
   for ((i = 0; i <= RUNS; i++)); do
-    dir="$out.run$i"
+    dir="$out.$name.run$i"
     args=()
     for a in "$@"; do args+=("${a//@OUT@/$dir}"); done
     [[ "$clean" == - ]] || rm -rf "$clean"
@@ -97,7 +97,7 @@ measure() {
   done
   if [[ "$out" != - ]]; then
     [[ ! -e "$out" ]] || mv "$out" "$out.before-$name"
-    mv "$out.run$RUNS" "$out"
+    mv "$out.$name.run$RUNS" "$out"
   fi
 }
 
