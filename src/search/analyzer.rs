@@ -35,8 +35,10 @@ pub struct Analyzer {
     words: HashMap<Box<str>, Option<TermId>>,
     ids: HashMap<Term, TermId>,
     terms: Vec<Term>,
-    /// Scratch space for [`Analyzer::count`], kept to spare an allocation per field.
-    counts: HashMap<TermId, u32>,
+    /// Scratch space for [`Analyzer::count`]: the count of each term (indexed by id, all
+    /// zero between calls) and the ids counted, in the order first seen.
+    counts: Vec<u32>,
+    counted: Vec<TermId>,
 }
 
 impl Analyzer {
@@ -69,10 +71,20 @@ impl Analyzer {
             };
             if let Some(id) = id {
                 len += 1;
-                *self.counts.entry(id).or_insert(0) += 1;
+                let count = &mut self.counts[id as usize];
+                if *count == 0 {
+                    self.counted.push(id);
+                }
+                *count += 1;
             }
         }
-        (len, self.counts.drain().collect())
+        let counts = &mut self.counts;
+        let field = self
+            .counted
+            .drain(..)
+            .map(|id| (id, std::mem::take(&mut counts[id as usize])))
+            .collect();
+        (len, field)
     }
 
     /// The term numbered `id` by this analyzer.
@@ -89,6 +101,7 @@ impl Analyzer {
         let term = Term::from(term);
         self.ids.insert(term.clone(), id);
         self.terms.push(term);
+        self.counts.push(0);
         Some(id)
     }
 }
@@ -107,5 +120,7 @@ mod tests {
         assert_eq!(counts.len(), 1);
         assert_eq!(&**a.term(counts[0].0), "sign");
         assert_eq!(counts[0].1, 3);
+        // The scratch counts start from zero again.
+        assert_eq!(a.count("sign"), (1, vec![(counts[0].0, 1)]));
     }
 }
