@@ -8,19 +8,36 @@
 
 use std::path::Path;
 
+use rayon::prelude::*;
 use sha2::{Digest, Sha256};
 
 use crate::project::Project;
 
 /// The fingerprint of `project`'s sources, as `sha256:<hex>`.
 pub fn of_project(project: &Project) -> String {
+    of_content(&project.root).finish(project)
+}
+
+/// The fingerprint of a project's `content/` folder, to be finished with its theme once
+/// the project is loaded: `content/` can be hashed while it loads.
+pub struct OfContent(Sha256);
+
+/// Starts the fingerprint of the project at `root` with its `content/` folder.
+pub fn of_content(root: &Path) -> OfContent {
     let mut h = Sha256::new();
     h.update(concat!("tminus ", env!("CARGO_PKG_VERSION"), "\0").as_bytes());
-    add_dir(&mut h, &project.root, &project.root.join("content"));
-    if let Some(theme) = &project.theme_dir {
-        add_dir(&mut h, &project.root, theme);
+    add_dir(&mut h, root, &root.join("content"));
+    OfContent(h)
+}
+
+impl OfContent {
+    /// The fingerprint of `project` (loaded from the same root), as `sha256:<hex>`.
+    pub fn finish(mut self, project: &Project) -> String {
+        if let Some(theme) = &project.theme_dir {
+            add_dir(&mut self.0, &project.root, theme);
+        }
+        format!("sha256:{:x}", self.0.finalize())
     }
-    format!("sha256:{:x}", h.finalize())
 }
 
 fn add_dir(h: &mut Sha256, root: &Path, dir: &Path) {
@@ -32,13 +49,20 @@ fn add_dir(h: &mut Sha256, root: &Path, dir: &Path) {
         .map(|e| e.into_path())
         .collect();
     files.sort();
-    for f in files {
-        let rel = f.strip_prefix(root).unwrap_or(&f);
-        let rel = rel.to_string_lossy().replace('\\', "/");
-        let bytes = std::fs::read(&f).unwrap_or_default();
-        h.update(rel.as_bytes());
-        h.update([0]);
-        h.update((bytes.len() as u64).to_le_bytes());
-        h.update(&bytes);
+    // Read in parallel a batch at a time (opening 10,000 files costs more than hashing
+    // them), hashed in order.
+    for batch in files.chunks(256) {
+        let contents: Vec<Vec<u8>> = batch
+            .par_iter()
+            .map(|f| std::fs::read(f).unwrap_or_default())
+            .collect();
+        for (f, bytes) in batch.iter().zip(contents) {
+            let rel = f.strip_prefix(root).unwrap_or(f);
+            let rel = rel.to_string_lossy().replace('\\', "/");
+            h.update(rel.as_bytes());
+            h.update([0]);
+            h.update((bytes.len() as u64).to_le_bytes());
+            h.update(&bytes);
+        }
     }
 }

@@ -419,7 +419,17 @@ pub fn build_with(
         crate::markdown::highlight::load_cache(&cache);
         crate::markdown::highlight::spill_cache_beside(&cache);
     });
-    let mut prepared = timings.time("load, schedule, render comms", || prepare(root))?;
+    // `content/` is hashed for the fingerprint while it is loaded (the hash is sequential;
+    // loading keeps the other threads busy).
+    let (prepared, content_fingerprint) = rayon::join(
+        || timings.time("load, schedule, render comms", || prepare(root)),
+        || {
+            timings.time("fingerprint content/ (while loading)", || {
+                fingerprint::of_content(root)
+            })
+        },
+    );
+    let mut prepared = prepared?;
     prepared.calendar_sequences = calendar::sequences(
         &calendar::previous_sequences(out),
         &prepared.project,
@@ -427,7 +437,7 @@ pub fn build_with(
     );
     // The send ledger is not a source: an approved version keeps the delivery status of
     // the build that published it (see README, "Decisions").
-    let fingerprint = timings.time("fingerprint", || fingerprint::of_project(&prepared.project));
+    let fingerprint = content_fingerprint.finish(&prepared.project);
     match output::freeze_state(out, &prepared.project, &fingerprint) {
         output::Freeze::Unchanged(_) if !opts.force => {
             let version = &prepared.project.version;
