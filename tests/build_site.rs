@@ -213,9 +213,18 @@ fn two_builds_of_the_same_sources_write_the_same_bytes() {
     let (_guard, root) = example();
     let (a, b) = (root.join("out-a"), root.join("out-b"));
     ok(&root, &["build", "--out", a.to_str().unwrap()]);
+    // The first build rendered every document and kept them in the render cache; the
+    // second is served from it (nothing new to append), so the comparison below also
+    // checks that a cached document is the document.
+    let render_cache = root.join(".tminus/cache/render.bin");
+    let cached = std::fs::metadata(&render_cache)
+        .expect("render cache")
+        .len();
+    assert!(cached > 10_000, "{cached} bytes");
     // Another second: nothing but the per-build files may show the build time.
     std::thread::sleep(std::time::Duration::from_millis(1100));
     ok(&root, &["build", "--out", b.to_str().unwrap()]);
+    assert_eq!(std::fs::metadata(&render_cache).unwrap().len(), cached);
     assert_ne!(
         read(&a.join("versions.json")),
         read(&b.join("versions.json"))

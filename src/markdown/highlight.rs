@@ -1,16 +1,15 @@
 //! Code highlighting at build time with syntect. The syntax set is loaded once per process;
 //! code is marked up with CSS classes so the theme's stylesheet colours it for light and dark.
 //! Only the classes the stylesheet uses are written ([`super::classed`]). Highlighted blocks
-//! are cached by content, on disk between builds ([`super::highlight_cache`]).
+//! are cached by content, on disk between builds ([`super::cache`]).
 
-use std::path::Path;
 use std::sync::OnceLock;
 
 use syntect::highlighting::{Theme, ThemeSet};
 use syntect::html::{css_for_theme_with_class_style, ClassStyle};
 use syntect::parsing::{SyntaxReference, SyntaxSet};
 
-use super::{classed, highlight_cache};
+use super::classed;
 
 const CLASS_PREFIX: &str = "hl-";
 const CLASS_STYLE: ClassStyle = ClassStyle::SpacedPrefixed {
@@ -41,13 +40,13 @@ fn find(lang: &str) -> Option<&'static SyntaxReference> {
 }
 
 /// Highlighted HTML for `code` (the inside of a `<code>` element); plain escaped text when
-/// the language is unknown or missing. Results are cached (see [`load_cache`]).
+/// the language is unknown or missing. Results are cached (see [`super::load_caches`]).
 pub fn highlight(code: &str, lang: Option<&str>) -> String {
     let Some(syntax) = lang.and_then(find) else {
         return escape_html(code);
     };
     let key = crate::hash::fnv1a_parts(&[syntax.name.as_bytes(), code.as_bytes()]);
-    let cache = highlight_cache::global();
+    let cache = super::cache::highlighted();
     if let Some(html) = cache.get(key) {
         return html;
     }
@@ -80,28 +79,8 @@ fn selectors() -> &'static classed::Selectors {
 }
 
 /// What made the cached HTML: a different tminus or syntect makes it stale.
-fn cache_producer() -> String {
+pub(super) fn cache_producer() -> String {
     format!("{} syntect-5 {}", env!("CARGO_PKG_VERSION"), CLASS_PREFIX)
-}
-
-/// Loads highlighted code saved by an earlier build (a missing or stale file is ignored);
-/// see [`highlight_cache`].
-pub fn load_cache(path: &Path) {
-    highlight_cache::global().load(path, &cache_producer());
-}
-
-/// Keeps code highlighted from now on in a file beside the cache at `path` rather than in
-/// memory, until [`save_cache`] (for `build`, which writes the cache anyway).
-pub fn spill_cache_beside(path: &Path) {
-    if let Some(dir) = path.parent() {
-        highlight_cache::global().spill_to(dir);
-    }
-}
-
-/// Saves the code highlighted or reused since the cache was loaded, atomically (nothing is
-/// written when that is exactly what was loaded).
-pub fn save_cache(path: &Path) -> std::io::Result<()> {
-    highlight_cache::global().save(path, &cache_producer())
 }
 
 /// The stylesheet for highlighted code: a light theme, and a dark one under
@@ -243,12 +222,11 @@ mod tests {
         let first = highlight(code, Some("sql"));
         assert_eq!(highlight(code, Some("sql")), first, "served from memory");
         let dir = tempfile::tempdir().unwrap();
-        let file = dir.path().join("cache/highlight.bin");
-        save_cache(&file).unwrap();
-        let bytes = std::fs::read(&file).unwrap();
+        super::super::save_caches(dir.path()).unwrap();
+        let bytes = std::fs::read(dir.path().join("highlight.bin")).unwrap();
         assert!(bytes.starts_with(b"tminus-highlight-cache "));
         assert!(String::from_utf8_lossy(&bytes).contains("cache round trip"));
-        load_cache(&file);
+        super::super::load_caches(dir.path());
         assert_eq!(highlight(code, Some("sql")), first);
     }
 

@@ -4,30 +4,79 @@
 //! anchors and feed a table of contents; fenced code is highlighted at build time; links
 //! written `@/runbooks/deploy` point at another page of the site and become relative links.
 
+mod cache;
 mod classed;
 pub mod highlight;
-mod highlight_cache;
 mod plain;
+
+use std::path::Path;
 
 use pulldown_cmark::{
     CodeBlockKind, CowStr, Event, HeadingLevel, LinkType, Options, Parser, Tag, TagEnd,
 };
-use serde::Serialize;
+use serde::{Deserialize, Serialize};
 
 pub use plain::to_plain_text;
 
 /// One heading of a page, for its table of contents.
-#[derive(Debug, Clone, PartialEq, Eq, Serialize)]
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
 pub struct TocEntry {
     pub level: u8,
     pub id: String,
     pub title: String,
 }
 
-#[derive(Debug, Clone, Default)]
+#[derive(Debug, Clone, Default, PartialEq, Eq)]
 pub struct Rendered {
     pub html: String,
     pub toc: Vec<TocEntry>,
+}
+
+impl Rendered {
+    /// As the render cache keeps it: the HTML, a newline, the table of contents as JSON
+    /// (which has no raw newline).
+    fn to_cached(&self) -> String {
+        let toc = serde_json::to_string(&self.toc).expect("a toc serializes");
+        let mut text = String::with_capacity(self.html.len() + 1 + toc.len());
+        text.push_str(&self.html);
+        text.push('\n');
+        text.push_str(&toc);
+        text
+    }
+
+    fn from_cached(mut text: String) -> Option<Self> {
+        let at = text.rfind('\n')?;
+        let toc = serde_json::from_str(&text[at + 1..]).ok()?;
+        text.truncate(at);
+        Some(Self { html: text, toc })
+    }
+}
+
+/// Loads the caches an earlier build saved in `dir` (`.tminus/cache/`); a missing or
+/// stale file is ignored. See [`cache`].
+pub fn load_caches(dir: &Path) {
+    cache::highlighted().load(&dir.join("highlight.bin"), &highlight::cache_producer());
+    cache::rendered().load(&dir.join("render.bin"), &render_cache_producer());
+}
+
+/// Keeps what is made from now on in files in `dir` rather than in memory, until
+/// [`save_caches`] (for `build`, which saves them anyway). Whole rendered documents are
+/// cached only then: `serve` would otherwise hold every version of every page in memory.
+pub fn spill_caches(dir: &Path) {
+    cache::highlighted().spill_to(dir);
+    cache::rendered().spill_to(dir);
+}
+
+/// Saves the caches to `dir`: what this build made or reused (see [`cache::Cache::save`]).
+pub fn save_caches(dir: &Path) -> std::io::Result<()> {
+    cache::highlighted().save(&dir.join("highlight.bin"), &highlight::cache_producer())?;
+    cache::rendered().save(&dir.join("render.bin"), &render_cache_producer())
+}
+
+/// What made a cached rendered document: the renderer's format (bumped when [`render`]'s
+/// output changes) and everything highlighting depends on.
+fn render_cache_producer() -> String {
+    format!("render-1 {}", highlight::cache_producer())
 }
 
 pub(crate) fn options() -> Options {
@@ -39,8 +88,23 @@ pub(crate) fn options() -> Options {
 }
 
 /// Renders `markdown`; `root` is the relative path from the page to the version root
-/// (e.g. `../../`), used to resolve `@/` links.
+/// (e.g. `../../`), used to resolve `@/` links. The result is a function of the two alone,
+/// kept in the render cache while a build has one ([`spill_caches`]).
 pub fn render(markdown: &str, root: &str) -> Rendered {
+    let cache = cache::rendered();
+    if !cache.spills() {
+        return render_uncached(markdown, root);
+    }
+    let key = crate::hash::fnv1a_parts(&[markdown.as_bytes(), root.as_bytes()]);
+    if let Some(rendered) = cache.get(key).and_then(Rendered::from_cached) {
+        return rendered;
+    }
+    let rendered = render_uncached(markdown, root);
+    cache.insert(key, &rendered.to_cached());
+    rendered
+}
+
+fn render_uncached(markdown: &str, root: &str) -> Rendered {
     let events: Vec<Event> = Parser::new_ext(markdown, options()).collect();
     let mut out: Vec<Event> = Vec::with_capacity(events.len());
     let mut toc = Vec::new();
@@ -280,6 +344,17 @@ pub fn rendered_href(dest: &str, root: &str) -> String {
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn a_rendered_document_round_trips_through_its_cached_form() {
+        let r = render_uncached(
+            "# Go \"live\"\n\nText with a\nnewline.\n\n## Roll back {#rb}\n\n```sql\nSELECT 1;\n```\n",
+            "../",
+        );
+        assert_eq!(r.toc.len(), 2);
+        assert_eq!(Rendered::from_cached(r.to_cached()), Some(r));
+        assert_eq!(Rendered::from_cached("no toc".into()), None);
+    }
 
     #[test]
     fn headings_get_unique_anchors_and_a_toc() {

@@ -355,9 +355,9 @@ pub fn render_site(
     Ok(pages)
 }
 
-/// Where `build` keeps highlighted code between runs.
-pub fn highlight_cache_path(root: &Path) -> PathBuf {
-    root.join(".tminus").join("cache").join("highlight.bin")
+/// Where `build` keeps highlighted code and rendered Markdown between runs.
+pub fn cache_dir(root: &Path) -> PathBuf {
+    root.join(".tminus").join("cache")
 }
 
 /// What `check` found.
@@ -378,7 +378,7 @@ pub fn check(root: &Path) -> Result<Prepared, Diagnostics> {
 /// `tminus check`, keeping the rendered pages (for `--external`). `out` is only read: the
 /// previous version's plan feeds the "what changed" page.
 pub fn check_site(root: &Path, out: &Path) -> Result<Checked, Diagnostics> {
-    crate::markdown::highlight::load_cache(&highlight_cache_path(root));
+    crate::markdown::load_caches(&cache_dir(root));
     let mut prepared = prepare(root)?;
     let now = Utc::now();
     read_delivery_status(&mut prepared, now);
@@ -414,10 +414,10 @@ pub fn build_with(
 ) -> Result<BuildReport, Diagnostics> {
     let started = Instant::now();
     let timings = timings::Timings::new();
-    let cache = highlight_cache_path(root);
-    timings.time("load the highlight cache", || {
-        crate::markdown::highlight::load_cache(&cache);
-        crate::markdown::highlight::spill_cache_beside(&cache);
+    let cache = cache_dir(root);
+    timings.time("load the caches", || {
+        crate::markdown::load_caches(&cache);
+        crate::markdown::spill_caches(&cache);
     });
     // `content/` is hashed for the fingerprint while it is loaded (the hash is sequential;
     // loading keeps the other threads busy).
@@ -496,12 +496,10 @@ pub fn build_with(
         &timings,
     )?;
     // Only a speed-up for the next build: failing to save it is not a build error.
-    let saved = timings.time("save the highlight cache", || {
-        crate::markdown::highlight::save_cache(&cache)
-    });
+    let saved = timings.time("save the caches", || crate::markdown::save_caches(&cache));
     if let Err(e) = saved {
         eprintln!(
-            "warning: cannot save the highlight cache {}: {e}",
+            "warning: cannot save the caches in {}: {e}",
             cache.display()
         );
     }

@@ -1,17 +1,22 @@
-//! The highlight cache: highlighted code by a stable hash of (syntax, code), kept between
-//! builds in `.tminus/cache/highlight.bin`. syntect is by far the slowest step of a build,
-//! so each distinct block is highlighted once per process (runbooks and guides repeat
-//! commands, and `serve` rebuilds often) and a rebuild highlights only code that changed.
+//! Disk-backed caches of what is slow to make from Markdown, kept between builds in
+//! `.tminus/cache/`: highlighted code by a stable hash of (syntax, code)
+//! (`highlight.bin`), and whole rendered Markdown documents by a stable hash of (Markdown,
+//! link root) (`render.bin`). syntect is by far the slowest step of a build, and rendering
+//! Markdown the next: each distinct block and document is made once per process
+//! (runbooks and guides repeat commands, and `serve` rebuilds often) and a rebuild makes
+//! only what changed.
 //!
-//! The cache is never held in memory whole (at 10,000 pages it is ~100 MB): loading a file
-//! only indexes its records, a hit reads its one record back, and blocks highlighted in
-//! this process go to an unlinked spill file beside it (or stay in memory when no file is
-//! in use, as for `serve`). Saving writes the records used by this build to a new file and
-//! renames it over the old one — and is skipped when nothing changed.
+//! A cache is never held in memory whole (at 10,000 pages the two are ~100 and ~200 MB):
+//! loading a file only indexes its records, a hit reads its one record back, and entries
+//! made in this process go to an unlinked spill file beside it (or stay in memory when no
+//! file is in use, as for `serve`). Saving appends the new entries to the file loaded, or,
+//! when more than a quarter of the file's bytes went unused by this build, writes the used
+//! entries to a new file and renames it over the old one; nothing is written when nothing
+//! was added and everything was used.
 //!
 //! File format: a header line ([`header`]), then records of key (u64 LE), length (u32 LE)
-//! and the UTF-8 HTML. A file with another header is ignored; a truncated one is read up
-//! to its last whole record.
+//! and the UTF-8 text. A file with another header is ignored; a truncated one (a build
+//! killed while appending) is read up to its last whole record.
 
 use std::collections::HashMap;
 use std::fs::{self, File};
@@ -44,28 +49,44 @@ struct State {
     /// Index in `files` of the spill file, and its length.
     spill: Option<(usize, u64)>,
     entries: HashMap<u64, Entry>,
-    /// Records in the last file loaded, and whether an entry was added since.
-    loaded: usize,
+    /// The last file loaded: its index in `files`, path, records and bytes of text.
+    loaded: Option<Loaded>,
+    /// Whether an entry was added since loading.
     added: bool,
 }
 
-/// The cache; one per process ([`global`]).
-#[derive(Default)]
+struct Loaded {
+    file: usize,
+    path: std::path::PathBuf,
+    records: usize,
+    bytes: u64,
+}
+
+/// A cache of text by key; one of each kind per process ([`highlighted`], [`rendered`]).
 pub struct Cache {
+    /// What it holds, in its file's header: `highlight`, `render`.
+    kind: &'static str,
     state: Mutex<State>,
 }
 
-/// Identifies the cache format and what produced its entries (`producer`).
-fn header(producer: &str) -> String {
-    format!("tminus-highlight-cache 3 {producer}\n")
+/// Identifies the cache format, what it holds and what produced its entries (`producer`).
+fn header(kind: &str, producer: &str) -> String {
+    format!("tminus-{kind}-cache 3 {producer}\n")
 }
 
 impl Cache {
+    pub fn new(kind: &'static str) -> Self {
+        Self {
+            kind,
+            state: Mutex::default(),
+        }
+    }
+
     fn lock(&self) -> std::sync::MutexGuard<'_, State> {
         self.state.lock().unwrap_or_else(|e| e.into_inner())
     }
 
-    /// The cached HTML for `key`, marking it used.
+    /// The cached text for `key`, marking it used.
     pub fn get(&self, key: u64) -> Option<String> {
         let mut state = self.lock();
         let State { files, entries, .. } = &mut *state;
@@ -92,6 +113,11 @@ impl Cache {
         state.entries.insert(key, Entry { place, used: true });
     }
 
+    /// Whether new entries go to a spill file (see [`Cache::spill_to`]).
+    pub fn spills(&self) -> bool {
+        self.lock().spill.is_some()
+    }
+
     /// From now on, keeps new entries in a file in `dir` (created if needed) rather than
     /// in memory. Where that fails they stay in memory.
     pub fn spill_to(&self, dir: &Path) {
@@ -108,13 +134,21 @@ impl Cache {
     /// stale file is ignored).
     pub fn load(&self, path: &Path, producer: &str) {
         let mut state = self.lock();
+        if state.loaded.as_ref().is_some_and(|l| l.path == path) {
+            return;
+        }
         let Ok(file) = File::open(path) else { return };
-        let Ok(records) = index(&file, producer) else {
+        let Ok(records) = index(&file, &header(self.kind, producer)) else {
             return;
         };
         state.files.push(file);
         let file = state.files.len() - 1;
-        state.loaded = records.len();
+        state.loaded = Some(Loaded {
+            file,
+            path: path.to_path_buf(),
+            records: records.len(),
+            bytes: records.iter().map(|r| u64::from(r.2)).sum(),
+        });
         for (key, offset, len) in records {
             state.entries.entry(key).or_insert(Entry {
                 place: Place::File { file, offset, len },
@@ -123,48 +157,98 @@ impl Cache {
         }
     }
 
-    /// Writes the entries used since loading to `path` (atomically), unless they are
-    /// exactly the records of the file loaded.
+    /// Saves the entries used since loading to `path`: nothing when they are exactly the
+    /// records of the file loaded; the new ones appended when that file is `path` and at
+    /// most a quarter of its bytes went unused; else all used entries, to a new file
+    /// renamed over `path`.
     pub fn save(&self, path: &Path, producer: &str) -> io::Result<()> {
         let mut state = self.lock();
-        let used = state.entries.values().filter(|e| e.used).count();
-        if !state.added && used == state.loaded && path.exists() {
-            return Ok(());
+        let State {
+            files,
+            entries,
+            loaded,
+            added,
+            ..
+        } = &mut *state;
+        let from_loaded = |e: &Entry| matches!((&e.place, loaded.as_ref()), (Place::File { file, .. }, Some(l)) if *file == l.file);
+        let used_loaded: Vec<&Entry> = entries
+            .values()
+            .filter(|e| e.used && from_loaded(e))
+            .collect();
+        let same_file = loaded.as_ref().filter(|l| l.path == path && path.exists());
+        if let Some(l) = same_file {
+            if !*added && used_loaded.len() == l.records {
+                return Ok(());
+            }
+            let used_bytes: u64 = used_loaded.iter().map(|e| e.len()).sum();
+            if (l.bytes - used_bytes.min(l.bytes)) * 4 <= l.bytes {
+                // Append: a build killed meanwhile leaves a cut last record, which loading
+                // skips.
+                let mut keys: Vec<u64> = entries
+                    .iter()
+                    .filter(|(_, e)| e.used && !from_loaded(e))
+                    .map(|(k, _)| *k)
+                    .collect();
+                keys.sort_unstable();
+                let mut out = BufWriter::new(fs::OpenOptions::new().append(true).open(path)?);
+                write_records(&mut out, files, entries, &keys)?;
+                return out.into_inner().map(|_| ()).map_err(|e| e.into_error());
+            }
         }
         if let Some(dir) = path.parent() {
             fs::create_dir_all(dir)?;
         }
         let tmp = path.with_extension(format!("tmp-{}", std::process::id()));
         let mut out = BufWriter::new(File::create(&tmp)?);
-        out.write_all(header(producer).as_bytes())?;
-        let State { files, entries, .. } = &mut *state;
+        out.write_all(header(self.kind, producer).as_bytes())?;
         let mut keys: Vec<u64> = entries
             .iter()
             .filter(|(_, e)| e.used)
             .map(|(k, _)| *k)
             .collect();
         keys.sort_unstable();
-        for key in keys {
-            let bytes = match &entries[&key].place {
-                Place::Memory(html) => html.as_bytes().to_vec(),
-                Place::File { file, offset, len } => read_at(&mut files[*file], *offset, *len)?,
-            };
-            out.write_all(&key.to_le_bytes())?;
-            out.write_all(&(bytes.len() as u32).to_le_bytes())?;
-            out.write_all(&bytes)?;
-        }
+        write_records(&mut out, files, entries, &keys)?;
         out.into_inner().map_err(|e| e.into_error())?;
         fs::rename(tmp, path)
     }
 }
 
+impl Entry {
+    /// Bytes of text.
+    fn len(&self) -> u64 {
+        match &self.place {
+            Place::File { len, .. } => u64::from(*len),
+            Place::Memory(text) => text.len() as u64,
+        }
+    }
+}
+
+/// Writes the records of `keys` (key, length, text).
+fn write_records(
+    out: &mut impl Write,
+    files: &mut [File],
+    entries: &HashMap<u64, Entry>,
+    keys: &[u64],
+) -> io::Result<()> {
+    for key in keys {
+        let bytes = match &entries[key].place {
+            Place::Memory(text) => text.as_bytes().to_vec(),
+            Place::File { file, offset, len } => read_at(&mut files[*file], *offset, *len)?,
+        };
+        out.write_all(&key.to_le_bytes())?;
+        out.write_all(&(bytes.len() as u32).to_le_bytes())?;
+        out.write_all(&bytes)?;
+    }
+    Ok(())
+}
+
 /// The records of a cache file: `(key, offset of the HTML, length)`.
-fn index(file: &File, producer: &str) -> io::Result<Vec<(u64, u64, u32)>> {
+fn index(file: &File, header: &str) -> io::Result<Vec<(u64, u64, u32)>> {
     let size = file.metadata()?.len();
     let mut reader = BufReader::new(file);
     let mut first = Vec::new();
     reader.read_until(b'\n', &mut first)?;
-    if first != header(producer).as_bytes() {
+    if first != header.as_bytes() {
         return Ok(Vec::new());
     }
     let mut records = Vec::new();
@@ -223,10 +307,16 @@ fn spill(state: &mut State, html: &str) -> io::Result<Place> {
     })
 }
 
-/// The process's cache.
-pub fn global() -> &'static Cache {
+/// The process's cache of highlighted code.
+pub fn highlighted() -> &'static Cache {
     static CACHE: std::sync::OnceLock<Cache> = std::sync::OnceLock::new();
-    CACHE.get_or_init(Cache::default)
+    CACHE.get_or_init(|| Cache::new("highlight"))
+}
+
+/// The process's cache of rendered Markdown documents.
+pub fn rendered() -> &'static Cache {
+    static CACHE: std::sync::OnceLock<Cache> = std::sync::OnceLock::new();
+    CACHE.get_or_init(|| Cache::new("render"))
 }
 
 #[cfg(test)]
@@ -237,7 +327,7 @@ mod tests {
     fn entries_round_trip_through_the_file_and_only_used_ones_are_kept() {
         let dir = tempfile::tempdir().unwrap();
         let path = dir.path().join("cache/highlight.bin");
-        let first = Cache::default();
+        let first = Cache::new("highlight");
         first.spill_to(path.parent().unwrap());
         first.load(&path, "test");
         first.insert(1, "<span>one</span>");
@@ -251,7 +341,7 @@ mod tests {
             .collect();
         assert_eq!(names, ["highlight.bin"]);
 
-        let second = Cache::default();
+        let second = Cache::new("highlight");
         second.load(&path, "test");
         assert_eq!(second.get(2).as_deref(), Some("two"));
         let before = fs::metadata(&path).unwrap().modified().unwrap();
@@ -259,7 +349,7 @@ mod tests {
         second.save(&path, "test").unwrap();
         assert_ne!(fs::metadata(&path).unwrap().modified().unwrap(), before);
 
-        let third = Cache::default();
+        let third = Cache::new("highlight");
         third.load(&path, "test");
         assert_eq!(third.get(1), None);
         assert_eq!(third.get(2).as_deref(), Some("two"));
@@ -271,22 +361,65 @@ mod tests {
     }
 
     #[test]
+    fn new_entries_are_appended_until_a_quarter_of_the_file_is_unused() {
+        let dir = tempfile::tempdir().unwrap();
+        let path = dir.path().join("render.bin");
+        let first = Cache::new("render");
+        for k in 0..8u64 {
+            first.insert(k, &"x".repeat(100));
+        }
+        first.save(&path, "p").unwrap();
+        let size = fs::metadata(&path).unwrap().len();
+
+        // All but one used, one added: appended (the unused one stays).
+        let second = Cache::new("render");
+        second.load(&path, "p");
+        second.load(&path, "p"); // loading the same file again changes nothing
+        for k in 0..7u64 {
+            assert!(second.get(k).is_some());
+        }
+        second.insert(100, "new");
+        second.save(&path, "p").unwrap();
+        assert_eq!(fs::metadata(&path).unwrap().len(), size + 12 + 3);
+        let third = Cache::new("render");
+        third.load(&path, "p");
+        assert_eq!(third.get(100).as_deref(), Some("new"));
+        assert_eq!(third.get(7).as_deref(), Some(&*"x".repeat(100)));
+
+        // Half unused: rewritten with only what was used.
+        let fourth = Cache::new("render");
+        fourth.load(&path, "p");
+        for k in 0..4u64 {
+            fourth.get(k);
+        }
+        fourth.save(&path, "p").unwrap();
+        assert_eq!(
+            fs::metadata(&path).unwrap().len(),
+            header("render", "p").len() as u64 + 4 * (12 + 100)
+        );
+        let fifth = Cache::new("render");
+        fifth.load(&path, "p");
+        assert_eq!(fifth.get(5), None);
+        assert!(fifth.get(3).is_some());
+    }
+
+    #[test]
     fn a_file_from_another_producer_or_cut_short_is_not_trusted() {
         let dir = tempfile::tempdir().unwrap();
         let path = dir.path().join("highlight.bin");
-        let cache = Cache::default();
+        let cache = Cache::new("highlight");
         cache.insert(7, "seven");
         cache.insert(8, "eight");
         cache.save(&path, "v1").unwrap();
 
-        let other = Cache::default();
+        let other = Cache::new("highlight");
         other.load(&path, "v2");
         assert_eq!(other.get(7), None, "another producer's file is ignored");
 
         // Cut in the middle of the last record: the whole records before it still load.
         let bytes = fs::read(&path).unwrap();
         fs::write(&path, &bytes[..bytes.len() - 2]).unwrap();
-        let cut = Cache::default();
+        let cut = Cache::new("highlight");
         cut.load(&path, "v1");
         assert_eq!(cut.get(7).as_deref(), Some("seven"));
         assert_eq!(cut.get(8), None);
