@@ -196,7 +196,11 @@ fn the_search_index_is_reused_for_the_same_sources_and_made_again_when_one_chang
         timings.contains("search index (same sources: reused)"),
         "{timings}"
     );
-    assert_eq!(inodes(&out.join("v1.2"))[index], first, "linked, not written");
+    assert_eq!(
+        inodes(&out.join("v1.2"))[index],
+        first,
+        "linked, not written"
+    );
 
     edit(
         &root.join("content/training/quick-reference.md"),
