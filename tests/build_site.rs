@@ -178,6 +178,41 @@ fn pages_show_rendered_markdown_escaped_and_highlighted() {
 }
 
 #[test]
+fn deliveries_at_one_instant_in_different_zones_have_their_own_eml() {
+    // In the example, "were-live" reaches the early adopters in London, Paris and New York
+    // at the same instant (09:00 London time, shown to each in their own zone).
+    let (_guard, root) = example();
+    ok(&root, &["build"]);
+    let dir = root.join("output/v1.2/comms/were-live/early-adopters");
+    let page = read(&dir.join("index.html"));
+    let hrefs: Vec<&str> = page
+        .split("href=\"")
+        .skip(1)
+        .filter_map(|s| s.split('"').next())
+        .filter(|h| h.ends_with(".eml"))
+        .collect();
+    assert_eq!(
+        hrefs,
+        [
+            "en-20270316T0800Z.eml",
+            "en-20270316T0800Z-europe-paris.eml",
+            "en-20270316T0800Z-america-new-york.eml"
+        ]
+    );
+    let to: std::collections::BTreeSet<String> = hrefs
+        .iter()
+        .map(|h| {
+            read(&dir.join(h))
+                .lines()
+                .find(|l| l.starts_with("To: "))
+                .expect("a To: header")
+                .to_string()
+        })
+        .collect();
+    assert_eq!(to.len(), 3, "each is its own delivery's email: {to:?}");
+}
+
+#[test]
 fn a_new_version_keeps_the_earlier_ones_untouched() {
     let (_guard, root) = copy_project(&fixture("minimal"));
     ok(&root, &["build"]);

@@ -4,6 +4,8 @@
 //! Recipients of one message who share a send time and locale form one [`ScheduledMessage`],
 //! the element of `comms list` and `plan.json`.
 
+use std::collections::HashMap;
+
 use chrono::{DateTime, Utc};
 use chrono_tz::Tz;
 
@@ -133,4 +135,38 @@ fn pick_variant(
         }
     }
     (base_index, project.locale.clone())
+}
+
+/// The name of each delivery's files (its `.eml`), in the order of `messages`: its
+/// [`ScheduledMessage::delivery_key`], unique within its message and wave except when
+/// deliveries at the same instant reach recipients in different zones (who see different
+/// local times: different emails). Those take their zone as a suffix
+/// (`en-20270316T0800Z-america-new-york`), except the one in `project_zone`.
+pub fn file_keys(messages: &[ScheduledMessage], project_zone: Tz) -> Vec<String> {
+    let mut seen: HashMap<(&str, Option<&str>, String), usize> = HashMap::new();
+    for m in messages {
+        *seen
+            .entry((m.id.as_str(), m.wave.as_deref(), m.delivery_key()))
+            .or_default() += 1;
+    }
+    messages
+        .iter()
+        .map(|m| {
+            let key = m.delivery_key();
+            let zone = m.send_at.timezone();
+            let shared = seen[&(m.id.as_str(), m.wave.as_deref(), key.clone())] > 1;
+            if !shared || zone == project_zone {
+                return key;
+            }
+            let slug: String = zone
+                .name()
+                .chars()
+                .map(|c| match c {
+                    'a'..='z' | 'A'..='Z' | '0'..='9' | '+' => c.to_ascii_lowercase(),
+                    _ => '-',
+                })
+                .collect();
+            format!("{key}-{slug}")
+        })
+        .collect()
 }

@@ -80,6 +80,8 @@ pub struct CommsEntry {
     pub subject: String,
     pub preview: email::RenderedEmail,
     pub eml: Vec<u8>,
+    /// The name of its files ([`crate::plan::comms::file_keys`]).
+    pub file_key: String,
 }
 
 impl CommsEntry {
@@ -90,7 +92,7 @@ impl CommsEntry {
 
     /// The `.eml` download, beside the page.
     pub fn eml_path(&self) -> String {
-        format!("{}/{}.eml", self.page_dir(), self.message.delivery_key())
+        format!("{}/{}.eml", self.page_dir(), self.file_key)
     }
 }
 

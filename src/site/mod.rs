@@ -21,7 +21,7 @@ use chrono::{DateTime, Utc};
 use rayon::prelude::*;
 
 use crate::diagnostics::{Diagnostic, Diagnostics};
-use crate::plan::comms::expand;
+use crate::plan::comms::{expand, file_keys};
 use crate::plan::cutover::{schedule, Schedule};
 use crate::project::Project;
 use crate::render::email::Mailer;
@@ -73,9 +73,12 @@ pub fn read_delivery_status(prepared: &mut Prepared, now: DateTime<Utc>) {
 
 fn render_comms(project: &Project) -> Result<Vec<CommsEntry>, Diagnostics> {
     let mailer = Mailer::new(project)?;
-    let results: Vec<Result<CommsEntry, Diagnostic>> = expand(project)
+    let messages = expand(project);
+    let file_keys = file_keys(&messages, project.zone);
+    let results: Vec<Result<CommsEntry, Diagnostic>> = messages
         .into_par_iter()
-        .map(|message| {
+        .zip(file_keys)
+        .map(|(message, file_key)| {
             let first = message.recipients[0].clone();
             let preview = mailer.render(&message, &first)?;
             let eml = mailer.eml(&message, &first, &preview)?;
@@ -84,6 +87,7 @@ fn render_comms(project: &Project) -> Result<Vec<CommsEntry>, Diagnostics> {
                 message,
                 preview,
                 eml,
+                file_key,
             })
         })
         .collect();
@@ -215,10 +219,9 @@ pub fn assemble_with<'a>(
             bytes: calendar::session_ics(&prepared.project, s, built_at).into_bytes(),
         });
     }
-    // Deliveries of one message, wave and locale at the same instant in different zones
-    // share an `.eml` path: the first is written, so every build writes the same file.
-    let mut emls = std::collections::HashSet::new();
-    for e in prepared.comms.iter().filter(|e| emls.insert(e.eml_path())) {
+    // One `.eml` per delivery (deliveries at one instant in different zones have their
+    // zone in the name: see `plan::comms::file_keys`).
+    for e in &prepared.comms {
         files.push(StaticFile {
             path: e.eml_path(),
             bytes: e.eml.clone(),

@@ -78,7 +78,7 @@ pub(super) fn message_pages(input: &SiteInput) -> Vec<PageJob> {
                         "timezone": m.send_at.timezone().name(),
                         "recipients": m.recipients.iter().map(|r| json!({"email": r.email, "name": r.name})).collect::<Vec<_>>(),
                         "html": e.preview.html, "text": e.preview.text,
-                        "eml_href": format!("{}.eml", m.delivery_key()),
+                        "eml_href": format!("{}.eml", e.file_key),
                         "anchor": m.delivery_key(),
                         "status": entry_status(input, n),
                     })
