@@ -1,12 +1,12 @@
-//! Disk-backed caches of what is slow to make from Markdown, kept between builds in
-//! `.tminus/cache/`: highlighted code by a stable hash of (syntax, code)
-//! (`highlight.bin`), and whole rendered Markdown documents by a stable hash of (Markdown,
-//! link root) (`render.bin`). syntect is by far the slowest step of a build, and rendering
-//! Markdown the next: each distinct block and document is made once per process
-//! (runbooks and guides repeat commands, and `serve` rebuilds often) and a rebuild makes
-//! only what changed.
+//! Disk-backed caches of what is slow to make, kept between builds in `.tminus/cache/`:
+//! highlighted code by a stable hash of (syntax, code) (`highlight.bin`), whole rendered
+//! Markdown documents by a stable hash of (Markdown, link root) (`render.bin`), and each
+//! guide's, runbook's and page's analyzed search documents by a stable hash of what they
+//! are made of (`search.bin`). syntect is by far the slowest step of a build, then the
+//! search index and rendering Markdown: each is made once per process (runbooks and guides
+//! repeat commands, and `serve` rebuilds often) and a rebuild makes only what changed.
 //!
-//! A cache is never held in memory whole (at 10,000 pages the two are ~100 and ~200 MB):
+//! A cache is never held in memory whole (at 10,000 pages they are tens to ~150 MB):
 //! loading a file only indexes its records, a hit reads its one record back, and entries
 //! made in this process go to an unlinked spill file beside it (or stay in memory when no
 //! file is in use, as for `serve`). Saving appends the new entries to the file loaded, or,
@@ -15,7 +15,7 @@
 //! was added and everything was used.
 //!
 //! File format: a header line ([`header`]), then records of key (u64 LE), length (u32 LE)
-//! and the UTF-8 text. A file with another header is ignored; a truncated one (a build
+//! and the bytes (UTF-8 text for the first two). A file with another header is ignored; a truncated one (a build
 //! killed while appending) is read up to its last whole record.
 
 use std::collections::HashMap;
@@ -32,7 +32,7 @@ enum Place {
         offset: u64,
         len: u32,
     },
-    Memory(Arc<str>),
+    Memory(Arc<[u8]>),
 }
 
 struct Entry {
@@ -88,27 +88,33 @@ impl Cache {
 
     /// The cached text for `key`, marking it used.
     pub fn get(&self, key: u64) -> Option<String> {
+        String::from_utf8(self.get_bytes(key)?).ok()
+    }
+
+    /// The cached bytes for `key`, marking them used.
+    pub fn get_bytes(&self, key: u64) -> Option<Vec<u8>> {
         let mut state = self.lock();
         let State { files, entries, .. } = &mut *state;
         let entry = entries.get_mut(&key)?;
-        let html = match &entry.place {
-            Place::Memory(html) => html.to_string(),
-            Place::File { file, offset, len } => {
-                let bytes = read_at(&mut files[*file], *offset, *len).ok()?;
-                String::from_utf8(bytes).ok()?
-            }
+        let bytes = match &entry.place {
+            Place::Memory(bytes) => bytes.to_vec(),
+            Place::File { file, offset, len } => read_at(&mut files[*file], *offset, *len).ok()?,
         };
         entry.used = true;
-        Some(html)
+        Some(bytes)
     }
 
-    pub fn insert(&self, key: u64, html: &str) {
+    pub fn insert(&self, key: u64, text: &str) {
+        self.insert_bytes(key, text.as_bytes());
+    }
+
+    pub fn insert_bytes(&self, key: u64, bytes: &[u8]) {
         let mut state = self.lock();
         state.added = true;
-        let place = match spill(&mut state, html) {
+        let place = match spill(&mut state, bytes) {
             Ok(place) => place,
             // A full disk only costs the memory.
-            Err(_) => Place::Memory(Arc::from(html)),
+            Err(_) => Place::Memory(Arc::from(bytes)),
         };
         state.entries.insert(key, Entry { place, used: true });
     }
@@ -218,7 +224,7 @@ impl Entry {
     fn len(&self) -> u64 {
         match &self.place {
             Place::File { len, .. } => u64::from(*len),
-            Place::Memory(text) => text.len() as u64,
+            Place::Memory(bytes) => bytes.len() as u64,
         }
     }
 }
@@ -232,7 +238,7 @@ fn write_records(
 ) -> io::Result<()> {
     for key in keys {
         let bytes = match &entries[key].place {
-            Place::Memory(text) => text.as_bytes().to_vec(),
+            Place::Memory(bytes) => bytes.to_vec(),
             Place::File { file, offset, len } => read_at(&mut files[*file], *offset, *len)?,
         };
         out.write_all(&key.to_le_bytes())?;
@@ -290,15 +296,15 @@ fn spill_file(dir: &Path) -> io::Result<File> {
     Ok(file)
 }
 
-/// Appends `html` to the spill file, if there is one.
-fn spill(state: &mut State, html: &str) -> io::Result<Place> {
+/// Appends `bytes` to the spill file, if there is one.
+fn spill(state: &mut State, bytes: &[u8]) -> io::Result<Place> {
     let Some((file, len)) = state.spill else {
-        return Ok(Place::Memory(Arc::from(html)));
+        return Ok(Place::Memory(Arc::from(bytes)));
     };
     let f = &mut state.files[file];
     f.seek(SeekFrom::Start(len))?;
-    f.write_all(html.as_bytes())?;
-    let size = u32::try_from(html.len()).map_err(|_| io::Error::other("block too large"))?;
+    f.write_all(bytes)?;
+    let size = u32::try_from(bytes.len()).map_err(|_| io::Error::other("entry too large"))?;
     state.spill = Some((file, len + u64::from(size)));
     Ok(Place::File {
         file,
@@ -317,6 +323,50 @@ pub fn highlighted() -> &'static Cache {
 pub fn rendered() -> &'static Cache {
     static CACHE: std::sync::OnceLock<Cache> = std::sync::OnceLock::new();
     CACHE.get_or_init(|| Cache::new("render"))
+}
+
+/// The process's cache of analyzed search documents, per source (guide, runbook, page).
+pub fn search() -> &'static Cache {
+    static CACHE: std::sync::OnceLock<Cache> = std::sync::OnceLock::new();
+    CACHE.get_or_init(|| Cache::new("search"))
+}
+
+/// Loads the caches an earlier build saved in `dir` (`.tminus/cache/`); a missing or
+/// stale file is ignored.
+pub fn load_all(dir: &Path) {
+    for (cache, file, producer) in all() {
+        cache.load(&dir.join(file), &producer);
+    }
+}
+
+/// Keeps what is made from now on in files in `dir` rather than in memory, until
+/// [`save_all`] (for `build`, which saves them anyway). Whole rendered documents and search
+/// documents are cached only then: `serve` would otherwise hold every version of every
+/// page in memory.
+pub fn spill_all(dir: &Path) {
+    for (cache, _, _) in all() {
+        cache.spill_to(dir);
+    }
+}
+
+/// Saves the caches to `dir`: what this build made or reused (see [`Cache::save`]).
+pub fn save_all(dir: &Path) -> io::Result<()> {
+    for (cache, file, producer) in all() {
+        cache.save(&dir.join(file), &producer)?;
+    }
+    Ok(())
+}
+
+/// Each cache, its file and what makes its entries stale: the tminus version and syntect
+/// (in the highlight producer, which the others include), and each format's number, bumped
+/// when what it caches changes.
+fn all() -> [(&'static Cache, &'static str, String); 3] {
+    let highlight = crate::markdown::highlight::cache_producer();
+    [
+        (highlighted(), "highlight.bin", highlight.clone()),
+        (rendered(), "render.bin", format!("render-1 {highlight}")),
+        (search(), "search.bin", format!("search-1 {highlight}")),
+    ]
 }
 
 #[cfg(test)]

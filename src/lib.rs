@@ -6,6 +6,7 @@
 //! [`markdown`] and [`templates`]; [`site`] writes the versioned output;
 //! [`send`] sends the comms that are due, with a ledger for exactly-once delivery.
 
+pub mod cache;
 pub mod diagnostics;
 pub mod hash;
 pub mod import;

@@ -209,10 +209,19 @@ fn the_search_index_is_reused_for_the_same_sources_and_made_again_when_one_chang
     );
     let timings = build_timed();
     assert!(!timings.contains("reused"), "{timings}");
+    let index_now = read(&out.join("v1.2/searchindex.js"));
     assert!(
-        read(&out.join("v1.2/searchindex.js")).contains("\"xylophon\""),
+        index_now.contains("\"xylophon\""),
         "the edited guide's words are in the index"
     );
+    // Every other source came from the search cache: the index is the one a build
+    // without any cache makes.
+    assert!(root.join(".tminus/cache/search.bin").is_file());
+    std::fs::remove_dir_all(root.join(".tminus")).unwrap();
+    let uncached = root.join("uncached");
+    ok(&root, &["build", "--out", uncached.to_str().unwrap()]);
+    assert!(read(&uncached.join("v1.2/searchindex.js")) == index_now);
+    std::fs::remove_dir_all(&uncached).unwrap();
     assert_same_as_fresh_build(&root, &out, "1.2");
 }
 

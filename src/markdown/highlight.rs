@@ -1,7 +1,7 @@
 //! Code highlighting at build time with syntect. The syntax set is loaded once per process;
 //! code is marked up with CSS classes so the theme's stylesheet colours it for light and dark.
 //! Only the classes the stylesheet uses are written ([`super::classed`]). Highlighted blocks
-//! are cached by content, on disk between builds ([`super::cache`]).
+//! are cached by content, on disk between builds ([`crate::cache`]).
 
 use std::sync::OnceLock;
 
@@ -40,13 +40,13 @@ fn find(lang: &str) -> Option<&'static SyntaxReference> {
 }
 
 /// Highlighted HTML for `code` (the inside of a `<code>` element); plain escaped text when
-/// the language is unknown or missing. Results are cached (see [`super::load_caches`]).
+/// the language is unknown or missing. Results are cached (see [`crate::cache`]).
 pub fn highlight(code: &str, lang: Option<&str>) -> String {
     let Some(syntax) = lang.and_then(find) else {
         return escape_html(code);
     };
     let key = crate::hash::fnv1a_parts(&[syntax.name.as_bytes(), code.as_bytes()]);
-    let cache = super::cache::highlighted();
+    let cache = crate::cache::highlighted();
     if let Some(html) = cache.get(key) {
         return html;
     }
@@ -79,7 +79,7 @@ fn selectors() -> &'static classed::Selectors {
 }
 
 /// What made the cached HTML: a different tminus or syntect makes it stale.
-pub(super) fn cache_producer() -> String {
+pub(crate) fn cache_producer() -> String {
     format!("{} syntect-5 {}", env!("CARGO_PKG_VERSION"), CLASS_PREFIX)
 }
 
@@ -222,11 +222,11 @@ mod tests {
         let first = highlight(code, Some("sql"));
         assert_eq!(highlight(code, Some("sql")), first, "served from memory");
         let dir = tempfile::tempdir().unwrap();
-        super::super::save_caches(dir.path()).unwrap();
+        crate::cache::save_all(dir.path()).unwrap();
         let bytes = std::fs::read(dir.path().join("highlight.bin")).unwrap();
         assert!(bytes.starts_with(b"tminus-highlight-cache "));
         assert!(String::from_utf8_lossy(&bytes).contains("cache round trip"));
-        super::super::load_caches(dir.path());
+        crate::cache::load_all(dir.path());
         assert_eq!(highlight(code, Some("sql")), first);
     }
 

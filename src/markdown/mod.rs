@@ -4,12 +4,9 @@
 //! anchors and feed a table of contents; fenced code is highlighted at build time; links
 //! written `@/runbooks/deploy` point at another page of the site and become relative links.
 
-mod cache;
 mod classed;
 pub mod highlight;
 mod plain;
-
-use std::path::Path;
 
 use pulldown_cmark::{
     CodeBlockKind, CowStr, Event, HeadingLevel, LinkType, Options, Parser, Tag, TagEnd,
@@ -52,33 +49,6 @@ impl Rendered {
     }
 }
 
-/// Loads the caches an earlier build saved in `dir` (`.tminus/cache/`); a missing or
-/// stale file is ignored. See [`cache`].
-pub fn load_caches(dir: &Path) {
-    cache::highlighted().load(&dir.join("highlight.bin"), &highlight::cache_producer());
-    cache::rendered().load(&dir.join("render.bin"), &render_cache_producer());
-}
-
-/// Keeps what is made from now on in files in `dir` rather than in memory, until
-/// [`save_caches`] (for `build`, which saves them anyway). Whole rendered documents are
-/// cached only then: `serve` would otherwise hold every version of every page in memory.
-pub fn spill_caches(dir: &Path) {
-    cache::highlighted().spill_to(dir);
-    cache::rendered().spill_to(dir);
-}
-
-/// Saves the caches to `dir`: what this build made or reused (see [`cache::Cache::save`]).
-pub fn save_caches(dir: &Path) -> std::io::Result<()> {
-    cache::highlighted().save(&dir.join("highlight.bin"), &highlight::cache_producer())?;
-    cache::rendered().save(&dir.join("render.bin"), &render_cache_producer())
-}
-
-/// What made a cached rendered document: the renderer's format (bumped when [`render`]'s
-/// output changes) and everything highlighting depends on.
-fn render_cache_producer() -> String {
-    format!("render-1 {}", highlight::cache_producer())
-}
-
 pub(crate) fn options() -> Options {
     Options::ENABLE_TABLES
         | Options::ENABLE_FOOTNOTES
@@ -89,9 +59,9 @@ pub(crate) fn options() -> Options {
 
 /// Renders `markdown`; `root` is the relative path from the page to the version root
 /// (e.g. `../../`), used to resolve `@/` links. The result is a function of the two alone,
-/// kept in the render cache while a build has one ([`spill_caches`]).
+/// kept in the render cache while a build has one ([`crate::cache::spill_all`]).
 pub fn render(markdown: &str, root: &str) -> Rendered {
-    let cache = cache::rendered();
+    let cache = crate::cache::rendered();
     if !cache.spills() {
         return render_uncached(markdown, root);
     }

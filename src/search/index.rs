@@ -34,7 +34,7 @@ pub struct SearchIndex {
 }
 
 /// A result as the page shows it: title, kind, breadcrumbs, url, teaser.
-type Row = (String, &'static str, String, String, String);
+type Row = (String, String, String, String, String);
 
 /// One field's postings, `token → [ref, count, ref, count, …]`, serialized as a JSON
 /// object with its tokens in order (so the same project always gives the same file).
@@ -115,7 +115,7 @@ impl Indexer {
         };
         let teaser = teaser(&d.body);
         Analyzed {
-            row: (d.title, d.kind, d.breadcrumbs, d.url, teaser),
+            row: (d.title, d.kind.to_string(), d.breadcrumbs, d.url, teaser),
             slot,
             counts,
         }
@@ -138,6 +138,68 @@ impl Indexer {
         }
     }
 
+    /// `docs` as the search cache keeps them: rows, lengths and counts by term (see
+    /// [`decode`]). Call from the thread that analyzed them.
+    pub fn encode(&self, docs: &[Analyzed]) -> Vec<u8> {
+        let mut out = Vec::new();
+        put_len(&mut out, docs.len());
+        for a in docs {
+            let analyzer = self.analyzer(a.slot);
+            let (title, kind, crumbs, url, teaser) = &a.row;
+            for text in [title, kind, crumbs, url, teaser] {
+                put_str(&mut out, text);
+            }
+            for (len, _) in &a.counts {
+                put_len(&mut out, *len);
+            }
+            for (_, counts) in &a.counts {
+                put_len(&mut out, counts.len());
+                for (id, count) in counts {
+                    put_str(&mut out, analyzer.term(*id));
+                    put_len(&mut out, *count as usize);
+                }
+            }
+        }
+        out
+    }
+
+    /// Adds the documents of a search cache entry, in order ([`decode`]d already: `false`
+    /// when it does not decode, and nothing is added).
+    pub fn add_encoded(&mut self, bytes: &[u8]) -> bool {
+        let Some(docs) = decode(bytes) else {
+            return false;
+        };
+        for d in docs {
+            let r = u32::try_from(self.rows.len()).expect("fewer than 4 billion documents");
+            self.lengths.push(d.lengths);
+            let [title, kind, crumbs, url, teaser] = d.row.map(str::to_string);
+            self.rows.push((title, kind, crumbs, url, teaser));
+            for (field, counts) in d.counts.into_iter().enumerate() {
+                for (term, count) in counts {
+                    let n = self.number_of(term) as usize;
+                    let postings = &mut self.postings[field];
+                    if postings.len() <= n {
+                        postings.resize_with(n + 1, Vec::new);
+                    }
+                    postings[n].extend([r, count]);
+                }
+            }
+        }
+        true
+    }
+
+    /// The index's number for `term`.
+    fn number_of(&mut self, term: &str) -> u32 {
+        if let Some(n) = self.known.get(term) {
+            return *n;
+        }
+        let n = u32::try_from(self.terms.len()).expect("fewer than 4 billion terms");
+        let term = Term::from(term);
+        self.known.insert(term.clone(), n);
+        self.terms.push(term);
+        n
+    }
+
     /// The index's number for analyzer `slot`'s term `id`.
     fn number(&mut self, slot: usize, id: u32) -> u32 {
         let i = id as usize;
@@ -146,12 +208,7 @@ impl Indexer {
         }
         if self.numbers[slot][i] == u32::MAX {
             let term = self.analyzer(slot).term(id).clone();
-            let next = u32::try_from(self.terms.len()).expect("fewer than 4 billion terms");
-            let n = *self.known.entry(term.clone()).or_insert(next);
-            if n == next {
-                self.terms.push(term);
-            }
-            self.numbers[slot][i] = n;
+            self.numbers[slot][i] = self.number_of(&term);
         }
         self.numbers[slot][i]
     }
@@ -171,6 +228,67 @@ impl Indexer {
             docs: self.rows,
         }
     }
+}
+
+/// A document of a search cache entry, borrowed from its bytes.
+struct Decoded<'a> {
+    row: [&'a str; 5],
+    lengths: [usize; 3],
+    counts: [Vec<(&'a str, u32)>; 3],
+}
+
+/// The documents [`Indexer::encode`] wrote; `None` unless `bytes` are exactly that.
+fn decode(bytes: &[u8]) -> Option<Vec<Decoded<'_>>> {
+    let mut r = Reader { bytes, at: 0 };
+    let n = r.len()?;
+    let mut docs = Vec::with_capacity(n.min(bytes.len()));
+    for _ in 0..n {
+        let row = [r.str()?, r.str()?, r.str()?, r.str()?, r.str()?];
+        let lengths = [r.len()?, r.len()?, r.len()?];
+        let mut counts: [Vec<(&str, u32)>; 3] = Default::default();
+        for field in &mut counts {
+            let terms = r.len()?;
+            field.reserve(terms.min(bytes.len()));
+            for _ in 0..terms {
+                field.push((r.str()?, u32::try_from(r.len()?).ok()?));
+            }
+        }
+        docs.push(Decoded {
+            row,
+            lengths,
+            counts,
+        });
+    }
+    (r.at == bytes.len()).then_some(docs)
+}
+
+struct Reader<'a> {
+    bytes: &'a [u8],
+    at: usize,
+}
+
+impl<'a> Reader<'a> {
+    fn len(&mut self) -> Option<usize> {
+        let b = self.bytes.get(self.at..self.at + 4)?;
+        self.at += 4;
+        Some(u32::from_le_bytes(b.try_into().ok()?) as usize)
+    }
+
+    fn str(&mut self) -> Option<&'a str> {
+        let len = self.len()?;
+        let b = self.bytes.get(self.at..self.at.checked_add(len)?)?;
+        self.at += len;
+        std::str::from_utf8(b).ok()
+    }
+}
+
+fn put_len(out: &mut Vec<u8>, n: usize) {
+    out.extend(u32::try_from(n).expect("under 4 GB").to_le_bytes());
+}
+
+fn put_str(out: &mut Vec<u8>, s: &str) {
+    put_len(out, s.len());
+    out.extend_from_slice(s.as_bytes());
 }
 
 fn teaser(body: &str) -> String {

@@ -60,6 +60,51 @@ impl Source<'_> {
             Source::Checklist(c) => checklist_documents(c),
         }
     }
+
+    /// A stable hash of everything [`Source::documents`] reads, for the search cache
+    /// (`None` for checklists: their few short documents are quick to make). A field added
+    /// to what `*_documents` read must be added here.
+    fn cache_key(self) -> Option<u64> {
+        let text = |s: &Option<String>| s.as_deref().unwrap_or("").as_bytes().to_vec();
+        let parts: Vec<Vec<u8>> = match self {
+            Source::Guide(g) => vec![
+                b"guide".to_vec(),
+                g.id.clone().into_bytes(),
+                g.kind.label().as_bytes().to_vec(),
+                g.title.clone().into_bytes(),
+                text(&g.summary),
+                g.audience.join("\u{1f}").into_bytes(),
+                g.body.markdown.clone().into_bytes(),
+            ],
+            Source::Runbook(r) => {
+                let mut parts = vec![
+                    b"runbook".to_vec(),
+                    r.id.clone().into_bytes(),
+                    r.title.clone().into_bytes(),
+                    text(&r.summary),
+                    r.body.markdown.clone().into_bytes(),
+                ];
+                for step in &r.steps {
+                    let s = &step.spec;
+                    parts.push(s.title.clone().into_bytes());
+                    for field in [&s.command, &s.validation, &s.rollback, &s.owner] {
+                        parts.push(text(field));
+                    }
+                }
+                parts
+            }
+            Source::Page(pg) => vec![
+                b"page".to_vec(),
+                pg.id.clone().into_bytes(),
+                pg.title.clone().into_bytes(),
+                text(&pg.summary),
+                pg.body.markdown.clone().into_bytes(),
+            ],
+            Source::Checklist(_) => return None,
+        };
+        let parts: Vec<&[u8]> = parts.iter().map(Vec::as_slice).collect();
+        Some(crate::hash::fnv1a_parts(&parts))
+    }
 }
 
 /// The searchable parts of the project, in site order: guides, runbooks, pages, checklists.
@@ -266,6 +311,12 @@ pub fn build_index(docs: &[SearchDoc]) -> SearchIndex {
     indexer.finish()
 }
 
+/// A source's documents, analyzed now or read from the search cache.
+enum Analyzed {
+    Made(Vec<index::Analyzed>),
+    Encoded(Vec<u8>),
+}
+
 /// Documents (or sources of documents) analyzed at a time: only a batch's texts and counts
 /// are in memory at once, and the batch is large enough to keep every thread busy.
 const BATCH: usize = 256;
@@ -284,17 +335,44 @@ pub fn write_index_js(p: &Project, out: impl Write) -> std::io::Result<()> {
 }
 
 fn write_batched(p: &Project, mut out: impl Write, batch: usize) -> std::io::Result<()> {
+    // A source whose documents are in the search cache is not split or counted again
+    // (the cache is used while a build has one: see `crate::cache::spill_all`).
+    let cache = crate::cache::search();
+    let cached = cache.spills();
     let mut indexer = Indexer::default();
     for chunk in sources(p).chunks(batch) {
         // Split into sections and counted in parallel; each text is dropped once counted.
-        let analyzed: Vec<Vec<_>> = chunk
+        let analyzed: Vec<Analyzed> = chunk
             .par_iter()
             .map(|source| {
-                let docs = source.documents();
-                docs.into_iter().map(|d| indexer.analyze(d)).collect()
+                let key = source.cache_key().filter(|_| cached);
+                if let Some(bytes) = key.and_then(|k| cache.get_bytes(k)) {
+                    return Analyzed::Encoded(bytes);
+                }
+                let docs: Vec<_> = source
+                    .documents()
+                    .into_iter()
+                    .map(|d| indexer.analyze(d))
+                    .collect();
+                if let Some(key) = key {
+                    cache.insert_bytes(key, &indexer.encode(&docs));
+                }
+                Analyzed::Made(docs)
             })
             .collect();
-        analyzed.into_iter().flatten().for_each(|a| indexer.add(a));
+        for (source, a) in chunk.iter().zip(analyzed) {
+            match a {
+                Analyzed::Encoded(bytes) if indexer.add_encoded(&bytes) => {}
+                // A cache entry that does not decode: made again.
+                Analyzed::Encoded(_) => {
+                    for d in source.documents() {
+                        let a = indexer.analyze(d);
+                        indexer.add(a);
+                    }
+                }
+                Analyzed::Made(docs) => docs.into_iter().for_each(|a| indexer.add(a)),
+            }
+        }
     }
     out.write_all(b"window.searchIndex = ")?;
     serde_json::to_writer(&mut out, &indexer.finish())?;
@@ -386,6 +464,34 @@ mod tests {
             write_batched(&project, &mut streamed, batch).unwrap();
             assert!(streamed == whole, "batches of {batch}");
         }
+    }
+
+    #[test]
+    fn documents_read_back_from_the_search_cache_index_the_same() {
+        let project = crate::load::load(std::path::Path::new(env!("CARGO_MANIFEST_DIR"))).unwrap();
+        let docs = documents(&project);
+        let direct = serde_json::to_string(&build_index(&docs)).unwrap();
+        let made = Indexer::default();
+        let encoded: Vec<Vec<u8>> = docs
+            .chunks(7)
+            .map(|c| {
+                let analyzed: Vec<_> = c.iter().map(|d| made.analyze(d.clone())).collect();
+                made.encode(&analyzed)
+            })
+            .collect();
+        let mut read_back = Indexer::default();
+        for e in &encoded {
+            assert!(read_back.add_encoded(e));
+        }
+        assert_eq!(serde_json::to_string(&read_back.finish()).unwrap(), direct);
+        // A cut or padded entry is refused whole.
+        let mut other = Indexer::default();
+        assert!(!other.add_encoded(&encoded[0][..encoded[0].len() - 1]));
+        assert!(!other.add_encoded(&[encoded[0].as_slice(), b"x"].concat()));
+        assert_eq!(
+            serde_json::to_value(other.finish()).unwrap()["docs"],
+            json!([])
+        );
     }
 
     #[test]

@@ -381,7 +381,7 @@ pub fn check(root: &Path) -> Result<Prepared, Diagnostics> {
 /// `tminus check`, keeping the rendered pages (for `--external`). `out` is only read: the
 /// previous version's plan feeds the "what changed" page.
 pub fn check_site(root: &Path, out: &Path) -> Result<Checked, Diagnostics> {
-    crate::markdown::load_caches(&cache_dir(root));
+    crate::cache::load_all(&cache_dir(root));
     let mut prepared = prepare(root)?;
     let now = Utc::now();
     read_delivery_status(&mut prepared, now);
@@ -419,8 +419,8 @@ pub fn build_with(
     let timings = timings::Timings::new();
     let cache = cache_dir(root);
     timings.time("load the caches", || {
-        crate::markdown::load_caches(&cache);
-        crate::markdown::spill_caches(&cache);
+        crate::cache::load_all(&cache);
+        crate::cache::spill_all(&cache);
     });
     // `content/` is hashed for the fingerprint while it is loaded (the hash is sequential;
     // loading keeps the other threads busy).
@@ -499,7 +499,7 @@ pub fn build_with(
         &timings,
     )?;
     // Only a speed-up for the next build: failing to save it is not a build error.
-    let saved = timings.time("save the caches", || crate::markdown::save_caches(&cache));
+    let saved = timings.time("save the caches", || crate::cache::save_all(&cache));
     if let Err(e) = saved {
         eprintln!(
             "warning: cannot save the caches in {}: {e}",
