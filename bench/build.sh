@@ -102,9 +102,11 @@ measure() {
 }
 
 echo "==> tminus $("$TMINUS" --version | awk '{print $2}') (load average: $(cut -d' ' -f1-3 /proc/loadavg))" >&2
-# Cold: no highlight cache (.tminus/cache) — every code block goes through syntect.
+# Cold: no caches (.tminus/cache deleted) — every code block goes through syntect.
 measure tminus "$WORK/tminus-out" "$WORK/tminus/.tminus" "$TMINUS" --root "$WORK/tminus" build --out @OUT@
-# Warm: the cache the previous build left (what an author's rebuild after an edit sees).
+# Warm: the caches the previous build left (.tminus/cache: highlighted code, rendered
+# documents, search documents), each run into a new, empty output folder - the first
+# build of a checkout whose cache is kept (a CI cache, a second output folder).
 measure tminus-warm "$WORK/tminus-out" - "$TMINUS" --root "$WORK/tminus" build --out @OUT@
 TMINUS_FILES=$(find "$WORK/tminus-out" -name index.html | wc -l)
 # Warm, with `site: { latest: symlink }`: latest/ is a link, not 10,000 more folders.
@@ -157,7 +159,7 @@ print("### Build benchmark: %d pages, %s cores, %d counted runs after 1 warm-up"
 print()
 print("| tool | median wall (s) | pages/s | peak RSS (MB) | median CPU user+sys (s) | wall of each run (s) | index.html written |")
 print("|---|---:|---:|---:|---:|---|---:|")
-labels = {"tminus": "tminus, cold (no cache)", "tminus-warm": "tminus, warm highlight cache",
+labels = {"tminus": "tminus, cold (no cache)", "tminus-warm": "tminus, warm caches, into an empty folder",
           "tminus-symlink": "tminus, warm, `latest: symlink`",
           "tminus-rebuild": "tminus, rebuild (cache and output kept, nothing changed)",
           "tminus-edit": "tminus, rebuild after editing one guide (search index made again)",
