@@ -65,44 +65,49 @@ impl Source<'_> {
     /// (`None` for checklists: their few short documents are quick to make). A field added
     /// to what `*_documents` read must be added here.
     fn cache_key(self) -> Option<u64> {
-        let text = |s: &Option<String>| s.as_deref().unwrap_or("").as_bytes().to_vec();
-        let parts: Vec<Vec<u8>> = match self {
-            Source::Guide(g) => vec![
-                b"guide".to_vec(),
-                g.id.clone().into_bytes(),
-                g.kind.label().as_bytes().to_vec(),
-                g.title.clone().into_bytes(),
-                text(&g.summary),
-                g.audience.join("\u{1f}").into_bytes(),
-                g.body.markdown.clone().into_bytes(),
-            ],
+        fn text(s: &Option<String>) -> &[u8] {
+            s.as_deref().unwrap_or("").as_bytes()
+        }
+        let audience;
+        let mut parts: Vec<&[u8]> = Vec::new();
+        match self {
+            Source::Guide(g) => {
+                audience = g.audience.join("\u{1f}");
+                parts.extend([
+                    b"guide".as_slice(),
+                    g.id.as_bytes(),
+                    g.kind.label().as_bytes(),
+                    g.title.as_bytes(),
+                    text(&g.summary),
+                    audience.as_bytes(),
+                    g.body.markdown.as_bytes(),
+                ]);
+            }
             Source::Runbook(r) => {
-                let mut parts = vec![
-                    b"runbook".to_vec(),
-                    r.id.clone().into_bytes(),
-                    r.title.clone().into_bytes(),
+                parts.extend([
+                    b"runbook".as_slice(),
+                    r.id.as_bytes(),
+                    r.title.as_bytes(),
                     text(&r.summary),
-                    r.body.markdown.clone().into_bytes(),
-                ];
+                    r.body.markdown.as_bytes(),
+                ]);
                 for step in &r.steps {
                     let s = &step.spec;
-                    parts.push(s.title.clone().into_bytes());
+                    parts.push(s.title.as_bytes());
                     for field in [&s.command, &s.validation, &s.rollback, &s.owner] {
                         parts.push(text(field));
                     }
                 }
-                parts
             }
-            Source::Page(pg) => vec![
-                b"page".to_vec(),
-                pg.id.clone().into_bytes(),
-                pg.title.clone().into_bytes(),
+            Source::Page(pg) => parts.extend([
+                b"page".as_slice(),
+                pg.id.as_bytes(),
+                pg.title.as_bytes(),
                 text(&pg.summary),
-                pg.body.markdown.clone().into_bytes(),
-            ],
+                pg.body.markdown.as_bytes(),
+            ]),
             Source::Checklist(_) => return None,
-        };
-        let parts: Vec<&[u8]> = parts.iter().map(Vec::as_slice).collect();
+        }
         Some(crate::hash::fnv1a_parts(&parts))
     }
 }
