@@ -24,7 +24,7 @@ use std::io::{self, BufRead, BufReader, BufWriter, Read, Seek, SeekFrom, Write};
 use std::path::Path;
 use std::sync::{Arc, Mutex};
 
-/// Where a cached block is.
+/// Where a cached entry is.
 enum Place {
     /// In `files[file]`, at `offset`, `len` bytes.
     File {
@@ -37,8 +37,8 @@ enum Place {
 
 struct Entry {
     place: Place,
-    /// Used by this build: only these are saved, so the file does not grow with code that
-    /// no longer exists.
+    /// Used by this build: only these are kept when the file is rewritten, so it does not
+    /// keep growing with what no longer exists.
     used: bool,
 }
 
@@ -62,9 +62,10 @@ struct Loaded {
     bytes: u64,
 }
 
-/// A cache of text by key; one of each kind per process ([`highlighted`], [`rendered`]).
+/// A cache of bytes (or text) by key; one of each kind per process ([`highlighted`],
+/// [`rendered`], [`search`]).
 pub struct Cache {
-    /// What it holds, in its file's header: `highlight`, `render`.
+    /// What it holds, in its file's header: `highlight`, `render`, `search`.
     kind: &'static str,
     state: Mutex<State>,
 }
