@@ -10,14 +10,6 @@ use std::time::{Duration, Instant};
 
 use common::*;
 
-/// The output folder as a reader sees it: everything but the hidden temporary entries.
-fn visible(out: &Path) -> std::collections::BTreeMap<PathBuf, Vec<u8>> {
-    snapshot(out)
-        .into_iter()
-        .filter(|(p, _)| !p.to_string_lossy().starts_with(".tmp-"))
-        .collect()
-}
-
 #[test]
 fn an_approved_version_cannot_change_unless_forced() {
     let (_g, root) = copy_project(&fixture("minimal"));
@@ -96,15 +88,7 @@ fn a_killed_build_leaves_the_output_intact_and_the_next_build_cleans_up() {
     );
     // The build stalls for 30 s after writing its pages into the temporary folder (a test
     // hook), so it is certainly killed in the middle of writing.
-    let mut child = std::process::Command::new(env!("CARGO_BIN_EXE_tminus"))
-        .arg("--root")
-        .arg(&root)
-        .arg("build")
-        .env("TMINUS_TEST_STALL_MS", "30000")
-        .stdout(std::process::Stdio::null())
-        .stderr(std::process::Stdio::null())
-        .spawn()
-        .expect("spawn");
+    let mut child = spawn_stalled_build(&root);
     let deadline = Instant::now() + Duration::from_secs(60);
     let staging = loop {
         let found = std::fs::read_dir(&out).unwrap().flatten().find(|e| {

@@ -88,14 +88,6 @@ fn assert_same_as_fresh_build(root: &Path, out: &Path, version: &str) {
     std::fs::remove_dir_all(&fresh).unwrap();
 }
 
-/// The output as readers see it: no hidden (`.tmp-*`, `.prev-*`) entries.
-fn visible(out: &Path) -> BTreeMap<PathBuf, Vec<u8>> {
-    snapshot(out)
-        .into_iter()
-        .filter(|(p, _)| !p.to_string_lossy().starts_with('.'))
-        .collect()
-}
-
 #[test]
 fn a_rebuild_of_unchanged_sources_keeps_every_file_and_folder() {
     let (_g, root) = draft_example();
@@ -302,15 +294,7 @@ fn a_killed_build_leaves_the_output_and_its_tree_is_recycled_by_the_next() {
         "reinforced, round-the-clock support",
     );
     // Stalls after writing the pages into the (recycled) staging folder: killed there.
-    let mut child = std::process::Command::new(env!("CARGO_BIN_EXE_tminus"))
-        .arg("--root")
-        .arg(&root)
-        .arg("build")
-        .env("TMINUS_TEST_STALL_MS", "30000")
-        .stdout(std::process::Stdio::null())
-        .stderr(std::process::Stdio::null())
-        .spawn()
-        .expect("spawn");
+    let mut child = spawn_stalled_build(&root);
     let deadline = Instant::now() + Duration::from_secs(60);
     loop {
         let written = std::fs::read_dir(&out).unwrap().flatten().any(|e| {

@@ -148,3 +148,26 @@ pub fn internal_links(dir: &Path) -> Vec<(PathBuf, String)> {
     }
     out
 }
+
+/// The output as readers see it: without the hidden entries (`.tmp-*` of a build in
+/// progress, `.prev-*` generations kept for the next build).
+pub fn visible(out: &Path) -> BTreeMap<PathBuf, Vec<u8>> {
+    snapshot(out)
+        .into_iter()
+        .filter(|(p, _)| !p.to_string_lossy().starts_with('.'))
+        .collect()
+}
+
+/// Starts `tminus build` in `root` with the test hook that stalls it for 30 s after it
+/// wrote its pages into the staging folder, so a test can kill it there.
+pub fn spawn_stalled_build(root: &Path) -> std::process::Child {
+    Command::new(env!("CARGO_BIN_EXE_tminus"))
+        .arg("--root")
+        .arg(root)
+        .arg("build")
+        .env("TMINUS_TEST_STALL_MS", "30000")
+        .stdout(std::process::Stdio::null())
+        .stderr(std::process::Stdio::null())
+        .spawn()
+        .expect("spawn tminus build")
+}
