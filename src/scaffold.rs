@@ -48,7 +48,7 @@ pub fn create(dir: &Path, go_live: NaiveDate) -> Result<usize, String> {
     let mut written = 0;
     write_dir(&STARTER, dir, shift, &mut written)?;
     let gitignore = dir.join(".gitignore");
-    // The build output and the highlight cache are disposable; .tminus/sent.jsonl (the
+    // The build output and the build caches are disposable; .tminus/sent.jsonl (the
     // send ledger) is the record of what was sent, so it is not ignored.
     fs::write(&gitignore, "/output\n/.tminus/cache\n")
         .map_err(|e| format!("cannot write {}: {e}", gitignore.display()))?;
