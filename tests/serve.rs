@@ -121,12 +121,27 @@ fn serve_reloads_on_change_shows_errors_and_writes_nothing() {
     assert!(missing.contains("Page not found"), "{missing}");
 
     // A body-only change: the page is re-rendered alone and the browser told to reload.
+    let (_, index_before) = get(&base, "/v2.0/searchindex.js");
+    assert!(!index_before.contains("\"p0\""));
     let page_file = root.join("content/pages/hypercare.md");
     change_and_wait(&base, || {
         edit(&page_file, "P1 incidents", "P0 and P1 incidents")
     });
     let (_, page) = get(&base, "/v2.0/pages/hypercare/index.html");
     assert!(page.contains("P0 and P1 incidents"), "{page}");
+    // The search index follows, made again in the background.
+    let deadline = Instant::now() + Duration::from_secs(20);
+    loop {
+        let (_, index) = get(&base, "/v2.0/searchindex.js");
+        if index.contains("\"p0\"") {
+            break;
+        }
+        assert!(
+            Instant::now() < deadline,
+            "the search index never had the edit"
+        );
+        std::thread::sleep(Duration::from_millis(20));
+    }
 
     // A broken file: the error, with file and line, above the last good page.
     let cutover = root.join("content/cutover.yaml");

@@ -20,7 +20,7 @@
 
 use std::collections::HashMap;
 use std::path::{Path, PathBuf};
-use std::sync::atomic::{AtomicBool, Ordering};
+use std::sync::atomic::{AtomicBool, AtomicU64, Ordering};
 use std::sync::{mpsc, Arc, Condvar, Mutex, RwLock};
 use std::time::{Duration, Instant};
 
@@ -83,6 +83,9 @@ struct Shared {
     generation: Mutex<u64>,
     changed: Condvar,
     out: PathBuf,
+    /// Counts the changes that make the search index stale: a search index made in the
+    /// background is served only if none came after the one it was made for.
+    search_epoch: AtomicU64,
 }
 
 impl Shared {
@@ -180,6 +183,7 @@ pub fn start(root: &Path, out: &Path, port: u16, log: bool) -> Result<ServeHandl
         generation: Mutex::new(0),
         changed: Condvar::new(),
         out: out.to_path_buf(),
+        search_epoch: AtomicU64::new(0),
     });
     let stop = Arc::new(AtomicBool::new(false));
 
@@ -340,18 +344,21 @@ fn rebuild(
     out: &Path,
     last: &mut Option<Build>,
     changed: &[PathBuf],
-    shared: &Shared,
+    shared: &Arc<Shared>,
 ) -> Result<String, usize> {
     if let (Some(build), [one]) = (last.as_mut(), changed) {
         if let Some(result) = incremental(root, build, one) {
             return match result {
                 Ok((path, html)) => {
                     let version = build.prepared.project.version.clone();
-                    let mut served = shared.served.write().expect("lock");
-                    served
-                        .files
-                        .insert(format!("v{version}/{path}"), Arc::new(html.into_bytes()));
-                    served.errors = None;
+                    {
+                        let mut served = shared.served.write().expect("lock");
+                        served
+                            .files
+                            .insert(format!("v{version}/{path}"), Arc::new(html.into_bytes()));
+                        served.errors = None;
+                    }
+                    refresh_search_index(shared, &build.prepared.project);
                     Ok(format!("re-rendered {path} ({})", one.display()))
                 }
                 Err(d) => {
@@ -364,6 +371,8 @@ fn rebuild(
     match full_build(root, out) {
         Ok((build, files)) => {
             let n = files.len();
+            // The full build has its own index: one still being made for an edit is stale.
+            shared.search_epoch.fetch_add(1, Ordering::SeqCst);
             publish_files(shared, &build.prepared.project.version, files);
             *last = Some(build);
             Ok(format!("rebuilt everything ({n} files)"))
@@ -373,6 +382,23 @@ fn rebuild(
             Err(d.len())
         }
     }
+}
+
+/// Makes the search index of `project` again in the background after a page was
+/// re-rendered alone (at 10,000 pages it takes a second or two; the page is served at
+/// once) and serves it unless another change came meanwhile.
+fn refresh_search_index(shared: &Arc<Shared>, project: &crate::project::Project) {
+    let epoch = shared.search_epoch.fetch_add(1, Ordering::SeqCst) + 1;
+    let shared = shared.clone();
+    let project = project.clone();
+    std::thread::spawn(move || {
+        let js = crate::search::index_js(&project);
+        let mut served = shared.served.write().expect("lock");
+        if shared.search_epoch.load(Ordering::SeqCst) == epoch {
+            let path = format!("v{}/{}", project.version, super::SEARCH_INDEX);
+            served.files.insert(path, Arc::new(js));
+        }
+    });
 }
 
 /// Re-renders the page of `rel` when only its Markdown body changed; `None` when a full
