@@ -86,6 +86,10 @@ struct Shared {
     /// Counts the changes that make the search index stale: a search index made in the
     /// background is served only if none came after the one it was made for.
     search_epoch: AtomicU64,
+    /// The project whose search index is to be made next (with its epoch), and whether a
+    /// thread is making one: one at a time, however fast the edits come.
+    search_next: Mutex<Option<(u64, crate::project::Project)>>,
+    search_running: AtomicBool,
 }
 
 impl Shared {
@@ -184,6 +188,8 @@ pub fn start(root: &Path, out: &Path, port: u16, log: bool) -> Result<ServeHandl
         changed: Condvar::new(),
         out: out.to_path_buf(),
         search_epoch: AtomicU64::new(0),
+        search_next: Mutex::new(None),
+        search_running: AtomicBool::new(false),
     });
     let stop = Arc::new(AtomicBool::new(false));
 
@@ -386,12 +392,28 @@ fn rebuild(
 
 /// Makes the search index of `project` again in the background after a page was
 /// re-rendered alone (at 10,000 pages it takes a second or two; the page is served at
-/// once) and serves it unless another change came meanwhile.
+/// once) and serves it unless another change came meanwhile. One thread at a time: edits
+/// made while it works are folded into its next round.
 fn refresh_search_index(shared: &Arc<Shared>, project: &crate::project::Project) {
     let epoch = shared.search_epoch.fetch_add(1, Ordering::SeqCst) + 1;
+    *shared.search_next.lock().expect("lock") = Some((epoch, project.clone()));
+    if shared.search_running.swap(true, Ordering::SeqCst) {
+        return;
+    }
     let shared = shared.clone();
-    let project = project.clone();
-    std::thread::spawn(move || {
+    std::thread::spawn(move || loop {
+        let next = shared.search_next.lock().expect("lock").take();
+        let Some((epoch, project)) = next else {
+            shared.search_running.store(false, Ordering::SeqCst);
+            // A project may have come between `take` and `store`: go on if no other
+            // thread took it up.
+            if shared.search_next.lock().expect("lock").is_some()
+                && !shared.search_running.swap(true, Ordering::SeqCst)
+            {
+                continue;
+            }
+            return;
+        };
         let js = crate::search::index_js(&project);
         let mut served = shared.served.write().expect("lock");
         if shared.search_epoch.load(Ordering::SeqCst) == epoch {
