@@ -9,10 +9,11 @@
 //! A cache is never held in memory whole (at 10,000 pages they are tens to ~150 MB):
 //! loading a file only indexes its records, a hit reads its one record back, and entries
 //! made in this process go to an unlinked spill file beside it (or stay in memory when no
-//! file is in use, as for `serve`). Saving appends the new entries to the file loaded, or,
-//! when more than a quarter of the file's bytes went unused by this build, writes the used
-//! entries to a new file and renames it over the old one; nothing is written when nothing
-//! was added and everything was used.
+//! file is in use, as for `serve`). Saving appends the new entries to the file loaded, in
+//! one write (builds sharing the cache cannot interleave records), or — when more than a
+//! quarter of the file's bytes went unused by this build, or the new entries exceed
+//! [`MAX_APPEND`] — writes the used entries to a new file and renames it over the old one;
+//! nothing is written when nothing was added and everything was used.
 //!
 //! File format: a header line ([`header`]), then records of key (u64 LE), length (u32 LE)
 //! and the bytes (UTF-8 text for the first two). A file with another header is ignored; a truncated one (a build
@@ -69,6 +70,10 @@ pub struct Cache {
     kind: &'static str,
     state: Mutex<State>,
 }
+
+/// The most bytes appended to a cache file in one save; more is written as a new file
+/// (streamed), so a build that made much new never holds it all in memory at once.
+const MAX_APPEND: u64 = 16 << 20;
 
 /// Identifies the cache format, what it holds and what produced its entries (`producer`).
 fn header(kind: &str, producer: &str) -> String {
@@ -188,18 +193,23 @@ impl Cache {
                 return Ok(());
             }
             let used_bytes: u64 = used_loaded.iter().map(|e| e.len()).sum();
-            if (l.bytes - used_bytes.min(l.bytes)) * 4 <= l.bytes {
-                // Append: a build killed meanwhile leaves a cut last record, which loading
-                // skips.
-                let mut keys: Vec<u64> = entries
-                    .iter()
-                    .filter(|(_, e)| e.used && !from_loaded(e))
-                    .map(|(k, _)| *k)
-                    .collect();
+            let mut keys: Vec<u64> = entries
+                .iter()
+                .filter(|(_, e)| e.used && !from_loaded(e))
+                .map(|(k, _)| *k)
+                .collect();
+            let new_bytes: u64 = keys.iter().map(|k| entries[k].len() + 12).sum();
+            if (l.bytes - used_bytes.min(l.bytes)) * 4 <= l.bytes && new_bytes <= MAX_APPEND {
+                // Appended in one write: two builds sharing the cache cannot interleave
+                // their records, and a build killed meanwhile leaves at most a cut last
+                // record, which loading skips.
                 keys.sort_unstable();
-                let mut out = BufWriter::new(fs::OpenOptions::new().append(true).open(path)?);
-                write_records(&mut out, files, entries, &keys)?;
-                return out.into_inner().map(|_| ()).map_err(|e| e.into_error());
+                let mut batch = Vec::with_capacity(new_bytes as usize);
+                write_records(&mut batch, files, entries, &keys)?;
+                return fs::OpenOptions::new()
+                    .append(true)
+                    .open(path)?
+                    .write_all(&batch);
             }
         }
         if let Some(dir) = path.parent() {
