@@ -12,10 +12,10 @@
 //! file is in use, as for `serve`). Saving appends the new entries to the file loaded, in
 //! one write (builds sharing the cache cannot interleave records), or — when more than a
 //! quarter of the file's bytes went unused by this build, or the new entries exceed
-//! [`MAX_APPEND`] — writes the used entries to a new file and renames it over the old one;
+//! `MAX_APPEND` — writes the used entries to a new file and renames it over the old one;
 //! nothing is written when nothing was added and everything was used.
 //!
-//! File format: a header line ([`header`]), then records of key (u64 LE), length (u32 LE)
+//! File format: a header line (`header`), then records of key (u64 LE), length (u32 LE)
 //! and the bytes (UTF-8 text for the first two). A file with another header is ignored; a truncated one (a build
 //! killed while appending) is read up to its last whole record.
 
