@@ -13,11 +13,6 @@ use sha2::{Digest, Sha256};
 
 use crate::project::Project;
 
-/// The fingerprint of `project`'s sources, as `sha256:<hex>`.
-pub fn of_project(project: &Project) -> String {
-    of_content(&project.root).finish(project)
-}
-
 /// The fingerprint of a project's `content/` folder, to be finished with its theme once
 /// the project is loaded: `content/` can be hashed while it loads.
 pub struct OfContent(Sha256);
