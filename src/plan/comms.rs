@@ -47,6 +47,27 @@ impl ScheduledMessage {
     }
 }
 
+/// Where `template` goes: once (no wave) or once per wave for a per-wave template, each
+/// with the id of its audience — named, or the wave's own; a wave without one is skipped.
+pub fn targets<'a>(
+    project: &'a Project,
+    template: &'a MessageTemplate,
+) -> impl Iterator<Item = (Option<&'a Wave>, String)> + 'a {
+    let waves: Vec<Option<&Wave>> = if template.per_wave {
+        project.waves.iter().map(Some).collect()
+    } else {
+        vec![None]
+    };
+    waves.into_iter().filter_map(move |wave| {
+        let audience = match (&template.audience, wave) {
+            (AudienceRef::Named(a), _) => a.clone(),
+            (AudienceRef::Wave, Some(w)) => w.audience.clone()?,
+            (AudienceRef::Wave, None) => return None,
+        };
+        Some((wave, audience))
+    })
+}
+
 /// Expands every base template of `project` into its scheduled messages, ordered by send
 /// time, then id, wave and locale.
 pub fn expand(project: &Project) -> Vec<ScheduledMessage> {
@@ -55,20 +76,7 @@ pub fn expand(project: &Project) -> Vec<ScheduledMessage> {
         if template.locale.is_some() {
             continue;
         }
-        let waves: Vec<Option<&Wave>> = if template.per_wave {
-            project.waves.iter().map(Some).collect()
-        } else {
-            vec![None]
-        };
-        for wave in waves {
-            let audience_id = match (&template.audience, wave) {
-                (AudienceRef::Named(a), _) => a.clone(),
-                (AudienceRef::Wave, Some(w)) => match &w.audience {
-                    Some(a) => a.clone(),
-                    None => continue,
-                },
-                (AudienceRef::Wave, None) => continue,
-            };
+        for (wave, audience_id) in targets(project, template) {
             let Some(audience) = project.audiences.get(&audience_id) else {
                 continue;
             };

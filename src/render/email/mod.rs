@@ -26,7 +26,7 @@ use super::format::rfc3339;
 use crate::diagnostics::{Diagnostic, Diagnostics, Position};
 use crate::markdown;
 use crate::plan::comms::ScheduledMessage;
-use crate::project::{AudienceRef, MessageTemplate, Project, Recipient};
+use crate::project::{MessageTemplate, Project, Recipient};
 use crate::templates::{error_chain, tera_position};
 use layout::Layout;
 use skeleton::{Fill, Skeleton};
@@ -259,20 +259,7 @@ fn skeleton_keys(p: &Project) -> Vec<SkeletonKey> {
     let mut keys: Vec<SkeletonKey> = Vec::new();
     for m in &p.messages {
         let locale = m.locale.clone().unwrap_or_else(|| p.locale.clone());
-        let waves: Vec<Option<&crate::project::Wave>> = if m.per_wave {
-            p.waves.iter().map(Some).collect()
-        } else {
-            vec![None]
-        };
-        for wave in waves {
-            let audience = match (&m.audience, wave) {
-                (AudienceRef::Named(a), _) => a.clone(),
-                (AudienceRef::Wave, Some(w)) => match &w.audience {
-                    Some(a) => a.clone(),
-                    None => continue,
-                },
-                (AudienceRef::Wave, None) => continue,
-            };
+        for (wave, audience) in crate::plan::comms::targets(p, m) {
             let key = (locale.clone(), wave.map(|w| w.id.clone()), audience);
             if !keys.contains(&key) {
                 keys.push(key);
