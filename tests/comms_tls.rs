@@ -146,11 +146,12 @@ fn assert_delivered_over_tls(server: &Server, root: &Path, n: usize) {
     }
 }
 
-#[test]
-fn starttls_with_the_internal_ca_delivers_over_tls() {
-    let (tmp, root) = project(3, "starttls");
+/// Sends 3 messages with `security:` set to `security` to a server speaking `mode`, with
+/// the internal CA trusted, and checks every one went over TLS.
+fn delivers_with_the_internal_ca(security: &str, mode: &str) {
+    let (tmp, root) = project(3, security);
     let pki = pki(&tmp.path().join("pki"));
-    let Some(server) = tls_server(&tmp.path().join("smtp"), &pki, "starttls", &[]) else {
+    let Some(server) = tls_server(&tmp.path().join("smtp"), &pki, mode, &[]) else {
         return;
     };
     let o = send(&root, server.port, Some(&pki.ca), false);
@@ -160,16 +161,13 @@ fn starttls_with_the_internal_ca_delivers_over_tls() {
 }
 
 #[test]
+fn starttls_with_the_internal_ca_delivers_over_tls() {
+    delivers_with_the_internal_ca("starttls", "starttls");
+}
+
+#[test]
 fn implicit_tls_with_the_internal_ca_delivers() {
-    let (tmp, root) = project(3, "tls");
-    let pki = pki(&tmp.path().join("pki"));
-    let Some(server) = tls_server(&tmp.path().join("smtp"), &pki, "implicit", &[]) else {
-        return;
-    };
-    let o = send(&root, server.port, Some(&pki.ca), false);
-    assert!(o.status.success(), "{}\n{}", stdout(&o), stderr(&o));
-    assert!(stdout(&o).contains("sent 3, failed 0"), "{}", stdout(&o));
-    assert_delivered_over_tls(&server, &root, 3);
+    delivers_with_the_internal_ca("tls", "implicit");
 }
 
 #[test]
