@@ -144,6 +144,9 @@ impl VersionInfo {
 
 /// Everything the pages are made from.
 pub struct SiteInput<'a> {
+    /// The base URL of absolute links (`site.base_url` without a trailing `/`), or empty
+    /// for relative links (always while serving).
+    pub base_url: &'a str,
     pub project: &'a Project,
     pub schedule: &'a Schedule,
     pub comms: &'a [CommsEntry],
@@ -174,7 +177,7 @@ impl SiteInput<'_> {
     /// From the page at `path` to the version root: relative (`../../`) by default, or
     /// `{site.base_url}/v<version>/` when the project sets a base URL.
     pub fn root(&self, path: &str) -> String {
-        match self.project.site.base_url.trim().trim_end_matches('/') {
+        match self.base_url {
             "" => root_of(path),
             base => format!("{base}/v{}/", self.project.version),
         }
@@ -182,7 +185,7 @@ impl SiteInput<'_> {
 
     /// The folder holding the versions (`versions.js`), from the page at `path`.
     pub fn versions_root(&self, path: &str) -> String {
-        match self.project.site.base_url.trim().trim_end_matches('/') {
+        match self.base_url {
             "" => format!("{}../", root_of(path)),
             base => format!("{base}/"),
         }

@@ -142,7 +142,10 @@ pub fn assemble<'a>(
     built_at: DateTime<Utc>,
 ) -> Result<SiteFiles<'a>, Diagnostics> {
     let theme = Theme::load(prepared.project.theme_dir.as_deref())?;
-    Ok(assemble_with(prepared, versions, built_at, None, theme))
+    let base_url = &prepared.project.site.base_url;
+    Ok(assemble_with(
+        prepared, versions, built_at, None, theme, base_url,
+    ))
 }
 
 /// The previous version's plan (the next lower version in `versions` whose folder in
@@ -162,15 +165,18 @@ pub fn previous_plan(
 }
 
 /// Builds the pages and files of `prepared` with a loaded theme; `previous` is the plan of
-/// the version before, for `changes/index.html`.
+/// the version before, for `changes/index.html`; `base_url` makes links absolute (empty:
+/// relative links; see [`Mode::base_url`]).
 pub fn assemble_with<'a>(
     prepared: &'a Prepared,
     versions: &'a [render::VersionInfo],
     built_at: DateTime<Utc>,
     previous: Option<&changes::PlanView>,
     theme: Theme,
+    base_url: &'a str,
 ) -> SiteFiles<'a> {
     let input = SiteInput {
+        base_url: base_url.trim().trim_end_matches('/'),
         project: &prepared.project,
         schedule: &prepared.schedule,
         comms: &prepared.comms,
@@ -185,7 +191,7 @@ pub fn assemble_with<'a>(
     let mut files = vec![
         StaticFile {
             path: "sitemap.xml".into(),
-            bytes: sitemap(&prepared.project, &pages).into_bytes(),
+            bytes: sitemap(&input, &pages).into_bytes(),
         },
         StaticFile {
             path: "plan.json".into(),
@@ -301,12 +307,12 @@ fn not_found_page(input: &SiteInput) -> PageJob {
 /// `sitemap.xml`: every page of the version. With `site.base_url` the locations are
 /// absolute, as the sitemap protocol requires; without one they are relative to the
 /// version folder (fine for an intranet crawler given the folder, not for a search engine).
-fn sitemap(project: &Project, pages: &[PageJob]) -> String {
-    let base = project.site.base_url.trim().trim_end_matches('/');
+fn sitemap(input: &SiteInput, pages: &[PageJob]) -> String {
+    let base = input.base_url;
     let prefix = if base.is_empty() {
         String::new()
     } else {
-        format!("{base}/v{}/", project.version)
+        format!("{base}/v{}/", input.project.version)
     };
     let mut paths: Vec<&str> = pages
         .iter()
@@ -372,6 +378,47 @@ pub struct Checked {
     pub links: usize,
 }
 
+/// A site built in memory (`tminus serve`): what it was made from, kept for re-rendering
+/// one page, and every file by its path under the output folder (`v1.2/index.html`,
+/// `versions.js`, `index.html`, …).
+pub struct InMemory {
+    pub prepared: Prepared,
+    pub theme: Theme,
+    pub versions: Vec<render::VersionInfo>,
+    pub built_at: DateTime<Utc>,
+    pub files: Vec<(String, Vec<u8>)>,
+}
+
+/// Where a build's output goes (as Zola's `BuildMode`). Everything before that — loading,
+/// planning (schedule, calendar sequences, comms), reading the output folder, assembling
+/// the pages — is the same for the three commands ([`run`]).
+pub enum Mode<'a> {
+    /// `tminus build`: written into the output folder (see [`output`]).
+    Disk(&'a BuildOptions<'a>),
+    /// `tminus serve`: kept in memory; links stay on the local server.
+    Memory,
+    /// `tminus check`: rendered, links checked, nothing kept.
+    Nowhere,
+}
+
+impl Mode<'_> {
+    /// The base URL of links: the project's `site.base_url`, except in memory, where links
+    /// must stay on the local server.
+    pub fn base_url<'p>(&self, project: &'p Project) -> &'p str {
+        match self {
+            Mode::Memory => "",
+            _ => &project.site.base_url,
+        }
+    }
+}
+
+/// What [`run`] made, by [`Mode`].
+pub enum Built {
+    Disk(BuildReport),
+    Memory(Box<InMemory>),
+    Nowhere(Box<Checked>),
+}
+
 /// `tminus check`: everything a build does except writing, plus every internal link and
 /// anchor. Returns the project.
 pub fn check(root: &Path) -> Result<Prepared, Diagnostics> {
@@ -381,26 +428,19 @@ pub fn check(root: &Path) -> Result<Prepared, Diagnostics> {
 /// `tminus check`, keeping the rendered pages (for `--external`). `out` is only read: the
 /// previous version's plan feeds the "what changed" page.
 pub fn check_site(root: &Path, out: &Path) -> Result<Checked, Diagnostics> {
-    crate::cache::load_all(&cache_dir(root));
-    let mut prepared = prepare(root)?;
-    let now = Utc::now();
-    read_delivery_status(&mut prepared, now);
-    let versions = output::versions_with(out, &prepared.project, now);
-    let previous = previous_plan(out, &versions, &prepared.project.version);
-    let theme = Theme::load(prepared.project.theme_dir.as_deref())?;
-    let mut site = assemble_with(&prepared, &versions, now, previous.as_ref(), theme);
-    let pages = site.render_with_search(None)?;
-    let report = links::check_internal(&prepared.project, &site, &pages);
-    let mut diags = Diagnostics::new();
-    for d in report.errors {
-        diags.push(d);
+    match run(root, out, Mode::Nowhere)? {
+        Built::Nowhere(c) => Ok(*c),
+        _ => unreachable!("Mode::Nowhere makes Built::Nowhere"),
     }
-    let links = report.followed;
-    diags.finish(Checked {
-        prepared,
-        pages,
-        links,
-    })
+}
+
+/// `tminus serve`: the whole site in memory; `out` is only read (other versions, the
+/// previous plan, calendar sequences).
+pub fn build_in_memory(root: &Path, out: &Path) -> Result<InMemory, Diagnostics> {
+    match run(root, out, Mode::Memory)? {
+        Built::Memory(m) => Ok(*m),
+        _ => unreachable!("Mode::Memory makes Built::Memory"),
+    }
 }
 
 /// `tminus build`: validates, renders and writes `out/v<version>/`, then updates
@@ -415,20 +455,39 @@ pub fn build_with(
     out: &Path,
     opts: &BuildOptions,
 ) -> Result<BuildReport, Diagnostics> {
+    match run(root, out, Mode::Disk(opts))? {
+        Built::Disk(r) => Ok(r),
+        _ => unreachable!("Mode::Disk makes Built::Disk"),
+    }
+}
+
+/// The one build sequence of `build`, `check` and `serve`: load and plan the project in
+/// `root`, read the output folder `out` (versions, the previous plan and calendar
+/// sequences), assemble every page and file, then write them (`Disk`: atomically, and not
+/// at all when an approved version is unchanged), keep them (`Memory`) or check their
+/// links (`Nowhere`).
+pub fn run(root: &Path, out: &Path, mode: Mode) -> Result<Built, Diagnostics> {
     let started = Instant::now();
     let timings = timings::Timings::new();
     let cache = cache_dir(root);
-    timings.time("load the caches", || {
-        crate::cache::load_all(&cache);
-        crate::cache::spill_all(&cache);
-    });
+    match mode {
+        Mode::Disk(_) => timings.time("load the caches", || {
+            crate::cache::load_all(&cache);
+            crate::cache::spill_all(&cache);
+        }),
+        // `check` only reads the caches; `serve` keeps highlighted code in memory.
+        Mode::Nowhere => crate::cache::load_all(&cache),
+        Mode::Memory => {}
+    }
     // `content/` is hashed for the fingerprint while it is loaded (the hash is sequential;
-    // loading keeps the other threads busy).
+    // loading keeps the other threads busy). Only a build needs it.
     let (prepared, content_fingerprint) = rayon::join(
         || timings.time("load, schedule, render comms", || prepare(root)),
         || {
-            timings.time("fingerprint content/ (while loading)", || {
-                fingerprint::of_content(root)
+            matches!(mode, Mode::Disk(_)).then(|| {
+                timings.time("fingerprint content/ (while loading)", || {
+                    fingerprint::of_content(root)
+                })
             })
         },
     );
@@ -438,82 +497,146 @@ pub fn build_with(
         &prepared.project,
         &prepared.schedule,
     );
-    // The send ledger is not a source: an approved version keeps the delivery status of
-    // the build that published it (see README, "Decisions").
-    let fingerprint = content_fingerprint.finish(&prepared.project);
-    match output::freeze_state(out, &prepared.project, &fingerprint) {
-        output::Freeze::Unchanged(_) if !opts.force => {
-            let version = &prepared.project.version;
-            return Ok(BuildReport {
-                version: version.clone(),
-                version_dir: out.join(format!("v{version}")),
-                pages: 0,
-                files: 0,
-                versions: output::read_versions(out).versions.len(),
-                elapsed: started.elapsed(),
-                unchanged: true,
-                timings: timings.phases(),
-            });
+    let mut fingerprint = None;
+    let mut reuse_search_index = false;
+    if let (Mode::Disk(opts), Some(content)) = (&mode, content_fingerprint) {
+        // The send ledger is not a source: an approved version keeps the delivery status
+        // of the build that published it (see README, "Decisions").
+        let print = content.finish(&prepared.project);
+        match output::freeze_state(out, &prepared.project, &print) {
+            output::Freeze::Unchanged(_) if !opts.force => {
+                let version = &prepared.project.version;
+                return Ok(Built::Disk(BuildReport {
+                    version: version.clone(),
+                    version_dir: out.join(format!("v{version}")),
+                    pages: 0,
+                    files: 0,
+                    versions: output::read_versions(out).versions.len(),
+                    elapsed: started.elapsed(),
+                    unchanged: true,
+                    timings: timings.phases(),
+                }));
+            }
+            output::Freeze::Changed(v) if !opts.force => {
+                return Err(Diagnostic::new(format!(
+                    "version {} is approved and was published on {}: its content cannot change",
+                    v.version, v.built_at
+                ))
+                .in_file("content/project.yaml")
+                .with_hint(format!(
+                    "give the new plan a new `version:` in content/project.yaml (e.g. the next after {}), \
+                     or rebuild this version anyway with `tminus build --force`",
+                    v.version
+                ))
+                .into());
+            }
+            _ => {}
         }
-        output::Freeze::Changed(v) if !opts.force => {
-            return Err(Diagnostic::new(format!(
-                "version {} is approved and was published on {}: its content cannot change",
-                v.version, v.built_at
-            ))
-            .in_file("content/project.yaml")
-            .with_hint(format!(
-                "give the new plan a new `version:` in content/project.yaml (e.g. the next after {}), \
-                 or rebuild this version anyway with `tminus build --force`",
-                v.version
-            ))
-            .into());
-        }
-        _ => {}
+        // The search index is made from the sources alone: when the live version was
+        // built from the same ones (and the same tminus), its index is linked, not made
+        // again.
+        reuse_search_index = output::read_versions(out).versions.iter().any(|v| {
+            v.version == prepared.project.version && v.fingerprint.as_ref() == Some(&print)
+        });
+        fingerprint = Some(print);
     }
-    // The search index is made from the sources alone: when the live version was built
-    // from the same ones (and the same tminus), its index is linked, not made again.
-    let reuse_search_index = output::read_versions(out).versions.iter().any(|v| {
-        v.version == prepared.project.version && v.fingerprint.as_ref() == Some(&fingerprint)
-    });
     let built_at = Utc::now();
     read_delivery_status(&mut prepared, built_at);
     let project = &prepared.project;
     let mut versions = output::versions_with(out, project, built_at);
-    if let Some(v) = versions.iter_mut().find(|v| v.version == project.version) {
-        v.fingerprint = Some(fingerprint);
+    if let Some(print) = fingerprint {
+        if let Some(v) = versions.iter_mut().find(|v| v.version == project.version) {
+            v.fingerprint = Some(print);
+        }
     }
     let previous = previous_plan(out, &versions, &project.version);
     let theme = Theme::load(project.theme_dir.as_deref())?;
-    let site = timings.time("assemble", || {
-        assemble_with(&prepared, &versions, built_at, previous.as_ref(), theme)
+    let base_url = mode.base_url(project);
+    let mut site = timings.time("assemble", || {
+        assemble_with(
+            &prepared,
+            &versions,
+            built_at,
+            previous.as_ref(),
+            theme,
+            base_url,
+        )
     });
-    // Links are checked by `check`, not here: parsing every page of a large site would
-    // multiply the build time.
-    let written = output::write_version(
-        out,
-        project,
-        &site,
-        opts.progress,
-        &versions,
-        reuse_search_index,
-        &timings,
-    )?;
-    // Only a speed-up for the next build: failing to save it is not a build error.
-    let saved = timings.time("save the caches", || crate::cache::save_all(&cache));
-    if let Err(e) = saved {
-        eprintln!(
-            "warning: cannot save the caches in {}: {e}",
-            cache.display()
-        );
+    match mode {
+        Mode::Disk(opts) => {
+            // Links are checked by `check`, not here: parsing every page of a large site
+            // would multiply the build time.
+            let written = output::write_version(
+                out,
+                project,
+                &site,
+                opts.progress,
+                &versions,
+                reuse_search_index,
+                &timings,
+            )?;
+            // Only a speed-up for the next build: failing to save it is not a build error.
+            let saved = timings.time("save the caches", || crate::cache::save_all(&cache));
+            if let Err(e) = saved {
+                eprintln!(
+                    "warning: cannot save the caches in {}: {e}",
+                    cache.display()
+                );
+            }
+            Ok(Built::Disk(BuildReport {
+                version: project.version.clone(),
+                version_dir: written,
+                pages: site.pages.len(),
+                files: site.files.len(),
+                versions: versions.len(),
+                elapsed: started.elapsed(),
+                unchanged: false,
+                timings: timings.phases(),
+            }))
+        }
+        Mode::Memory => {
+            let pages = site.render_with_search(None)?;
+            let version = &project.version;
+            let this_version: std::collections::BTreeSet<String> =
+                site.pages.iter().map(|p| p.path.clone()).collect();
+            let mut files: Vec<(String, Vec<u8>)> = pages
+                .into_iter()
+                .map(|(path, html)| (format!("v{version}/{path}"), html.into_bytes()))
+                .collect();
+            for f in std::mem::take(&mut site.files) {
+                files.push((format!("v{version}/{}", f.path), f.bytes));
+            }
+            // The output folder's own files, as `build` writes them (the server leads
+            // `latest/` to the version being edited).
+            files.extend(output::root_files(
+                &site.theme,
+                project,
+                &versions,
+                &this_version,
+            )?);
+            let SiteFiles { theme, .. } = site;
+            Ok(Built::Memory(Box::new(InMemory {
+                prepared,
+                theme,
+                versions,
+                built_at,
+                files,
+            })))
+        }
+        Mode::Nowhere => {
+            let pages = site.render_with_search(None)?;
+            let report = links::check_internal(project, &site, &pages);
+            let mut diags = Diagnostics::new();
+            for d in report.errors {
+                diags.push(d);
+            }
+            let links = report.followed;
+            drop(site);
+            diags.finish(Built::Nowhere(Box::new(Checked {
+                prepared,
+                pages,
+                links,
+            })))
+        }
     }
-    Ok(BuildReport {
-        version: project.version.clone(),
-        version_dir: written,
-        pages: site.pages.len(),
-        files: site.files.len(),
-        versions: versions.len(),
-        elapsed: started.elapsed(),
-        unchanged: false,
-        timings: timings.phases(),
-    })
 }

@@ -257,23 +257,34 @@ pub fn write_version(
                 .map_err(|e| io("write", &out.join("404.html"), e))?;
         }
     }
+    let this_version: BTreeSet<String> = site.pages.iter().map(|p| p.path.clone()).collect();
+    for (name, bytes) in root_files(&site.theme, project, versions, &this_version)? {
+        write_atomic(&out.join(&name), &bytes).map_err(|e| io("write", &out.join(&name), e))?;
+    }
+    Ok(target)
+}
+
+/// The output folder's own files, in the order they are written: `versions.json`,
+/// `versions.js` and `index.html` (`tminus serve` serves the same from memory).
+/// `this_version` lists the pages of the version being built.
+pub fn root_files(
+    theme: &Theme,
+    project: &Project,
+    versions: &[VersionInfo],
+    this_version: &BTreeSet<String>,
+) -> Result<[(String, Vec<u8>); 3], Diagnostics> {
     let file = VersionsFile {
-        latest: latest.clone(),
+        latest: versions.first().map(|v| v.version.clone()),
         versions: versions.to_vec(),
     };
     let json = serde_json::to_string_pretty(&file).expect("versions serialize");
-    write_atomic(&out.join("versions.json"), format!("{json}\n").as_bytes())
-        .map_err(|e| io("write", &out.join("versions.json"), e))?;
-    let this_version: BTreeSet<String> = site.pages.iter().map(|p| p.path.clone()).collect();
-    write_atomic(
-        &out.join("versions.js"),
-        versions_js(&file, project, &this_version).as_bytes(),
-    )
-    .map_err(|e| io("write", &out.join("versions.js"), e))?;
-    let index = root_index(&site.theme, project, &file)?;
-    write_atomic(&out.join("index.html"), index.as_bytes())
-        .map_err(|e| io("write", &out.join("index.html"), e))?;
-    Ok(target)
+    let js = versions_js(&file, project, this_version);
+    let index = root_index(theme, project, &file)?;
+    Ok([
+        ("versions.json".into(), format!("{json}\n").into_bytes()),
+        ("versions.js".into(), js.into_bytes()),
+        ("index.html".into(), index.into_bytes()),
+    ])
 }
 
 /// `output/versions.js`, loaded by every page's version switcher: works from disk, where

@@ -455,6 +455,8 @@ fn incremental(
         return None;
     };
     let input = SiteInput {
+        // Links stay on the local server.
+        base_url: "",
         project: &build.prepared.project,
         schedule: &build.prepared.schedule,
         comms: &build.prepared.comms,
@@ -473,47 +475,21 @@ fn incremental(
     )
 }
 
-/// Builds the whole site in memory: `(build, files by URL path)`.
+/// Builds the whole site in memory (the one build sequence, [`super::run`]):
+/// `(build, files by URL path)`.
 fn full_build(root: &Path, out: &Path) -> Result<(Build, Files), Diagnostics> {
-    let mut prepared = super::prepare(root)?;
-    // Links must stay on the local server.
-    prepared.project.site.base_url.clear();
-    let built_at = Utc::now();
-    super::read_delivery_status(&mut prepared, built_at);
+    let super::InMemory {
+        prepared,
+        theme,
+        versions,
+        built_at,
+        files,
+    } = super::build_in_memory(root, out)?;
+    let files: Files = files
+        .into_iter()
+        .map(|(path, bytes)| (path, Arc::new(bytes)))
+        .collect();
     let project = &prepared.project;
-    let versions = output::versions_with(out, project, built_at);
-    let previous = super::previous_plan(out, &versions, &project.version);
-    let theme = Theme::load(project.theme_dir.as_deref())?;
-    let mut site = super::assemble_with(&prepared, &versions, built_at, previous.as_ref(), theme);
-    let pages = site.render_with_search(None)?;
-    let version = &project.version;
-    let mut files: Files = HashMap::new();
-    let this_version: std::collections::BTreeSet<String> =
-        pages.iter().map(|(p, _)| p.clone()).collect();
-    for (path, html) in pages {
-        files.insert(format!("v{version}/{path}"), Arc::new(html.into_bytes()));
-    }
-    for f in &site.files {
-        files.insert(format!("v{version}/{}", f.path), Arc::new(f.bytes.clone()));
-    }
-    let listing = output::VersionsFile {
-        latest: versions.first().map(|v| v.version.clone()),
-        versions: versions.clone(),
-    };
-    files.insert(
-        "versions.js".into(),
-        Arc::new(output::versions_js(&listing, project, &this_version).into_bytes()),
-    );
-    files.insert(
-        "versions.json".into(),
-        Arc::new(serde_json::to_vec_pretty(&listing).expect("serializes")),
-    );
-    // The root leads to the version being edited, not to the latest published one.
-    let index = format!(
-        "<!DOCTYPE html><html><head><meta charset=\"utf-8\"><meta http-equiv=\"refresh\" content=\"0; url=v{version}/index.html\"><title>tminus serve</title></head><body><p><a href=\"v{version}/index.html\">{}</a></p></body></html>",
-        crate::markdown::highlight::escape_html(project.site_title())
-    );
-    files.insert("index.html".into(), Arc::new(index.into_bytes()));
     let mut front_matter = HashMap::new();
     let bodies = project
         .runbooks
@@ -528,7 +504,6 @@ fn full_build(root: &Path, out: &Path) -> Result<(Build, Files), Diagnostics> {
             }
         }
     }
-    let super::SiteFiles { theme, .. } = site;
     Ok((
         Build {
             prepared,
