@@ -13,7 +13,7 @@ use std::time::Instant;
 
 use chrono::{TimeZone, Utc};
 use rayon::prelude::*;
-use tminus::render::email::Mailer;
+use tminus::email::Mailer;
 use tminus::send::due::deliveries;
 use tminus::send::ledger::{DeliveryKey, Ledger};
 

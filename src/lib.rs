@@ -8,6 +8,7 @@
 
 pub mod cache;
 pub mod diagnostics;
+pub mod email;
 pub mod hash;
 pub mod import;
 pub mod load;

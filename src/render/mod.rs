@@ -5,7 +5,6 @@
 //! Every page gets the same base context (`site`, `root`, `nav`, `versions`, `page`,
 //! `support`); `themes/default/README.md` documents all variables for theme authors.
 
-pub mod email;
 pub mod format;
 pub mod gantt;
 mod pages;
@@ -78,7 +77,7 @@ pub struct StaticFile {
 pub struct CommsEntry {
     pub message: ScheduledMessage,
     pub subject: String,
-    pub preview: email::RenderedEmail,
+    pub preview: crate::email::RenderedEmail,
     pub eml: Vec<u8>,
     /// The name of its files ([`crate::plan::comms::file_keys`]).
     pub file_key: String,

@@ -19,8 +19,8 @@ use chrono::{DateTime, Utc};
 use rayon::prelude::*;
 use serde::Serialize;
 
+use crate::email::{message_id, sender, Mailer};
 use crate::project::{Project, Recipient};
-use crate::render::email::{message_id, sender, Mailer};
 use crate::render::format::rfc3339;
 use crate::site::Prepared;
 use due::{deliveries, standing, Delivery, Standing};

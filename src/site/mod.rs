@@ -21,10 +21,10 @@ use chrono::{DateTime, Utc};
 use rayon::prelude::*;
 
 use crate::diagnostics::{Diagnostic, Diagnostics};
+use crate::email::Mailer;
 use crate::plan::comms::{expand, file_keys};
 use crate::plan::cutover::{schedule, Schedule};
 use crate::project::Project;
-use crate::render::email::Mailer;
 use crate::render::{self, CommsEntry, PageJob, SiteInput, StaticFile};
 use crate::send::overview::Overview;
 use crate::templates::Theme;

@@ -22,11 +22,11 @@ use serde::Serialize;
 use serde_json::json;
 use tera::Tera;
 
-use super::format::rfc3339;
 use crate::diagnostics::{Diagnostic, Diagnostics, Position};
 use crate::markdown;
 use crate::plan::comms::ScheduledMessage;
 use crate::project::{MessageTemplate, Project, Recipient};
+use crate::render::format::rfc3339;
 use crate::templates::{error_chain, tera_position};
 use layout::Layout;
 use skeleton::{Fill, Skeleton};

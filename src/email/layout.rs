@@ -178,7 +178,7 @@ mod tests {
             .expect("the built-in layout renders")
     }
 
-    use crate::render::email::skeleton::Fill;
+    use crate::email::skeleton::Fill;
 
     fn fill(s: &Skeleton, subject: &str, email: &str) -> String {
         s.fill(&Fill {
