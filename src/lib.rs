@@ -7,6 +7,7 @@
 //! [`send`] sends the comms that are due, with a ledger for exactly-once delivery.
 
 pub mod cache;
+pub mod delivery;
 pub mod diagnostics;
 pub mod email;
 pub mod hash;

@@ -150,7 +150,7 @@ pub struct SiteInput<'a> {
     pub schedule: &'a Schedule,
     pub comms: &'a [CommsEntry],
     /// Where each delivery of `comms` stands (only when the project has a send ledger).
-    pub delivery: Option<&'a crate::send::overview::Overview>,
+    pub delivery: Option<&'a crate::delivery::Overview>,
     /// Every version in the output, newest first, this one included.
     pub versions: &'a [VersionInfo],
     pub built_at: DateTime<Utc>,

@@ -9,7 +9,6 @@
 
 pub mod due;
 pub mod ledger;
-pub mod overview;
 pub mod smtp;
 mod transaction;
 

@@ -20,13 +20,13 @@ use std::time::Instant;
 use chrono::{DateTime, Utc};
 use rayon::prelude::*;
 
+use crate::delivery::Overview;
 use crate::diagnostics::{Diagnostic, Diagnostics};
 use crate::email::Mailer;
 use crate::plan::comms::{expand, file_keys};
 use crate::plan::cutover::{schedule, Schedule};
 use crate::project::Project;
 use crate::render::{self, CommsEntry, PageJob, SiteInput, StaticFile};
-use crate::send::overview::Overview;
 use crate::templates::Theme;
 
 /// A loaded, scheduled project with its comms rendered.

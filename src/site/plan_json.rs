@@ -4,9 +4,9 @@ use chrono::{DateTime, Utc};
 use serde::Serialize;
 
 use super::Prepared;
+use crate::delivery::Counts;
 use crate::render::format::rfc3339;
 use crate::render::CommsEntry;
-use crate::send::overview::Counts;
 
 /// One element of `comms list --format json` (and of `plan.json`'s `comms`).
 #[derive(Debug, Serialize)]

@@ -3,7 +3,7 @@
 //! needs attention first.
 
 use super::*;
-use crate::send::overview::{listing, row_state, Counts, MAX_ROWS};
+use crate::delivery::{listing, row_state, Counts, MAX_ROWS};
 use crate::send::StatusRow;
 
 /// `delivery` on the comms pages: `{as_of (TimeView), total (Counts view), skipped_lines}`,

@@ -1,4 +1,4 @@
-//! The delivery status the site shows: [`super::status`] at the build time, kept per
+//! The delivery status the site shows: [`crate::send::status`] at the build time, kept per
 //! scheduled message (one [`CommsEntry`] of `Prepared::comms`: a message, wave, locale and
 //! send time) and summarised as counts ("980 sent · 3 failed · 17 scheduled") with one
 //! badge state.
@@ -13,9 +13,9 @@ use std::path::Path;
 use chrono::{DateTime, Utc};
 use serde::Serialize;
 
-use super::ledger::Ledger;
-use super::{status, StatusRow};
 use crate::render::CommsEntry;
+use crate::send::ledger::Ledger;
+use crate::send::{status, StatusRow};
 use crate::site::Prepared;
 
 /// The delivery status of every scheduled message at one instant.
@@ -268,7 +268,7 @@ mod tests {
 
     #[test]
     fn rows_line_up_with_the_scheduled_messages_and_their_recipients() {
-        use super::super::due::deliveries;
+        use crate::send::due::deliveries;
         use chrono::Duration;
         let dir = tempfile::tempdir().unwrap();
         let mut prepared = minimal();
@@ -357,7 +357,7 @@ mod tests {
         assert!(!dir
             .path()
             .join(".tminus")
-            .join(super::super::ledger::LOCK)
+            .join(crate::send::ledger::LOCK)
             .exists());
     }
 
