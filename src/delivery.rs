@@ -1,29 +1,90 @@
-//! The delivery status the site shows: [`crate::send::status`] at the build time, kept per
-//! scheduled message (one [`CommsEntry`] of `Prepared::comms`: a message, wave, locale and
-//! send time) and summarised as counts ("980 sent · 3 failed · 17 scheduled") with one
-//! badge state.
+//! Where deliveries stand, as plain data: the state of one delivery ([`DeliveryState`]),
+//! a row of `comms status` ([`StatusRow`]), and the status the site shows ([`Overview`]):
+//! the rows per scheduled message (one entry of the build's comms: a message, wave,
+//! locale and send time) summarised as counts ("980 sent · 3 failed · 17 scheduled") with
+//! one badge state.
 //!
-//! The ledger is only read ([`Ledger::read`]: no lock, nothing written), so a build while
-//! `comms send` runs neither waits for it nor slows it down; a line that send is writing at
-//! that instant (or a crash cut short) is skipped like `comms status` skips it, and the
-//! delivery shows its state before that line.
-
-use std::path::Path;
+//! `send` computes them from its ledger (`crate::send::overview`, read only: no lock,
+//! nothing written, so a build while `comms send` runs neither waits for it nor slows it
+//! down; a line that send is writing at that instant is skipped like `comms status` skips
+//! it); `render` shows them. Neither this module nor `render` reads the ledger.
 
 use chrono::{DateTime, Utc};
 use serde::Serialize;
 
-use crate::render::CommsEntry;
-use crate::send::ledger::Ledger;
-use crate::send::{status, StatusRow};
-use crate::site::Prepared;
+/// Where one delivery stands.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, Serialize)]
+pub enum DeliveryState {
+    /// Not sent yet, no failure recorded.
+    #[serde(rename = "scheduled")]
+    Scheduled,
+    #[serde(rename = "sent")]
+    Sent,
+    /// Refused (and not yet too late to try again).
+    #[serde(rename = "failed")]
+    Failed,
+    /// Claimed by a run that never recorded the outcome.
+    #[serde(rename = "in doubt")]
+    InDoubt,
+    /// Never accepted, and now too late to send.
+    #[serde(rename = "missed")]
+    Missed,
+}
+
+impl DeliveryState {
+    /// As `comms status` and the JSON write it: `scheduled`, `sent`, `failed`, `in doubt`,
+    /// `missed`.
+    pub fn as_str(self) -> &'static str {
+        match self {
+            DeliveryState::Scheduled => "scheduled",
+            DeliveryState::Sent => "sent",
+            DeliveryState::Failed => "failed",
+            DeliveryState::InDoubt => "in doubt",
+            DeliveryState::Missed => "missed",
+        }
+    }
+}
+
+impl std::fmt::Display for DeliveryState {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.write_str(self.as_str())
+    }
+}
+
+/// One row of `comms status`: a delivery and where it stands.
+#[derive(Debug, Clone, Serialize)]
+pub struct StatusRow {
+    pub id: String,
+    pub wave: Option<String>,
+    pub locale: String,
+    pub audience: String,
+    pub to: String,
+    /// RFC 3339 in the zone in force.
+    pub send_at: String,
+    pub state: DeliveryState,
+    /// Whether a `scheduled` or `failed` delivery would be sent by `comms send --due` now.
+    pub due: bool,
+    /// When it was sent, failed or claimed (RFC 3339 in UTC in the JSON).
+    #[serde(serialize_with = "utc_opt")]
+    pub at: Option<DateTime<Utc>>,
+    pub message_id: Option<String>,
+    /// The server's reply (to the acceptance or the last failure).
+    pub reply: Option<String>,
+}
+
+fn utc_opt<S: serde::Serializer>(t: &Option<DateTime<Utc>>, s: S) -> Result<S::Ok, S::Error> {
+    match t {
+        Some(t) => s.serialize_str(&crate::time::stamp::utc(t)),
+        None => s.serialize_none(),
+    }
+}
 
 /// The delivery status of every scheduled message at one instant.
 #[derive(Debug, Clone)]
 pub struct Overview {
     /// The instant the states are computed for (the build time).
     pub as_of: DateTime<Utc>,
-    /// One list per entry of `Prepared::comms`, in the same order: one row per recipient,
+    /// One list per scheduled message of the build (its comms), in the same order: one row per recipient,
     /// in the order of `message.recipients`.
     pub entries: Vec<Vec<StatusRow>>,
     /// Ledger lines that could not be read (a run interrupted, or writing, at that line).
@@ -31,44 +92,14 @@ pub struct Overview {
 }
 
 impl Overview {
-    /// The status of `prepared`'s schedule at `now` from the ledger of its project, or
-    /// `None` when the project has no ledger (nothing was ever sent from it).
-    pub fn read(prepared: &Prepared, now: DateTime<Utc>) -> std::io::Result<Option<Overview>> {
-        let root: &Path = &prepared.project.root;
-        if !Ledger::path_in(root).is_file() {
-            return Ok(None);
-        }
-        let ledger = Ledger::read(root)?;
-        Ok(Some(Self::of(prepared, &ledger, now)))
-    }
-
-    /// The status of `prepared`'s schedule at `now` according to `ledger`.
-    pub fn of(prepared: &Prepared, ledger: &Ledger, now: DateTime<Utc>) -> Overview {
-        let mut rows = status(prepared, ledger, now).into_iter();
-        // `status` lists the deliveries entry by entry, recipient by recipient.
-        let entries = prepared
-            .comms
-            .iter()
-            .map(|e| rows.by_ref().take(e.message.recipients.len()).collect())
-            .collect();
-        Overview {
-            as_of: now,
-            entries,
-            skipped_lines: ledger.skipped_lines,
-        }
-    }
-
-    /// The counts of entry `i` of `Prepared::comms`.
+    /// The counts of entry `i` of the build's comms.
     pub fn counts(&self, i: usize) -> Counts {
         Counts::of(&self.entries[i])
     }
 
-    /// The counts of the entries `pick` selects (a wave, a message page).
-    pub fn counts_where(
-        &self,
-        comms: &[CommsEntry],
-        mut pick: impl FnMut(&CommsEntry) -> bool,
-    ) -> Counts {
+    /// The counts of the entries `pick` selects (a wave, a message page); `comms` are the
+    /// build's scheduled messages, in the order of [`Overview::entries`].
+    pub fn counts_where<T>(&self, comms: &[T], mut pick: impl FnMut(&T) -> bool) -> Counts {
         let mut c = Counts::default();
         for (e, rows) in comms.iter().zip(&self.entries) {
             if pick(e) {
@@ -107,11 +138,11 @@ impl Counts {
 
     pub fn add(&mut self, row: &StatusRow) {
         match row.state {
-            "sent" => self.sent += 1,
-            "failed" => self.failed += 1,
-            "in doubt" => self.in_doubt += 1,
-            "missed" => self.missed += 1,
-            _ => {
+            DeliveryState::Sent => self.sent += 1,
+            DeliveryState::Failed => self.failed += 1,
+            DeliveryState::InDoubt => self.in_doubt += 1,
+            DeliveryState::Missed => self.missed += 1,
+            DeliveryState::Scheduled => {
                 self.scheduled += 1;
                 if row.due {
                     self.due += 1;
@@ -180,18 +211,21 @@ impl Counts {
 /// A row's state as `(label, class)`: a scheduled delivery past its send time is "due".
 pub fn row_state(row: &StatusRow) -> (&'static str, &'static str) {
     match row.state {
-        "sent" => ("Sent", "sent"),
-        "failed" => ("Failed", "failed"),
-        "in doubt" => ("In doubt", "in-doubt"),
-        "missed" => ("Missed", "missed"),
-        _ if row.due => ("Due", "due"),
-        _ => ("Scheduled", "scheduled"),
+        DeliveryState::Sent => ("Sent", "sent"),
+        DeliveryState::Failed => ("Failed", "failed"),
+        DeliveryState::InDoubt => ("In doubt", "in-doubt"),
+        DeliveryState::Missed => ("Missed", "missed"),
+        DeliveryState::Scheduled if row.due => ("Due", "due"),
+        DeliveryState::Scheduled => ("Scheduled", "scheduled"),
     }
 }
 
 /// Whether a row needs someone to look at it (failed, in doubt, missed).
 pub fn needs_attention(row: &StatusRow) -> bool {
-    matches!(row.state, "failed" | "in doubt" | "missed")
+    matches!(
+        row.state,
+        DeliveryState::Failed | DeliveryState::InDoubt | DeliveryState::Missed
+    )
 }
 
 /// The rows of one delivery to list on a page, by index: what needs attention first.
@@ -213,8 +247,8 @@ pub const MAX_ROWS: usize = 2_000;
 /// `rows` split into what needs attention and the rest, each cut at `limit` rows.
 pub fn listing(rows: &[StatusRow], limit: usize) -> Listing {
     let rank = |r: &StatusRow| match r.state {
-        "failed" => 0,
-        "in doubt" => 1,
+        DeliveryState::Failed => 0,
+        DeliveryState::InDoubt => 1,
         _ => 2,
     };
     let (mut attention, mut rest): (Vec<usize>, Vec<usize>) =
@@ -235,8 +269,9 @@ pub fn listing(rows: &[StatusRow], limit: usize) -> Listing {
 #[cfg(test)]
 mod tests {
     use super::*;
+    use DeliveryState::*;
 
-    fn row(to: &str, state: &'static str, due: bool) -> StatusRow {
+    fn row(to: &str, state: DeliveryState, due: bool) -> StatusRow {
         StatusRow {
             id: "get-ready".into(),
             wave: Some("main".into()),
@@ -252,130 +287,27 @@ mod tests {
         }
     }
 
-    fn many(n: usize, state: &'static str, due: bool) -> Vec<StatusRow> {
+    fn many(n: usize, state: DeliveryState, due: bool) -> Vec<StatusRow> {
         (0..n)
             .map(|i| row(&format!("u{i}@x"), state, due))
             .collect()
     }
 
-    fn minimal() -> Prepared {
-        crate::site::prepare(Path::new(concat!(
-            env!("CARGO_MANIFEST_DIR"),
-            "/tests/fixtures/minimal"
-        )))
-        .expect("fixture loads")
-    }
-
-    #[test]
-    fn rows_line_up_with_the_scheduled_messages_and_their_recipients() {
-        use crate::send::due::deliveries;
-        use chrono::Duration;
-        let dir = tempfile::tempdir().unwrap();
-        let mut prepared = minimal();
-        prepared.project.root = dir.path().to_path_buf();
-        let first = prepared
-            .comms
-            .iter()
-            .map(|e| e.message.send_at.with_timezone(&Utc))
-            .min()
-            .unwrap();
-        assert!(
-            Overview::read(&prepared, first).unwrap().is_none(),
-            "no ledger, no status"
-        );
-
-        let mut ledger = Ledger::open(dir.path()).unwrap();
-        let all = deliveries(prepared.comms.iter().map(|e| &e.message));
-        assert!(all.len() >= 4, "the fixture has a few deliveries");
-        ledger.claim(&all[0].key, "<0@x>", all[0].send_at).unwrap();
-        ledger.commit(&all[0].key, "<0@x>", "250 OK").unwrap();
-        ledger.claim(&all[1].key, "<1@x>", all[1].send_at).unwrap();
-        ledger.fail(&all[1].key, "<1@x>", "550 no", true).unwrap();
-        ledger.claim(&all[2].key, "<2@x>", all[2].send_at).unwrap();
-        drop(ledger);
-        // A run writing (or killed while writing) its next line.
-        let mut f = std::fs::OpenOptions::new()
-            .append(true)
-            .open(Ledger::path_in(dir.path()))
-            .unwrap();
-        std::io::Write::write_all(&mut f, b"{\"event\":\"cla").unwrap();
-        drop(f);
-        let before = std::fs::read(Ledger::path_in(dir.path())).unwrap();
-
-        let early = first - Duration::days(1);
-        let o = Overview::read(&prepared, early).unwrap().expect("a ledger");
-        assert_eq!(o.skipped_lines, 1);
-        assert_eq!(o.as_of, early);
-        assert_eq!(o.entries.len(), prepared.comms.len());
-        for (rows, e) in o.entries.iter().zip(&prepared.comms) {
-            let to: Vec<&str> = rows.iter().map(|r| r.to.as_str()).collect();
-            let expected: Vec<&str> = e
-                .message
-                .recipients
-                .iter()
-                .map(|r| r.email.as_str())
-                .collect();
-            assert_eq!(to, expected);
-            assert!(rows
-                .iter()
-                .all(|r| r.id == e.message.id && r.wave == e.message.wave));
-        }
-        let total = o.total();
-        assert_eq!((total.sent, total.failed, total.in_doubt), (1, 1, 1));
-        assert_eq!(total.scheduled, all.len() - 3);
-        assert_eq!(
-            (total.due, total.missed),
-            (0, 0),
-            "nothing is due a day early"
-        );
-        let sum = (0..o.entries.len()).fold(0, |n, i| n + o.counts(i).total());
-        assert_eq!(sum, all.len());
-        assert_eq!(
-            o.counts_where(&prepared.comms, |e| e.message.wave.is_none())
-                .total()
-                + o.counts_where(&prepared.comms, |e| e.message.wave.is_some())
-                    .total(),
-            all.len()
-        );
-
-        // Long after every send time, what was never accepted is missed.
-        let late = Overview::read(&prepared, first + Duration::days(400))
-            .unwrap()
-            .unwrap();
-        let c = late.total();
-        assert_eq!((c.sent, c.in_doubt, c.scheduled), (1, 1, 0));
-        assert_eq!(
-            c.missed,
-            all.len() - 2,
-            "failed and never-sent deliveries are missed"
-        );
-        assert_eq!(
-            std::fs::read(Ledger::path_in(dir.path())).unwrap(),
-            before,
-            "read only"
-        );
-        assert!(!dir
-            .path()
-            .join(".tminus")
-            .join(crate::send::ledger::LOCK)
-            .exists());
-    }
-
     #[test]
     fn counts_read_like_a_sentence_in_a_fixed_order() {
-        let mut rows = many(17, "scheduled", false);
-        rows.extend(many(3, "failed", true));
-        rows.extend(many(980, "sent", false));
+        let mut rows = many(17, Scheduled, false);
+        rows.extend(many(3, Failed, true));
+        rows.extend(many(980, Sent, false));
         let c = Counts::of(&rows);
         assert_eq!(c.total(), 1000);
         assert_eq!(c.attention(), 3);
         assert_eq!(c.text(), "980 sent · 3 failed · 17 scheduled");
         assert_eq!(c.badge(), ("Failed", "failed"));
 
-        let mut rows = many(2, "scheduled", true);
-        rows.extend(many(1, "scheduled", false));
-        rows.extend(many(1, "in doubt", false));
-        rows.extend(many(1, "missed", false));
+        let mut rows = many(2, Scheduled, true);
+        rows.extend(many(1, Scheduled, false));
+        rows.extend(many(1, InDoubt, false));
+        rows.extend(many(1, Missed, false));
         let c = Counts::of(&rows);
         assert_eq!(c.text(), "1 in doubt · 1 missed · 3 scheduled (2 due)");
         assert_eq!(c.badge(), ("In doubt", "in-doubt"));
@@ -385,22 +317,19 @@ mod tests {
     #[test]
     fn the_badge_says_how_far_sending_got_when_nothing_needs_attention() {
         let badge = |rows: Vec<Vec<StatusRow>>| Counts::of(&rows.concat()).badge().0;
-        assert_eq!(badge(vec![many(5, "sent", false)]), "Sent");
+        assert_eq!(badge(vec![many(5, Sent, false)]), "Sent");
         assert_eq!(
-            badge(vec![many(5, "sent", false), many(1, "scheduled", true)]),
+            badge(vec![many(5, Sent, false), many(1, Scheduled, true)]),
             "Partly sent"
         );
-        assert_eq!(badge(vec![many(5, "scheduled", true)]), "Due");
+        assert_eq!(badge(vec![many(5, Scheduled, true)]), "Due");
         assert_eq!(
-            badge(vec![
-                many(5, "scheduled", false),
-                many(1, "scheduled", true)
-            ]),
+            badge(vec![many(5, Scheduled, false), many(1, Scheduled, true)]),
             "Due"
         );
-        assert_eq!(badge(vec![many(5, "scheduled", false)]), "Scheduled");
+        assert_eq!(badge(vec![many(5, Scheduled, false)]), "Scheduled");
         assert_eq!(
-            badge(vec![many(5, "sent", false), many(1, "missed", false)]),
+            badge(vec![many(5, Sent, false), many(1, Missed, false)]),
             "Missed"
         );
     }
@@ -408,13 +337,13 @@ mod tests {
     #[test]
     fn failures_come_first_then_in_doubt_then_missed_and_the_rest_keeps_its_order() {
         let rows = vec![
-            row("a@x", "sent", false),
-            row("b@x", "missed", false),
-            row("c@x", "scheduled", true),
-            row("d@x", "in doubt", false),
-            row("e@x", "failed", true),
-            row("f@x", "sent", false),
-            row("g@x", "failed", false),
+            row("a@x", Sent, false),
+            row("b@x", Missed, false),
+            row("c@x", Scheduled, true),
+            row("d@x", InDoubt, false),
+            row("e@x", Failed, true),
+            row("f@x", Sent, false),
+            row("g@x", Failed, false),
         ];
         let l = listing(&rows, MAX_ROWS);
         let names = |ix: &[usize]| ix.iter().map(|&i| rows[i].to.as_str()).collect::<Vec<_>>();
@@ -427,6 +356,6 @@ mod tests {
         assert_eq!(names(&l.rest), ["a@x", "c@x"]);
         assert_eq!((l.attention_more, l.rest_more), (2, 1));
         assert_eq!(row_state(&rows[2]), ("Due", "due"));
-        assert_eq!(row_state(&row("h@x", "scheduled", false)).0, "Scheduled");
+        assert_eq!(row_state(&row("h@x", Scheduled, false)).0, "Scheduled");
     }
 }

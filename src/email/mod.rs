@@ -26,8 +26,8 @@ use crate::diagnostics::{Diagnostic, Diagnostics, Position};
 use crate::markdown;
 use crate::plan::comms::ScheduledMessage;
 use crate::project::{MessageTemplate, Project, Recipient};
-use crate::render::format::rfc3339;
 use crate::templates::{error_chain, tera_position};
+use crate::time::stamp::rfc3339;
 use layout::Layout;
 use skeleton::{Fill, Skeleton};
 

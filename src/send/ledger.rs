@@ -20,7 +20,7 @@ use std::fs::{File, OpenOptions};
 use std::io::{self, Read, Seek, SeekFrom, Write};
 use std::path::{Path, PathBuf};
 
-use chrono::{DateTime, SecondsFormat, Utc};
+use chrono::{DateTime, Utc};
 use serde::{Deserialize, Serialize};
 
 /// What identifies one delivery: message id, wave, locale and recipient address (lower case).
@@ -347,9 +347,7 @@ impl Lock {
 }
 
 /// RFC 3339 in UTC with seconds, as in the ledger.
-pub fn utc(t: &DateTime<Utc>) -> String {
-    t.to_rfc3339_opts(SecondsFormat::Secs, true)
-}
+pub use crate::time::stamp::utc;
 
 #[cfg(test)]
 mod tests {

@@ -23,6 +23,7 @@ use rayon::prelude::*;
 use crate::delivery::Overview;
 use crate::diagnostics::{Diagnostic, Diagnostics};
 use crate::email::Mailer;
+use crate::plan::comms::ScheduledMessage;
 use crate::plan::comms::{expand, file_keys};
 use crate::plan::cutover::{schedule, Schedule};
 use crate::project::Project;
@@ -39,6 +40,13 @@ pub struct Prepared {
     /// Where each delivery stands, when the project has a send ledger (see
     /// [`read_delivery_status`]); the comms pages and `plan.json` show it.
     pub delivery: Option<Overview>,
+}
+
+impl Prepared {
+    /// The scheduled messages, in schedule order (what `send` needs of a build).
+    pub fn messages(&self) -> Vec<&ScheduledMessage> {
+        self.comms.iter().map(|e| &e.message).collect()
+    }
 }
 
 /// Loads and plans the project in `root`, rendering each scheduled message's preview.
@@ -59,7 +67,8 @@ pub fn prepare(root: &Path) -> Result<Prepared, Diagnostics> {
 /// `prepared.delivery`, as of `now`. A ledger that cannot be read is a warning, not an
 /// error: the pages then show no delivery status.
 pub fn read_delivery_status(prepared: &mut Prepared, now: DateTime<Utc>) {
-    prepared.delivery = match Overview::read(prepared, now) {
+    let overview = crate::send::overview(&prepared.project, &prepared.messages(), now);
+    prepared.delivery = match overview {
         Ok(o) => o,
         Err(e) => {
             eprintln!(

@@ -5,8 +5,8 @@ use serde::Serialize;
 
 use super::Prepared;
 use crate::delivery::Counts;
-use crate::render::format::rfc3339;
 use crate::render::CommsEntry;
+use crate::time::stamp::rfc3339;
 
 /// One element of `comms list --format json` (and of `plan.json`'s `comms`).
 #[derive(Debug, Serialize)]
