@@ -78,11 +78,6 @@ fn selectors() -> &'static classed::Selectors {
     })
 }
 
-/// What made the cached HTML: a different tminus or syntect makes it stale.
-pub(crate) fn cache_producer() -> String {
-    format!("{} syntect-5 {}", env!("CARGO_PKG_VERSION"), CLASS_PREFIX)
-}
-
 /// The stylesheet for highlighted code: a light theme, and a dark one under
 /// `prefers-color-scheme: dark` and `[data-theme=dark]`.
 pub fn stylesheet() -> String {
@@ -206,6 +201,14 @@ pub fn push_escaped(out: &mut String, text: &str) {
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn the_cache_producer_names_this_tminus_and_class_prefix() {
+        assert_eq!(
+            crate::cache::HIGHLIGHT_PRODUCER,
+            format!("{} syntect-5 {}", env!("CARGO_PKG_VERSION"), CLASS_PREFIX)
+        );
+    }
 
     #[test]
     fn highlights_known_languages_and_escapes_unknown_ones() {
