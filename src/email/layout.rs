@@ -37,7 +37,7 @@ impl Layout {
     pub fn compile(text: &str, origin: String) -> Result<Layout, Diagnostic> {
         let mut tera = Tera::default();
         tera.autoescape_on(vec![".mjml"]);
-        tera.set_escape_fn(crate::markdown::highlight::escape_html);
+        tera.set_escape_fn(crate::util::escape_html);
         if let Err(e) = tera.add_raw_template(LAYOUT_PATH, text) {
             let message = error_chain(&e);
             // `Failed to parse '…': --> 3:7 | … | = expected …`: keep what is expected.

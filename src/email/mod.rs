@@ -67,7 +67,7 @@ impl<'a> Mailer<'a> {
     /// for each of their locales, waves and audiences; errors point into the files.
     pub fn new(project: &'a Project) -> Result<Self, Diagnostics> {
         let mut tera = Tera::default();
-        tera.set_escape_fn(markdown::highlight::escape_html);
+        tera.set_escape_fn(crate::util::escape_html);
         let mut diags = Diagnostics::new();
         for (i, m) in project.messages.iter().enumerate() {
             let subject_line = m.subject_at.map_or(1, |p| p.line);

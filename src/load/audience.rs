@@ -86,7 +86,7 @@ pub fn load_csv(root: &Path, relative: &str, c: &mut Checker, path: &str) -> Vec
         }
         let locale = cell(2).map(str::to_string);
         if let Some(l) = &locale {
-            if !super::project_file::is_valid_locale(l) {
+            if !super::is_valid_locale(l) {
                 c.diags.push(
                     file.error(at(1), format!("`{l}` is not a locale"))
                         .with_hint("write a language tag such as `fr` or `fr-CA`"),

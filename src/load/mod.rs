@@ -11,8 +11,6 @@ mod project_file;
 mod references;
 mod rehearsal;
 
-pub use project_file::is_loopback;
-
 use std::path::{Path, PathBuf};
 
 use chrono::DateTime;
@@ -169,6 +167,15 @@ impl Checker<'_> {
         );
         false
     }
+}
+
+/// A BCP 47-ish language tag: `en`, `fr`, `fr-CA`, `zh-Hant`.
+pub fn is_valid_locale(tag: &str) -> bool {
+    let mut parts = tag.split('-');
+    let lang = parts.next().unwrap_or("");
+    (2..=3).contains(&lang.len())
+        && lang.bytes().all(|b| b.is_ascii_lowercase())
+        && parts.all(|p| (1..=8).contains(&p.len()) && p.bytes().all(|b| b.is_ascii_alphanumeric()))
 }
 
 /// A bare address (`ana@contoso.example`), as lettre parses it.

@@ -3,6 +3,7 @@
 //! Only the classes the stylesheet uses are written ([`super::classed`]). Highlighted blocks
 //! are cached by content, on disk between builds ([`crate::cache`]).
 
+pub use crate::util::{escape_html, push_escaped};
 use std::sync::OnceLock;
 
 use syntect::highlighting::{Theme, ThemeSet};
@@ -176,26 +177,6 @@ fn scope(css: &str, scope: &str) -> String {
         }
     }
     out
-}
-
-pub fn escape_html(text: &str) -> String {
-    let mut out = String::with_capacity(text.len() + 16);
-    push_escaped(&mut out, text);
-    out
-}
-
-/// Appends `text` to `out`, escaped as in [`escape_html`].
-pub fn push_escaped(out: &mut String, text: &str) {
-    for c in text.chars() {
-        match c {
-            '<' => out.push_str("&lt;"),
-            '>' => out.push_str("&gt;"),
-            '&' => out.push_str("&amp;"),
-            '"' => out.push_str("&quot;"),
-            '\'' => out.push_str("&#39;"),
-            c => out.push(c),
-        }
-    }
 }
 
 #[cfg(test)]

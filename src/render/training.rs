@@ -6,9 +6,15 @@ use chrono::{Duration, Utc};
 use serde_json::{json, Value};
 
 use super::format::{role_label, time_view};
-use super::pages::guide_summary;
 use super::{PageJob, SiteInput};
 use crate::project::{Guide, Project, Session};
+
+/// A guide as the catalogue and its own page list it.
+pub(super) fn guide_summary(g: &Guide, root: &str) -> Value {
+    json!({"id": g.id, "title": g.title, "summary": g.summary, "kind": g.kind, "kind_label": g.kind.label(),
+        "audience": g.audience, "duration": g.duration.map(crate::time::format_duration), "order": g.order,
+        "href": format!("{root}training/{}/index.html", g.id)})
+}
 
 pub fn training_index(input: &SiteInput) -> PageJob {
     let p = input.project;

@@ -14,6 +14,7 @@
 //! target. Email previews sit in `<iframe srcdoc>` attributes, so their links are not
 //! part of the page: they belong to the email and only `--external` checks them.
 
+use crate::util::percent_decode;
 use std::collections::{BTreeMap, HashMap, HashSet};
 use std::path::PathBuf;
 use std::sync::LazyLock;
@@ -209,12 +210,6 @@ fn normalize_dots(path: &str) -> String {
         }
     }
     out.join("/")
-}
-
-fn percent_decode(s: &str) -> String {
-    percent_encoding::percent_decode_str(s)
-        .decode_utf8_lossy()
-        .into_owned()
 }
 
 /// A link written in a source file.

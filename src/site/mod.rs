@@ -335,7 +335,7 @@ fn sitemap(input: &SiteInput, pages: &[PageJob]) -> String {
     for p in paths {
         xml.push_str(&format!(
             "  <url><loc>{}</loc></url>\n",
-            crate::markdown::highlight::escape_html(&format!("{prefix}{p}"))
+            crate::util::escape_html(&format!("{prefix}{p}"))
         ));
     }
     xml.push_str("</urlset>\n");
@@ -350,7 +350,7 @@ pub fn mark_draft(project: &Project, html: &mut String) {
     }
     let banner = format!(
         "<p class=\"tminus-draft\" role=\"note\" style=\"margin:0;padding:.4rem 1rem;background:#fff3d6;color:#5c3500;font:600 14px/1.4 system-ui,sans-serif;text-align:center\">DRAFT — version {} of this plan is not approved yet.</p>",
-        crate::markdown::highlight::escape_html(&project.version)
+        crate::util::escape_html(&project.version)
     );
     let lower = html.to_ascii_lowercase();
     let at = lower

@@ -118,12 +118,6 @@ pub(super) fn checklist(input: &SiteInput, c: &Checklist) -> PageJob {
     PageJob::ready(path, "checklist.html", ctx)
 }
 
-pub(in crate::render) fn guide_summary(g: &Guide, root: &str) -> Value {
-    json!({"id": g.id, "title": g.title, "summary": g.summary, "kind": g.kind, "kind_label": g.kind.label(),
-        "audience": g.audience, "duration": g.duration.map(crate::time::format_duration), "order": g.order,
-        "href": format!("{root}training/{}/index.html", g.id)})
-}
-
 pub(super) fn guide_path(g: &Guide) -> String {
     format!("training/{}/index.html", g.id)
 }
@@ -134,7 +128,7 @@ pub(super) fn guide(input: &SiteInput, index: usize) -> tera::Context {
     let root = input.root(&path);
     let mut ctx = input.base_context(&path, "training", &g.title);
     let body = markdown::render(&g.body.markdown, &root);
-    let mut view = guide_summary(g, &root);
+    let mut view = crate::render::training::guide_summary(g, &root);
     view["body_html"] = json!(body.html);
     view["toc"] = json!(body.toc);
     ctx.insert("guide", &view);

@@ -12,7 +12,6 @@ mod documents;
 use comms::{comms_index, message_pages};
 use cutover::{cutover, run_sheets};
 use dashboard::dashboard;
-pub(super) use documents::guide_summary;
 use documents::{
     checklist, checklist_index, guide, guide_path, page, page_path, runbook, runbook_index,
     runbook_path,
