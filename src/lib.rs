@@ -25,4 +25,5 @@ pub mod site;
 pub mod source;
 pub mod templates;
 pub mod time;
+pub mod urls;
 pub mod util;

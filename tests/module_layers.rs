@@ -9,8 +9,8 @@ use std::path::Path;
 /// Lowest first. A module may use the modules of the layers before its own, never one of
 /// its own layer or above. Keep README's "Architecture" in step.
 const LAYERS: &[&[&str]] = &[
-    // What everything uses: errors for people, hashing, small shared helpers.
-    &["diagnostics", "hash", "util"],
+    // What everything uses: errors for people, hashing, small shared helpers, page paths.
+    &["diagnostics", "hash", "util", "urls"],
     // Reading files and YAML, the file formats as written, T-minus time.
     &["source", "model", "time"],
     // The validated project.

@@ -18,8 +18,9 @@ use serde_json::json;
 use crate::plan::comms::ScheduledMessage;
 use crate::plan::cutover::Schedule;
 use crate::project::Project;
+use crate::urls;
 
-pub use pages::{jobs, page_job};
+pub use pages::{document_job, jobs, Document};
 
 /// A page to render: its path under the version folder, template and variables.
 pub struct PageJob {
@@ -86,35 +87,17 @@ pub struct CommsEntry {
 impl CommsEntry {
     /// The folder of the message's page: `comms/<id>/<wave>` or `comms/<id>`.
     pub fn page_dir(&self) -> String {
-        page_dir(&self.message)
+        urls::message_dir(&self.message.id, self.message.wave.as_deref())
     }
 
     /// The `.eml` download, beside the page.
     pub fn eml_path(&self) -> String {
-        format!("{}/{}.eml", self.page_dir(), self.file_key)
+        urls::eml(
+            &self.message.id,
+            self.message.wave.as_deref(),
+            &self.file_key,
+        )
     }
-}
-
-pub fn page_dir(m: &ScheduledMessage) -> String {
-    match &m.wave {
-        Some(w) => format!("comms/{}/{w}", m.id),
-        None => format!("comms/{}", m.id),
-    }
-}
-
-/// Where a role's cutover calendar goes; a role named `cutover` would collide with the
-/// whole plan's `cutover/cutover.ics`.
-pub fn role_calendar_path(role: &str) -> String {
-    if role == "cutover" {
-        "cutover/role-cutover.ics".to_string()
-    } else {
-        format!("cutover/{role}.ics")
-    }
-}
-
-/// Where a training session's own calendar (its "Add to calendar" link) goes.
-pub fn session_calendar_path(session_id: &str) -> String {
-    format!("training/sessions/{session_id}.ics")
 }
 
 /// A version of the site, for the switcher and `versions.json`.
@@ -156,20 +139,17 @@ pub struct SiteInput<'a> {
     pub built_at: DateTime<Utc>,
 }
 
-/// `runbooks/deploy/index.html` → `../../`: from a page back to the version root.
-pub fn root_of(path: &str) -> String {
-    "../".repeat(path.matches('/').count())
-}
+pub use crate::urls::root_of;
 
 /// The navigation sections.
 const SECTIONS: &[(&str, &str, &str)] = &[
-    ("dashboard", "Dashboard", "index.html"),
-    ("cutover", "Cutover", "cutover/index.html"),
-    ("runbooks", "Runbooks", "runbooks/index.html"),
-    ("checklists", "Checklists", "checklists/index.html"),
-    ("training", "Training", "training/index.html"),
-    ("comms", "Comms", "comms/index.html"),
-    ("changes", "What changed", "changes/index.html"),
+    ("dashboard", "Dashboard", urls::DASHBOARD),
+    ("cutover", "Cutover", urls::CUTOVER),
+    ("runbooks", "Runbooks", urls::RUNBOOKS),
+    ("checklists", "Checklists", urls::CHECKLISTS),
+    ("training", "Training", urls::TRAINING),
+    ("comms", "Comms", urls::COMMS),
+    ("changes", "What changed", urls::CHANGES),
 ];
 
 impl SiteInput<'_> {
@@ -204,8 +184,8 @@ impl SiteInput<'_> {
         for pg in extra {
             nav.push(json!({
                 "id": format!("page-{}", pg.id), "title": pg.title,
-                "href": format!("{root}pages/{}/index.html", pg.id),
-                "active": section == "pages" && path == format!("pages/{}/index.html", pg.id),
+                "href": format!("{root}{}", urls::page(&pg.id)),
+                "active": section == "pages" && path == urls::page(&pg.id),
             }));
         }
         let versions: Vec<serde_json::Value> = self

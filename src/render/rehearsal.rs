@@ -48,7 +48,7 @@ fn path_of(p: &Project, s: &Schedule) -> Vec<Value> {
 fn page(input: &SiteInput, r: &RehearsalReport) -> PageJob {
     let p = input.project;
     let plan = input.schedule;
-    let path = format!("cutover/rehearsals/{}/index.html", r.rehearsal.id);
+    let path = crate::urls::rehearsal(&r.rehearsal.id);
     let root = input.root(&path);
     let title = format!("Rehearsal: {}", r.rehearsal.title);
     let mut ctx = input.base_context(&path, "cutover", &title);
@@ -136,7 +136,10 @@ fn page(input: &SiteInput, r: &RehearsalReport) -> PageJob {
         "rollback_deadline",
         &p.cutover.rollback_deadline.as_ref().map(time_view),
     );
-    ctx.insert("cutover_href", &format!("{root}cutover/index.html"));
-    ctx.insert("calendar_href", &format!("{root}cutover/cutover.ics"));
+    ctx.insert("cutover_href", &format!("{root}{}", crate::urls::CUTOVER));
+    ctx.insert(
+        "calendar_href",
+        &format!("{root}{}", crate::urls::CUTOVER_CALENDAR),
+    );
     PageJob::ready(path, "rehearsal.html", ctx)
 }

@@ -251,7 +251,7 @@ fn authored(project: &Project, site: &SiteFiles) -> HashMap<String, Vec<Written>
             }
         };
     for r in &project.runbooks {
-        let page = format!("runbooks/{}/index.html", r.id);
+        let page = crate::urls::runbook(&r.id);
         add(
             &page,
             &r.body.file,
@@ -269,7 +269,7 @@ fn authored(project: &Project, site: &SiteFiles) -> HashMap<String, Vec<Written>
         }
     }
     for g in &project.guides {
-        let page = format!("training/{}/index.html", g.id);
+        let page = crate::urls::guide(&g.id);
         add(
             &page,
             &g.body.file,
@@ -278,7 +278,7 @@ fn authored(project: &Project, site: &SiteFiles) -> HashMap<String, Vec<Written>
         );
     }
     for p in &project.pages {
-        let page = format!("pages/{}/index.html", p.id);
+        let page = crate::urls::page(&p.id);
         add(
             &page,
             &p.body.file,

@@ -29,6 +29,7 @@ use crate::plan::cutover::{schedule, Schedule};
 use crate::project::Project;
 use crate::render::{self, CommsEntry, PageJob, SiteInput, StaticFile};
 use crate::templates::Theme;
+use crate::urls;
 
 /// A loaded, scheduled project with its comms rendered.
 pub struct Prepared {
@@ -199,19 +200,19 @@ pub fn assemble_with<'a>(
     pages.push(not_found_page(&input));
     let mut files = vec![
         StaticFile {
-            path: "sitemap.xml".into(),
+            path: urls::SITEMAP.into(),
             bytes: sitemap(&input, &pages).into_bytes(),
         },
         StaticFile {
-            path: "plan.json".into(),
+            path: urls::PLAN_JSON.into(),
             bytes: plan,
         },
         StaticFile {
-            path: "training/sessions.ics".into(),
+            path: urls::SESSIONS_CALENDAR.into(),
             bytes: calendar::sessions_ics(&prepared.project, built_at).into_bytes(),
         },
         StaticFile {
-            path: "assets/syntax.css".into(),
+            path: urls::SYNTAX_CSS.into(),
             bytes: crate::markdown::highlight::stylesheet().into_bytes(),
         },
     ];
@@ -230,7 +231,7 @@ pub fn assemble_with<'a>(
     // ([`SiteFiles::search_index`]), while the pages render.
     for s in &prepared.project.sessions {
         files.push(StaticFile {
-            path: render::session_calendar_path(&s.id),
+            path: urls::session_calendar(&s.id),
             bytes: calendar::session_ics(&prepared.project, s, built_at).into_bytes(),
         });
     }
@@ -257,7 +258,7 @@ pub fn assemble_with<'a>(
 }
 
 /// The search index's file in a version folder.
-pub const SEARCH_INDEX: &str = "searchindex.js";
+pub const SEARCH_INDEX: &str = urls::SEARCH_INDEX;
 
 impl SiteFiles<'_> {
     /// `searchindex.js` (see [`crate::search`]): the slowest file of a large site, so it is
@@ -286,7 +287,7 @@ impl SiteFiles<'_> {
 
 /// `changes/index.html`: this version compared with the one before.
 fn changes_page(input: &SiteInput, plan: &[u8], previous: Option<&changes::PlanView>) -> PageJob {
-    let path = "changes/index.html";
+    let path = urls::CHANGES;
     let root = input.root(path);
     let mut ctx = input.base_context(path, "changes", "What changed");
     let diff = match (previous, changes::parse(plan)) {
@@ -298,18 +299,21 @@ fn changes_page(input: &SiteInput, plan: &[u8], previous: Option<&changes::PlanV
         &diff
             .previous
             .as_ref()
-            .map(|v| format!("{}v{v}/changes/index.html", input.versions_root(path))),
+            .map(|v| format!("{}v{v}/{}", input.versions_root(path), urls::CHANGES)),
     );
-    ctx.insert("plan_href", &format!("{root}plan.json"));
+    ctx.insert("plan_href", &format!("{root}{}", urls::PLAN_JSON));
     ctx.insert("changes", &diff);
     PageJob::ready(path, "changes.html", ctx)
 }
 
 /// `404.html` at the version root (and, for the latest version, at the output root).
 fn not_found_page(input: &SiteInput) -> PageJob {
-    let path = "404.html";
+    let path = urls::NOT_FOUND;
     let mut ctx = input.base_context(path, "not-found", "Page not found");
-    ctx.insert("home_href", &format!("{}index.html", input.root(path)));
+    ctx.insert(
+        "home_href",
+        &format!("{}{}", input.root(path), urls::DASHBOARD),
+    );
     PageJob::ready(path, "404.html", ctx)
 }
 
@@ -326,7 +330,7 @@ fn sitemap(input: &SiteInput, pages: &[PageJob]) -> String {
     let mut paths: Vec<&str> = pages
         .iter()
         .map(|p| p.path.as_str())
-        .filter(|p| *p != "404.html")
+        .filter(|p| *p != urls::NOT_FOUND)
         .collect();
     paths.sort_unstable();
     let mut xml = String::from(

@@ -31,7 +31,7 @@ use serde::Serialize;
 use super::{output, Prepared};
 use crate::diagnostics::{Diagnostic, Diagnostics};
 use crate::project::Body;
-use crate::render::{SiteInput, VersionInfo};
+use crate::render::{Document, SiteInput, VersionInfo};
 use crate::source::{split_front_matter, SourceFile};
 use crate::templates::Theme;
 
@@ -442,15 +442,15 @@ fn incremental(
         first_line: split.body_line,
     };
     let project = &mut build.prepared.project;
-    let path = if let Some(r) = project.runbooks.iter_mut().find(|r| r.body.file == rel) {
-        r.body = body;
-        format!("runbooks/{}/index.html", r.id)
-    } else if let Some(g) = project.guides.iter_mut().find(|g| g.body.file == rel) {
-        g.body = body;
-        format!("training/{}/index.html", g.id)
-    } else if let Some(p) = project.pages.iter_mut().find(|p| p.body.file == rel) {
-        p.body = body;
-        format!("pages/{}/index.html", p.id)
+    let document = if let Some(i) = project.runbooks.iter().position(|r| r.body.file == rel) {
+        project.runbooks[i].body = body;
+        Document::Runbook(i)
+    } else if let Some(i) = project.guides.iter().position(|g| g.body.file == rel) {
+        project.guides[i].body = body;
+        Document::Guide(i)
+    } else if let Some(i) = project.pages.iter().position(|p| p.body.file == rel) {
+        project.pages[i].body = body;
+        Document::Page(i)
     } else {
         return None;
     };
@@ -464,7 +464,8 @@ fn incremental(
         versions: &build.versions,
         built_at: build.built_at,
     };
-    let job = crate::render::page_job(&input, &path)?;
+    let job = crate::render::document_job(&input, document);
+    let path = job.path.clone();
     Some(
         output::render_page(&build.theme, &input, &job)
             .map(|mut html| {

@@ -59,7 +59,7 @@ pub fn cutover_feeds(
             None => format!("{title} — cutover tasks of {role}"),
         };
         feeds.push((
-            crate::render::role_calendar_path(role),
+            crate::urls::role_calendar(role),
             feed(project, schedule, sequences, stamp, &name, &mine),
         ));
     }
