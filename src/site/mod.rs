@@ -191,11 +191,12 @@ pub fn assemble_with<'a>(
         schedule: &prepared.schedule,
         comms: &prepared.comms,
         delivery: prepared.delivery.as_ref(),
+        calendar_sequences: &prepared.calendar_sequences,
         versions,
         built_at,
     };
     let mut pages = render::jobs(&input);
-    let plan = plan_json::to_json(prepared, built_at);
+    let plan = plan_json::to_json(&input);
     pages.push(changes_page(&input, &plan, previous));
     pages.push(not_found_page(&input));
     let mut files = vec![
