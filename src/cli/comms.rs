@@ -2,8 +2,8 @@
 
 use std::path::Path;
 
+use tminus::render::plan_json::comms_items;
 use tminus::render::CommsEntry;
-use tminus::site::plan_json::comms_items;
 
 #[derive(Clone, Copy, clap::ValueEnum)]
 pub enum Format {

@@ -5,9 +5,12 @@
 //! Every page gets the same base context (`site`, `root`, `nav`, `versions`, `page`,
 //! `support`); `themes/default/README.md` documents all variables for theme authors.
 
+pub mod calendar;
+pub mod changes;
 pub mod format;
 pub mod gantt;
 mod pages;
+pub mod plan_json;
 mod rehearsal;
 mod training;
 

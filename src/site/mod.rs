@@ -4,12 +4,9 @@
 //! `build`, `check` and the `comms` commands); [`build`] renders every page and writes the
 //! version atomically (see [`output`]).
 
-pub mod calendar;
-pub mod changes;
 pub mod fingerprint;
 pub mod links;
 pub mod output;
-pub mod plan_json;
 pub mod recycle;
 pub mod serve;
 pub mod timings;
@@ -28,6 +25,7 @@ use crate::plan::comms::{expand, file_keys};
 use crate::plan::cutover::{schedule, Schedule};
 use crate::project::Project;
 use crate::render::{self, CommsEntry, PageJob, SiteInput, StaticFile};
+use crate::render::{calendar, changes, plan_json};
 use crate::templates::Theme;
 use crate::urls;
 
