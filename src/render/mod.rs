@@ -9,10 +9,12 @@ pub mod calendar;
 pub mod changes;
 pub mod format;
 pub mod gantt;
+pub mod html;
 mod pages;
 pub mod plan_json;
 mod rehearsal;
 mod training;
+pub mod version;
 
 use chrono::{DateTime, Utc};
 use serde::Serialize;

@@ -22,7 +22,8 @@ use super::SiteFiles;
 use crate::diagnostics::{Diagnostic, Diagnostics};
 use crate::model::project::LatestMode;
 use crate::project::Project;
-use crate::render::{PageJob, SiteInput, VersionInfo};
+pub use crate::render::html::{render_page, render_pages, Progress};
+use crate::render::VersionInfo;
 use crate::templates::{error_chain, Theme};
 
 /// `output/versions.json`.
@@ -122,59 +123,6 @@ pub fn compare_versions(a: &str, b: &str) -> std::cmp::Ordering {
             .collect()
     };
     parts(a).cmp(&parts(b))
-}
-
-/// Renders one page with the theme.
-/// (Deferred contexts are built from `input` first.)
-pub fn render_page(theme: &Theme, input: &SiteInput, job: &PageJob) -> Result<String, Diagnostic> {
-    theme
-        .tera
-        .render(job.template, &job.context(input))
-        .map_err(|e| {
-            Diagnostic::new(format!("cannot render {}: {}", job.path, error_chain(&e))).with_hint(
-                "check the theme template named in the message (built-in or under themes/)",
-            )
-        })
-}
-
-/// Reports rendering progress (a progress bar on a terminal); called from many threads.
-pub trait Progress: Sync {
-    fn start(&self, total: usize);
-    fn advance(&self);
-    fn finish(&self);
-}
-
-/// Renders every page of `site`, in parallel: `(path, html)` in job order.
-pub fn render_pages(
-    site: &SiteFiles,
-    progress: Option<&dyn Progress>,
-) -> Result<Vec<(String, String)>, Diagnostics> {
-    if let Some(p) = progress {
-        p.start(site.pages.len());
-    }
-    let results: Vec<Result<(String, String), Diagnostic>> = site
-        .pages
-        .par_iter()
-        .map(|job| {
-            let html = render_page(&site.theme, &site.input, job)?;
-            if let Some(p) = progress {
-                p.advance();
-            }
-            Ok((job.path.clone(), html))
-        })
-        .collect();
-    if let Some(p) = progress {
-        p.finish();
-    }
-    let mut diags = Diagnostics::new();
-    let mut pages = Vec::with_capacity(results.len());
-    for r in results {
-        match r {
-            Ok(page) => pages.push(page),
-            Err(d) => diags.push(d),
-        }
-    }
-    diags.finish(pages)
 }
 
 /// Writes the rendered `pages` and the files of `site` as `out/v<version>/` and updates the
