@@ -7,6 +7,7 @@
 pub mod fingerprint;
 pub mod links;
 pub mod output;
+pub mod published;
 pub mod recycle;
 pub mod serve;
 pub mod timings;
@@ -156,22 +157,6 @@ pub fn assemble<'a>(
     Ok(assemble_with(
         prepared, versions, built_at, None, theme, base_url,
     ))
-}
-
-/// The previous version's plan (the next lower version in `versions` whose folder in
-/// `out` has a `plan.json`), for the "what changed" page.
-pub fn previous_plan(
-    out: &Path,
-    versions: &[render::VersionInfo],
-    version: &str,
-) -> Option<changes::PlanView> {
-    let prev = output::previous_version(versions, version)?;
-    let bytes = std::fs::read(out.join(format!("v{}", prev.version)).join("plan.json")).ok()?;
-    let mut plan = changes::parse(&bytes)?;
-    if plan.version.is_empty() {
-        plan.version = prev.version.clone();
-    }
-    Some(plan)
 }
 
 /// Builds the pages and files of `prepared` with a loaded theme; `previous` is the plan of
@@ -427,8 +412,10 @@ pub fn run(root: &Path, out: &Path, mode: Mode) -> Result<Built, Diagnostics> {
         },
     );
     let mut prepared = prepared?;
+    // The output folder, read once.
+    let published = published::Published::read(out, &prepared.project.version);
     prepared.calendar_sequences = calendar::sequences(
-        &calendar::previous_sequences(out),
+        &published.previous_tasks,
         &prepared.project,
         &prepared.schedule,
     );
@@ -438,7 +425,7 @@ pub fn run(root: &Path, out: &Path, mode: Mode) -> Result<Built, Diagnostics> {
         // The send ledger is not a source: an approved version keeps the delivery status
         // of the build that published it (see README, "Decisions").
         let print = content.finish(&prepared.project);
-        match output::freeze_state(out, &prepared.project, &print) {
+        match published.freeze_state(&print) {
             output::Freeze::Unchanged(_) if !opts.force => {
                 let version = &prepared.project.version;
                 return Ok(Built::Disk(BuildReport {
@@ -446,7 +433,7 @@ pub fn run(root: &Path, out: &Path, mode: Mode) -> Result<Built, Diagnostics> {
                     version_dir: out.join(format!("v{version}")),
                     pages: 0,
                     files: 0,
-                    versions: output::read_versions(out).versions.len(),
+                    versions: published.listed.versions.len(),
                     elapsed: started.elapsed(),
                     unchanged: true,
                     timings: timings.phases(),
@@ -470,21 +457,18 @@ pub fn run(root: &Path, out: &Path, mode: Mode) -> Result<Built, Diagnostics> {
         // The search index is made from the sources alone: when the live version was
         // built from the same ones (and the same tminus), its index is linked, not made
         // again.
-        reuse_search_index = output::read_versions(out).versions.iter().any(|v| {
-            v.version == prepared.project.version && v.fingerprint.as_ref() == Some(&print)
-        });
+        reuse_search_index = published.lists_fingerprint(&prepared.project.version, &print);
         fingerprint = Some(print);
     }
     let built_at = Utc::now();
     read_delivery_status(&mut prepared, built_at);
     let project = &prepared.project;
-    let mut versions = output::versions_with(out, project, built_at);
+    let mut versions = published.versions_with(project, built_at);
     if let Some(print) = fingerprint {
         if let Some(v) = versions.iter_mut().find(|v| v.version == project.version) {
             v.fingerprint = Some(print);
         }
     }
-    let previous = previous_plan(out, &versions, &project.version);
     let theme = Theme::load(project.theme_dir.as_deref())?;
     let base_url = mode.base_url(project);
     let mut site = timings.time("assemble", || {
@@ -492,7 +476,7 @@ pub fn run(root: &Path, out: &Path, mode: Mode) -> Result<Built, Diagnostics> {
             &prepared,
             &versions,
             built_at,
-            previous.as_ref(),
+            published.previous_plan.as_ref(),
             theme,
             base_url,
         )

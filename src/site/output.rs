@@ -12,7 +12,6 @@ use std::fs;
 use std::io::Write;
 use std::path::{Path, PathBuf};
 
-use chrono::{DateTime, Utc};
 use rayon::prelude::*;
 use serde::{Deserialize, Serialize};
 
@@ -40,26 +39,6 @@ pub fn read_versions(out: &Path) -> VersionsFile {
         .ok()
         .and_then(|b| serde_json::from_slice(&b).ok())
         .unwrap_or_default()
-}
-
-/// The versions in `out`, with this build's added or updated, newest first. The other
-/// versions carry the list of their pages (read from their folders), for the switcher.
-pub fn versions_with(out: &Path, project: &Project, built_at: DateTime<Utc>) -> Vec<VersionInfo> {
-    let mut versions = read_versions(out).versions;
-    versions
-        .retain(|v| v.version != project.version && out.join(format!("v{}", v.version)).is_dir());
-    for v in &mut versions {
-        v.pages = Some(pages_in(&out.join(format!("v{}", v.version))));
-    }
-    versions.push(VersionInfo {
-        version: project.version.clone(),
-        status: project.status_label().to_string(),
-        built_at: built_at.to_rfc3339_opts(chrono::SecondsFormat::Secs, true),
-        fingerprint: None,
-        pages: None,
-    });
-    versions.sort_by(|a, b| compare_versions(&b.version, &a.version));
-    versions
 }
 
 /// Every `.html` file under a version folder, as site paths (`runbooks/deploy/index.html`).
@@ -94,25 +73,6 @@ pub enum Freeze {
     Unchanged(VersionInfo),
     /// Approved and built from other sources: refused unless forced.
     Changed(VersionInfo),
-}
-
-/// Whether `project`'s version is frozen in `out` (SPEC: a published plan never changes
-/// under people's feet).
-pub fn freeze_state(out: &Path, project: &Project, fingerprint: &str) -> Freeze {
-    let existing = read_versions(out)
-        .versions
-        .into_iter()
-        .find(|v| v.version == project.version && out.join(format!("v{}", v.version)).is_dir());
-    match existing {
-        Some(v) if v.status == "approved" => {
-            if v.fingerprint.as_deref() == Some(fingerprint) {
-                Freeze::Unchanged(v)
-            } else {
-                Freeze::Changed(v)
-            }
-        }
-        _ => Freeze::Open,
-    }
 }
 
 /// Orders `1.10` after `1.9`: numeric parts compare as numbers.

@@ -8,7 +8,6 @@
 //! unchanged otherwise, 0 for a new task. Nothing besides the site is written.
 
 use std::collections::{BTreeMap, BTreeSet, HashMap};
-use std::path::Path;
 
 use chrono::{DateTime, FixedOffset, Utc};
 use icalendar::{Component, Event, EventLike};
@@ -139,36 +138,9 @@ pub struct PreviousTask {
     pub sequence: u32,
 }
 
-/// The tasks of the newest `plan.json` (by `generated_at`) under `out/v*/`; empty when
-/// there is none. Files that cannot be read or parsed are skipped.
-pub fn previous_sequences(out: &Path) -> HashMap<String, PreviousTask> {
-    let Ok(entries) = std::fs::read_dir(out) else {
-        return HashMap::new();
-    };
-    let mut newest: Option<(DateTime<FixedOffset>, serde_json::Value)> = None;
-    for entry in entries.flatten() {
-        if !entry.file_name().to_string_lossy().starts_with('v') {
-            continue;
-        }
-        let Ok(text) = std::fs::read(entry.path().join("plan.json")) else {
-            continue;
-        };
-        let Ok(json) = serde_json::from_slice::<serde_json::Value>(&text) else {
-            continue;
-        };
-        let Some(at) = json["generated_at"]
-            .as_str()
-            .and_then(|s| DateTime::parse_from_rfc3339(s).ok())
-        else {
-            continue;
-        };
-        if newest.as_ref().is_none_or(|(best, _)| at > *best) {
-            newest = Some((at, json));
-        }
-    }
-    let Some((_, json)) = newest else {
-        return HashMap::new();
-    };
+/// The tasks of a previous build's `plan.json` (`start`, `finish`, `sequence`); tasks
+/// it does not describe fully are left out.
+pub fn previous_tasks(json: &serde_json::Value) -> HashMap<String, PreviousTask> {
     let mut out = HashMap::new();
     for t in json["tasks"].as_array().into_iter().flatten() {
         let time = |key: &str| {
