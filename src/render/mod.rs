@@ -139,6 +139,8 @@ pub struct SiteInput<'a> {
     pub comms: &'a [CommsEntry],
     /// Where each delivery of `comms` stands (only when the project has a send ledger).
     pub delivery: Option<&'a crate::delivery::Overview>,
+    /// Each rehearsal measured against the plan, with its re-forecast.
+    pub rehearsals: &'a [crate::plan::rehearsal::RehearsalReport],
     /// Calendar SEQUENCE per task id (bumped when a task moved since the last build).
     pub calendar_sequences: &'a std::collections::BTreeMap<String, u32>,
     /// Every version in the output, newest first, this one included.

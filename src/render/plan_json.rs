@@ -267,8 +267,8 @@ pub fn to_json(input: &SiteInput) -> Vec<u8> {
             .collect(),
     };
     let mut plan = plan;
-    let reports = crate::plan::rehearsal::analyse(p);
-    plan.rehearsals = reports
+    plan.rehearsals = input
+        .rehearsals
         .iter()
         .map(|r| RehearsalItem {
             name: &r.rehearsal.id,

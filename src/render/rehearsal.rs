@@ -6,16 +6,13 @@ use serde_json::{json, Value};
 use super::format::{role_label, time_view};
 use super::{PageJob, SiteInput};
 use crate::plan::cutover::Schedule;
-use crate::plan::rehearsal::{analyse, RehearsalReport};
+use crate::plan::rehearsal::RehearsalReport;
 use crate::project::Project;
 use crate::time::format_duration;
 
 /// The rehearsal pages.
 pub fn jobs(input: &SiteInput) -> Vec<PageJob> {
-    analyse(input.project)
-        .iter()
-        .map(|r| page(input, r))
-        .collect()
+    input.rehearsals.iter().map(|r| page(input, r)).collect()
 }
 
 /// `+35m`, `-10m`, `0m`.

@@ -24,6 +24,7 @@ use crate::email::Mailer;
 use crate::plan::comms::ScheduledMessage;
 use crate::plan::comms::{expand, file_keys};
 use crate::plan::cutover::{schedule, Schedule};
+use crate::plan::rehearsal::RehearsalReport;
 use crate::project::Project;
 pub use crate::render::version::mark_draft;
 use crate::render::version::{changes_page, not_found_page, sitemap};
@@ -36,6 +37,8 @@ use crate::urls;
 pub struct Prepared {
     pub project: Project,
     pub schedule: Schedule,
+    /// Each rehearsal measured against the plan, with its re-forecast of go-live night.
+    pub rehearsals: Vec<RehearsalReport>,
     pub comms: Vec<CommsEntry>,
     /// Calendar SEQUENCE per task id (bumped when a task moved since the last build).
     pub calendar_sequences: std::collections::BTreeMap<String, u32>,
@@ -55,10 +58,12 @@ impl Prepared {
 pub fn prepare(root: &Path) -> Result<Prepared, Diagnostics> {
     let project = crate::load::load(root)?;
     let schedule = schedule(&project.cutover, project.go_live);
+    let rehearsals = crate::plan::rehearsal::analyse(&project);
     let comms = render_comms(&project)?;
     Ok(Prepared {
         project,
         schedule,
+        rehearsals,
         comms,
         calendar_sequences: Default::default(),
         delivery: None,
@@ -176,6 +181,7 @@ pub fn assemble_with<'a>(
         schedule: &prepared.schedule,
         comms: &prepared.comms,
         delivery: prepared.delivery.as_ref(),
+        rehearsals: &prepared.rehearsals,
         calendar_sequences: &prepared.calendar_sequences,
         versions,
         built_at,

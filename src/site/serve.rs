@@ -461,6 +461,7 @@ fn incremental(
         schedule: &build.prepared.schedule,
         comms: &build.prepared.comms,
         delivery: build.prepared.delivery.as_ref(),
+        rehearsals: &build.prepared.rehearsals,
         calendar_sequences: &build.prepared.calendar_sequences,
         versions: &build.versions,
         built_at: build.built_at,
