@@ -1,8 +1,14 @@
-//! The site: everything from a project folder to a versioned output folder.
+//! The site: the one build sequence from a project folder to a version (read this first),
+//! publishing it, and the tools around it.
 //!
-//! [`prepare`] loads the project, schedules the cutover and renders the comms (shared by
-//! `build`, `check` and the `comms` commands); [`build`] renders every page and writes the
-//! version atomically (see [`output`]).
+//! - [`prepare`] loads the project and makes the plan products: the cutover schedule, the
+//!   rehearsal analyses, the scheduled messages with their rendered previews (also used by
+//!   the `comms` commands).
+//! - [`run`] is the sequence `build`, `check` and `serve` share: prepare, read the output
+//!   folder once ([`published`]), compute calendar SEQUENCE numbers and the delivery
+//!   status, [`assemble_with`] every page job and file (`render`), then — by [`Mode`] —
+//!   write them atomically ([`output`], [`recycle`], [`fingerprint`]), keep them in memory
+//!   ([`serve`]) or render them and check their links ([`links`]).
 
 pub mod fingerprint;
 pub mod links;

@@ -17,6 +17,9 @@
 //!   shows the errors (file, line, column, source line, hint) in a box above it; with no
 //!   good build yet, pages are the error page. Fixing the file reloads the browser.
 //! - `site.base_url` is ignored while serving, so links stay on the local server.
+//!
+//! (Over 600 lines: the watcher, the incremental rebuild and the HTTP handler share the
+//! served state and its lock; the build itself is `super::run` with `Mode::Memory`.)
 
 use std::collections::HashMap;
 use std::path::{Path, PathBuf};
