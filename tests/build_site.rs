@@ -394,3 +394,44 @@ fn comms_preview_writes_a_standard_eml() {
     assert_eq!(o.status.code(), Some(1));
     assert!(stderr(&o).contains("--wave"), "{}", stderr(&o));
 }
+
+#[test]
+fn the_critical_path_ends_at_the_plans_last_critical_milestone() {
+    // The example's plan ends with `announce` and the zero-duration `hypercare-start` after
+    // it, both finishing at one instant: the path must not stop one task short.
+    let (_guard, root) = example();
+    let out = root.join("out");
+    ok(&root, &["build", "--out", out.to_str().unwrap()]);
+    let version = std::fs::read_dir(&out)
+        .unwrap()
+        .filter_map(|e| e.ok())
+        .find(|e| e.file_name().to_string_lossy().starts_with('v'))
+        .unwrap()
+        .path();
+    let plan: Value = serde_json::from_str(&read(&version.join("plan.json"))).unwrap();
+    let path = plan["critical_path"].as_array().unwrap();
+    assert_eq!(path.last().unwrap(), "hypercare-start");
+    let critical: Vec<&Value> = plan["tasks"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .filter(|t| t["critical"] == true)
+        .map(|t| &t["id"])
+        .collect();
+    let last_finish = plan["tasks"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .filter(|t| t["critical"] == true)
+        .map(|t| t["finish"].as_str().unwrap().to_string())
+        .max()
+        .unwrap();
+    let end = plan["tasks"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .find(|t| &t["id"] == path.last().unwrap())
+        .unwrap();
+    assert!(critical.contains(&&end["id"]));
+    assert_eq!(end["finish"].as_str().unwrap(), last_finish);
+}
