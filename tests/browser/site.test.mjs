@@ -210,7 +210,7 @@ test("the footer shows the version's build time, from versions.js", async () => 
   const builtAt = versions.find((v) => v.version === "1.2").built_at;
   const page = await newPage();
   await page.goto(file_("training/index.html"));
-  const time = page.locator("footer time[data-built]");
+  const time = page.locator("footer [data-built] time");
   assert.equal(await time.getAttribute("datetime"), builtAt);
   assert.equal(await time.textContent(), `${builtAt.slice(0, 10)} ${builtAt.slice(11, 16)} UTC`);
   assert.ok(await time.isVisible(), "the build time is shown");
