@@ -435,3 +435,28 @@ fn the_critical_path_ends_at_the_plans_last_critical_milestone() {
     assert!(critical.contains(&&end["id"]));
     assert_eq!(end["finish"].as_str().unwrap(), last_finish);
 }
+
+#[test]
+fn every_page_links_the_t_minus_icon() {
+    // Without a <link rel="icon">, every page view asks the server for /favicon.ico (a 404
+    // in the log and a console error). The links themselves are checked by
+    // every_internal_link_resolves_in_the_built_site.
+    let (_guard, root) = example();
+    ok(&root, &["build"]);
+    let mut pages = 0;
+    for entry in walkdir::WalkDir::new(root.join("output"))
+        .into_iter()
+        .filter_map(Result::ok)
+        .filter(|e| e.path().extension().is_some_and(|x| x == "html"))
+    {
+        pages += 1;
+        let html = read(entry.path());
+        assert!(
+            html.contains("<link rel=\"icon\""),
+            "{} has no icon",
+            entry.path().display()
+        );
+    }
+    assert!(pages > 40);
+    assert!(root.join("output/latest/assets/favicon.svg").is_file());
+}

@@ -34,6 +34,7 @@ const PHONE = { width: 390, height: 844 };
 let tmp, out, server, base, context;
 const consoleErrors = [];
 const externalRequests = [];
+const failedRequests = []; // e.g. GET /favicon.ico 404 when a page links no icon
 
 function findBinary() {
   if (process.env.TMINUS_BIN) return process.env.TMINUS_BIN;
@@ -71,6 +72,7 @@ async function newPage(viewport = DESKTOP) {
   await page.setViewportSize(viewport);
   page.on("console", (m) => { if (m.type() === "error") consoleErrors.push(`${page.url()}: ${m.text()}`); });
   page.on("pageerror", (e) => consoleErrors.push(`${page.url()}: ${e.message}`));
+  page.on("response", (r) => { if (r.status() >= 400) failedRequests.push(`${r.status()} ${r.url()}`); });
   return page;
 }
 
@@ -342,7 +344,8 @@ test("accessibility audit (axe-core, WCAG 2.1 A/AA): no serious or critical viol
   await page.close();
 });
 
-test("no console errors and no request to any other host", () => {
+test("no console errors, no failed request (a favicon among them) and no request to any other host", () => {
   assert.deepEqual(consoleErrors, []);
   assert.deepEqual(externalRequests, []);
+  assert.deepEqual(failedRequests, []);
 });
