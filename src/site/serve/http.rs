@@ -4,7 +4,9 @@
 use std::sync::Arc;
 use std::time::Duration;
 
-use super::{Shared, POLL_PATH, STATUS_PATH};
+use super::{Served, Shared, POLL_PATH, STATUS_PATH};
+use crate::source::inside::resolve_inside;
+use crate::urlpath::site_path;
 
 /// The live-reload script, for a page served at generation `generation`.
 fn reload_script(generation: u64) -> String {
@@ -78,10 +80,59 @@ fn respond(request: tiny_http::Request, status: u16, ctype: &str, body: Vec<u8>)
     let _ = request.respond(response);
 }
 
+/// Whether a `Host` header names this machine's loopback interface: `127.0.0.1`,
+/// `localhost` or `[::1]`, with or without a port. Anything else is refused, so a web page
+/// whose own domain was made to resolve to 127.0.0.1 (DNS rebinding) cannot read the site.
+fn loopback_host(host: &str) -> bool {
+    let (name, port) = if let Some(rest) = host.strip_prefix('[') {
+        match rest.split_once(']') {
+            Some(("::1", port)) => ("[::1]", port),
+            _ => return false,
+        }
+    } else {
+        match host.find(':') {
+            Some(at) => (&host[..at], &host[at..]),
+            None => (host, ""),
+        }
+    };
+    let port_ok = port.is_empty()
+        || port
+            .strip_prefix(':')
+            .is_some_and(|p| (1..=5).contains(&p.len()) && p.bytes().all(|b| b.is_ascii_digit()));
+    port_ok && (name == "127.0.0.1" || name == "[::1]" || name.eq_ignore_ascii_case("localhost"))
+}
+
+/// `Err(explanation)` unless the request has exactly one loopback `Host` header.
+fn check_host(request: &tiny_http::Request) -> Result<(), String> {
+    let mut hosts = request
+        .headers()
+        .iter()
+        .filter(|h| h.field.equiv("Host"))
+        .map(|h| h.value.as_str().trim());
+    match (hosts.next(), hosts.next()) {
+        (Some(host), None) if loopback_host(host) => Ok(()),
+        _ => Err(
+            "tminus serve answers only requests addressed to 127.0.0.1, localhost or [::1] \
+             (the Host header); open the address it printed, e.g. http://127.0.0.1:8000/\n"
+                .into(),
+        ),
+    }
+}
+
 pub(super) fn handle(shared: &Shared, request: tiny_http::Request) {
+    if let Err(why) = check_host(&request) {
+        return respond(request, 403, "text/plain; charset=utf-8", why.into_bytes());
+    }
     let url = request.url().to_string();
-    let (path, query) = url.split_once('?').unwrap_or((&url, ""));
-    if path == POLL_PATH {
+    let (raw_path, query) = url.split_once('?').unwrap_or((&url, ""));
+    let decoded = match site_path(&url) {
+        Ok(p) => p,
+        Err(e) => {
+            let body = format!("{e}\n").into_bytes();
+            return respond(request, 400, "text/plain; charset=utf-8", body);
+        }
+    };
+    if raw_path == POLL_PATH {
         let since = query
             .split('&')
             .find_map(|kv| kv.strip_prefix("since="))
@@ -91,7 +142,7 @@ pub(super) fn handle(shared: &Shared, request: tiny_http::Request) {
         let body = format!("{{\"generation\":{g}}}");
         return respond(request, 200, "application/json", body.into_bytes());
     }
-    if path == STATUS_PATH {
+    if raw_path == STATUS_PATH {
         let served = shared.served.read().expect("lock");
         let body = serde_json::json!({
             "generation": shared.generation(),
@@ -105,10 +156,6 @@ pub(super) fn handle(shared: &Shared, request: tiny_http::Request) {
             "application/json",
             body.to_string().into_bytes(),
         );
-    }
-    let decoded = percent_decode(path.trim_start_matches('/'));
-    if decoded.split('/').any(|s| s == ".." || s.contains('\\')) {
-        return respond(request, 400, "text/plain", b"bad path".to_vec());
     }
     let generation = shared.generation();
     let served = shared.served.read().expect("lock");
@@ -131,12 +178,11 @@ pub(super) fn handle(shared: &Shared, request: tiny_http::Request) {
         return respond(request, 500, "text/html; charset=utf-8", html.into_bytes());
     }
     let banner = served.errors.as_ref().map(|_| served.error_html.as_str());
-    let found = served.files.get(&key).cloned().or_else(|| {
-        // Another version, from the output folder (read only).
-        (!key.starts_with(&format!("v{version}/")))
-            .then(|| std::fs::read(shared.out.join(&key)).ok().map(Arc::new))
-            .flatten()
-    });
+    let found = served
+        .files
+        .get(&key)
+        .cloned()
+        .or_else(|| other_version_file(shared, &served, &key));
     match found {
         Some(bytes) => {
             let ctype = content_type(&key);
@@ -148,7 +194,7 @@ pub(super) fn handle(shared: &Shared, request: tiny_http::Request) {
             }
         }
         None if served.files.contains_key(&format!("{key}/index.html")) => {
-            let location = format!("{}/", path);
+            let location = format!("{raw_path}/");
             let response =
                 tiny_http::Response::empty(301).with_header(header("Location", &location));
             let _ = request.respond(response);
@@ -170,12 +216,21 @@ pub(super) fn handle(shared: &Shared, request: tiny_http::Request) {
     }
 }
 
-fn percent_decode(s: &str) -> String {
-    percent_encoding::percent_decode_str(s)
-        .decode_utf8_lossy()
-        .into_owned()
+/// A file of another published version (`v<version>/…`, a version of the switcher's list),
+/// read from the output folder: only below `output/v<version>/`, never through a link
+/// that leads out of it.
+fn other_version_file(shared: &Shared, served: &Served, key: &str) -> Option<Arc<Vec<u8>>> {
+    let (first, _) = key.split_once('/')?;
+    let v = first.strip_prefix('v')?;
+    if v == served.version || !served.other_versions.iter().any(|o| o == v) {
+        return None;
+    }
+    let dir = shared.out.join(first);
+    let real = resolve_inside(&dir, &dir.join(&key[first.len() + 1..])).ok()?;
+    real.is_file()
+        .then(|| std::fs::read(real).ok().map(Arc::new))
+        .flatten()
 }
-
 
 #[cfg(test)]
 mod tests {
@@ -190,5 +245,36 @@ mod tests {
             "<html><body class=\"x\"><b>ERR</b><p>hi</p><script>s</script></body></html>"
         );
         assert_eq!(inject("<p>x</p>", None, "<s>"), "<p>x</p><s>");
+    }
+
+    #[test]
+    fn only_loopback_hosts_are_answered() {
+        for ok in [
+            "127.0.0.1",
+            "127.0.0.1:8000",
+            "localhost",
+            "LOCALHOST:65535",
+            "[::1]",
+            "[::1]:8000",
+        ] {
+            assert!(loopback_host(ok), "{ok}");
+        }
+        for bad in [
+            "",
+            "evil.example",
+            "evil.example:8000",
+            "127.0.0.1.evil.example",
+            "localhost.evil.example:80",
+            "127.0.0.2",
+            "0.0.0.0:8000",
+            "[::1",
+            "[::2]:80",
+            "127.0.0.1:",
+            "127.0.0.1:80x",
+            "127.0.0.1:123456",
+            "localhost:8000:1",
+        ] {
+            assert!(!loopback_host(bad), "{bad}");
+        }
     }
 }

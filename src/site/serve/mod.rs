@@ -25,7 +25,6 @@ use std::sync::{mpsc, Arc, Condvar, Mutex, RwLock};
 use std::time::{Duration, Instant};
 
 use chrono::{DateTime, Utc};
-use notify::{RecursiveMode, Watcher};
 use serde::Serialize;
 
 use super::{output, Prepared};
@@ -39,7 +38,7 @@ mod http;
 mod watch;
 
 use http::handle;
-use watch::next_changes;
+use watch::{next_changes, ProjectWatch};
 
 /// The path the reload script polls.
 pub const POLL_PATH: &str = "/__tminus/poll";
@@ -70,6 +69,22 @@ impl From<&Diagnostic> for ErrorView {
     }
 }
 
+impl ErrorView {
+    /// The error with the project folder's absolute path taken out of its texts (theme
+    /// files are named by absolute path): a page shows paths relative to the project,
+    /// never where the project sits on the machine.
+    fn relative_to(self, root: &Path) -> ErrorView {
+        let prefix = format!("{}{}", root.display(), std::path::MAIN_SEPARATOR);
+        let strip = |s: String| s.replace(&prefix, "");
+        ErrorView {
+            file: self.file.map(strip),
+            message: strip(self.message),
+            hint: self.hint.map(strip),
+            ..self
+        }
+    }
+}
+
 /// Files by URL path (without the leading `/`).
 type Files = HashMap<String, Arc<Vec<u8>>>;
 
@@ -77,6 +92,8 @@ type Files = HashMap<String, Arc<Vec<u8>>>;
 #[derive(Default)]
 pub(super) struct Served {
     version: String,
+    /// The other versions of the switcher: their files are read from the output folder.
+    other_versions: Vec<String>,
     files: Files,
     /// The errors of the last build, when it failed.
     errors: Option<Vec<ErrorView>>,
@@ -179,7 +196,14 @@ impl ServeHandle {
 /// Builds the project in `root` and serves it on `127.0.0.1:port` (0: any free port).
 /// `out` is the output folder, read for the other versions. With `log`, each rebuild is
 /// reported on stderr.
+///
+/// The root is made canonical once, here: file events come with absolute paths, and are
+/// matched against it (`tminus serve` run inside the project, or with a relative `--root`).
 pub fn start(root: &Path, out: &Path, port: u16, log: bool) -> Result<ServeHandle, String> {
+    let root = &std::fs::canonicalize(root)
+        .map_err(|e| format!("cannot open the project folder {}: {e}", root.display()))?;
+    let out = &std::path::absolute(out)
+        .map_err(|e| format!("cannot use the output folder {}: {e}", out.display()))?;
     let server = tiny_http::Server::http(("127.0.0.1", port))
         .map_err(|e| format!("cannot listen on 127.0.0.1:{port}: {e}"))?;
     let port = server
@@ -210,7 +234,7 @@ pub fn start(root: &Path, out: &Path, port: u16, log: bool) -> Result<ServeHandl
                     started.elapsed().as_secs_f64() * 1000.0
                 );
             }
-            publish_files(&shared, &build.prepared.project.version, files);
+            publish_files(&shared, &build, files);
             Some(build)
         }
         Err(d) => {
@@ -224,17 +248,7 @@ pub fn start(root: &Path, out: &Path, port: u16, log: bool) -> Result<ServeHandl
     shared.bump();
 
     let (tx, rx) = mpsc::channel::<notify::Result<notify::Event>>();
-    let mut watcher = notify::recommended_watcher(tx).map_err(|e| format!("cannot watch: {e}"))?;
-    for dir in ["content", "themes"] {
-        let d = root.join(dir);
-        if d.is_dir() {
-            watcher
-                .watch(&d, RecursiveMode::Recursive)
-                .map_err(|e| format!("cannot watch {}: {e}", d.display()))?;
-        }
-    }
-    // To notice a themes/ folder created later.
-    let _ = watcher.watch(root, RecursiveMode::NonRecursive);
+    let watch = ProjectWatch::new(root, tx)?;
 
     let mut threads = Vec::new();
     {
@@ -243,17 +257,12 @@ pub fn start(root: &Path, out: &Path, port: u16, log: bool) -> Result<ServeHandl
         let root = root.to_path_buf();
         let out = out.to_path_buf();
         threads.push(std::thread::spawn(move || {
-            let mut watcher = watcher;
-            let mut watching_themes = root.join("themes").is_dir();
+            let mut watch = watch;
             while !stop.load(Ordering::SeqCst) {
                 let Some(changed) = next_changes(&rx, &root, &stop) else {
                     continue;
                 };
-                if !watching_themes && root.join("themes").is_dir() {
-                    watching_themes = watcher
-                        .watch(&root.join("themes"), RecursiveMode::Recursive)
-                        .is_ok();
-                }
+                watch.rearm(&changed);
                 let t = Instant::now();
                 let outcome = rebuild(&root, &out, &mut last, &changed, &shared);
                 let g = shared.bump();
@@ -331,7 +340,7 @@ fn rebuild(
             let n = files.len();
             // The full build has its own index: one still being made for an edit is stale.
             shared.search_epoch.fetch_add(1, Ordering::SeqCst);
-            publish_files(shared, &build.prepared.project.version, files);
+            publish_files(shared, &build, files);
             *last = Some(build);
             Ok(format!("rebuilt everything ({n} files)"))
         }
@@ -493,9 +502,16 @@ fn full_build(root: &Path, out: &Path) -> Result<(Build, Files), Diagnostics> {
     ))
 }
 
-fn publish_files(shared: &Shared, version: &str, files: Files) {
+fn publish_files(shared: &Shared, build: &Build, files: Files) {
+    let version = &build.prepared.project.version;
     let mut served = shared.served.write().expect("lock");
-    served.version = version.to_string();
+    served.version = version.clone();
+    served.other_versions = build
+        .versions
+        .iter()
+        .map(|v| v.version.clone())
+        .filter(|v| v != version)
+        .collect();
     served.files = files;
     served.errors = None;
     served.error_html.clear();
@@ -507,7 +523,7 @@ fn publish_errors(shared: &Shared, root: &Path, diags: &Diagnostics, theme: Opti
         .clone()
         .into_sorted()
         .iter()
-        .map(ErrorView::from)
+        .map(|d| ErrorView::from(d).relative_to(root))
         .collect();
     let mut served = shared.served.write().expect("lock");
     let has_previous = !served.files.is_empty();
@@ -525,9 +541,12 @@ fn publish_errors(shared: &Shared, root: &Path, diags: &Diagnostics, theme: Opti
 
 /// The project's theme folder, for the error page when the project does not load.
 fn theme_dir(root: &Path) -> Option<PathBuf> {
-    let text = std::fs::read_to_string(root.join("content/project.yaml")).ok()?;
-    let value: serde_yaml::Value = serde_yaml::from_str(&text).ok()?;
+    let file = SourceFile::read(root, Path::new("content/project.yaml")).ok()?;
+    let value: serde_yaml::Value = serde_yaml::from_str(&file.text).ok()?;
     let name = value.get("site")?.get("theme")?.as_str()?;
+    if !crate::model::is_valid_id(name) {
+        return None;
+    }
     let dir = root.join("themes").join(name);
     dir.is_dir().then_some(dir)
 }
