@@ -457,7 +457,9 @@ fn page_dir(path: &str) -> String {
 
 fn source_line(project: &Project, w: &Written) -> Option<String> {
     let line = w.position?.line;
-    let text = std::fs::read_to_string(project.root.join(&w.file)).ok()?;
+    let text = crate::source::SourceFile::read(&project.root, &w.file)
+        .ok()?
+        .text;
     text.lines().nth(line - 1).map(str::to_string)
 }
 
