@@ -20,6 +20,14 @@ pub fn load_csv(root: &Path, relative: &str, c: &mut Checker, path: &str) -> Vec
         );
         return Vec::new();
     }
+    if let Err(e) = crate::source::inside::resolve_inside(root, &root.join(&rel)) {
+        c.error(
+            path,
+            format!("audience file content/{relative} {e}"),
+            crate::source::inside::OutsideProject::HINT,
+        );
+        return Vec::new();
+    }
     let file = match SourceFile::read(root, &rel) {
         Ok(f) => f,
         Err(_) => {
