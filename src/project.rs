@@ -77,6 +77,14 @@ impl Project {
         self.roster.iter().find(|p| p.role == role)
     }
 
+    /// A role as people read it: the roster's `title` for it, else the id as written
+    /// (never re-cased: "dba" must not become "Dba").
+    pub fn role_label(&self, role: &str) -> String {
+        self.person(role)
+            .and_then(|p| p.title.clone())
+            .unwrap_or_else(|| role.to_string())
+    }
+
     /// T-0 and zone that an offset of `wave` (or of the project, for `None`) resolves against.
     pub fn t0(&self, wave: Option<&str>) -> (DateTime<Tz>, Tz) {
         match wave.and_then(|id| self.wave(id)) {

@@ -460,3 +460,30 @@ fn every_page_links_the_t_minus_icon() {
     assert!(pages > 40);
     assert!(root.join("output/latest/assets/favicon.svg").is_file());
 }
+
+#[test]
+fn roles_are_written_as_the_roster_writes_them() {
+    // The example gives `dba` the title "DBA"; the minimal fixture gives no title, so the id
+    // is shown as written. Neither may become "Dba".
+    let (_guard, root) = example();
+    ok(&root, &["build"]);
+    let sheet = read(&root.join("output/latest/cutover/run-sheets/dba/index.html"));
+    assert!(sheet.contains("Run sheet: DBA"), "{sheet}");
+    let (_guard2, minimal) = copy_project(&fixture("minimal"));
+    ok(&minimal, &["build"]);
+    let sheet = read(&minimal.join("output/latest/cutover/run-sheets/dba/index.html"));
+    assert!(sheet.contains("Run sheet: dba"));
+    for dir in [root.join("output/latest"), minimal.join("output/latest")] {
+        for entry in walkdir::WalkDir::new(dir)
+            .into_iter()
+            .filter_map(Result::ok)
+        {
+            let p = entry.path();
+            if p.extension().is_some_and(|x| x == "html" || x == "ics") {
+                let text = read(p);
+                assert!(!text.contains("Dba"), "{} says Dba", p.display());
+                assert!(!text.contains("Devops"), "{} says Devops", p.display());
+            }
+        }
+    }
+}

@@ -89,6 +89,10 @@ before(async () => {
   out = path.join(tmp, "output");
   const project = path.join(tmp, "project");
   fs.cpSync(path.join(repo, "content"), path.join(project, "content"), { recursive: true });
+  // Four extra pages, as a real project grows them: each joins the top navigation.
+  for (const [id, title] of [["contacts", "Contacts"], ["escalation", "Escalation path"], ["glossary", "Glossary"], ["known-issues", "Known issues"]]) {
+    fs.writeFileSync(path.join(project, "content", "pages", `${id}.md`), `---\ntitle: ${title}\n---\n${title} of the go-live.\n`);
+  }
   // A send ledger (as `comms send` writes it), so the comms pages show delivery status:
   // the pilot's first message sent to three, refused for one, in doubt for the last.
   fs.mkdirSync(path.join(project, ".tminus"));
@@ -165,6 +169,20 @@ async function searchAndOpen(page, url, term, expect) {
   assert.match(text, expect);
   return first;
 }
+
+test("every section of the top navigation is in view at 1280 px, with four extra pages", async () => {
+  const page = await newPage(DESKTOP);
+  await page.goto(http_("index.html"));
+  const links = page.locator("nav.site-nav a");
+  assert.ok((await links.count()) >= 12, "the four extra pages are in the navigation");
+  for (const link of await links.all()) {
+    const box = await link.boundingBox();
+    assert.ok(box && box.x >= 0 && box.x + box.width <= DESKTOP.width, `${await link.textContent()} is out of view`);
+  }
+  const scrolls = await page.locator("nav.site-nav ul").evaluate((ul) => ul.scrollWidth > ul.clientWidth);
+  assert.equal(scrolls, false, "the navigation does not hide items behind a scroll");
+  await page.close();
+});
 
 test("search over http: results as you type, keyboard to open one", async () => {
   const page = await newPage();

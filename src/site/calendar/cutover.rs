@@ -16,7 +16,7 @@ use icalendar::{Component, Event, EventLike};
 use super::Feed;
 use crate::plan::cutover::Schedule;
 use crate::project::{Project, Task};
-use crate::render::format::{duration, role_label};
+use crate::render::format::duration;
 
 /// The UID of a task's event.
 pub fn uid(project: &Project, task: &Task) -> String {
@@ -101,8 +101,8 @@ fn description(project: &Project, task: &Task, critical: bool, slack: chrono::Du
     let mut lines = Vec::new();
     if let Some(role) = &task.owner {
         match project.person(role) {
-            Some(p) => lines.push(format!("Owner: {} ({})", p.name, role_label(role))),
-            None => lines.push(format!("Owner: {}", role_label(role))),
+            Some(p) => lines.push(format!("Owner: {} ({})", p.name, project.role_label(role))),
+            None => lines.push(format!("Owner: {}", project.role_label(role))),
         }
     }
     lines.push(format!("Type: {}", task.kind.label()));
