@@ -139,7 +139,7 @@ fn a_relay_that_drops_after_every_25th_message_duplicates_nothing() {
     let n = 300;
     let (_tmp, root) = project(n, 1000);
     let server = FaultServer::start(|t| {
-        if t % 25 == 0 {
+        if t.is_multiple_of(25) {
             Fault::DropAfterStore
         } else {
             Fault::None
@@ -202,7 +202,7 @@ fn a_reply_after_the_timeout_is_in_doubt_not_retried() {
     let n = 300;
     let (_tmp, root) = project(n, 1000);
     let server = FaultServer::start(|t| {
-        if t % 100 == 0 {
+        if t.is_multiple_of(100) {
             Fault::StallAfterStore(Duration::from_secs(2))
         } else {
             Fault::None
@@ -318,7 +318,7 @@ fn every_kind_of_fault_keeps_each_delivery_at_most_once() {
         (
             "slow replies",
             Box::new(|t: usize| {
-                if t % 3 == 0 {
+                if t.is_multiple_of(3) {
                     Fault::Slow(ms(150))
                 } else {
                     Fault::None
@@ -331,7 +331,7 @@ fn every_kind_of_fault_keeps_each_delivery_at_most_once() {
         (
             "a drop after every 4th message",
             Box::new(|t: usize| {
-                if t % 4 == 0 {
+                if t.is_multiple_of(4) {
                     Fault::DropAfterStore
                 } else {
                     Fault::None

@@ -164,7 +164,7 @@ fn serve(stream: TcpStream, s: &State) -> std::io::Result<()> {
         }
         let text = String::from_utf8_lossy(&line).trim_end().to_string();
         let verb = text
-            .split(|c: char| c == ' ' || c == ':')
+            .split([' ', ':'])
             .next()
             .unwrap_or("")
             .to_ascii_uppercase();
