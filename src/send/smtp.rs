@@ -506,6 +506,8 @@ mod tests {
         let p = project(SmtpSecurity::Tls, "smtp.example.com");
         let s = Settings::from_project(&p, &|_| None).unwrap();
         assert_eq!(s.port, 465);
+        // A reply later than this after the message leaves it in doubt.
+        assert_eq!(s.timeout, Duration::from_secs(60));
         let p = project(SmtpSecurity::Starttls, "smtp.example.com");
         let env = |k: &str| match k {
             ENV_PORT => Some("2587".to_string()),

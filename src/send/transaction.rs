@@ -222,4 +222,66 @@ mod tests {
         // algorithm until the (delayed) ACK of the first.
         assert_eq!(reads, 1, "the data arrived in {reads} pieces");
     }
+
+    /// A server that ends the transaction at `stage`: hangs up on `DATA`, hangs up after
+    /// the whole message arrived, or answers `451` to it.
+    fn ending(stage: &'static str) -> u16 {
+        let listener = TcpListener::bind("127.0.0.1:0").unwrap();
+        let port = listener.local_addr().unwrap().port();
+        std::thread::spawn(move || {
+            let (stream, _) = listener.accept().unwrap();
+            let mut out = stream.try_clone().unwrap();
+            let mut reader = BufReader::new(stream);
+            out.write_all(b"220 test ESMTP\r\n").unwrap();
+            let mut line = String::new();
+            loop {
+                line.clear();
+                reader.read_line(&mut line).unwrap();
+                match &line.to_ascii_uppercase()[..4] {
+                    "EHLO" => out.write_all(b"250-test\r\n250 8BITMIME\r\n").unwrap(),
+                    "MAIL" | "RCPT" => out.write_all(b"250 OK\r\n").unwrap(),
+                    "DATA" if stage == "data" => return,
+                    "DATA" => break,
+                    _ => return,
+                }
+            }
+            out.write_all(b"354 go ahead\r\n").unwrap();
+            while line != ".\r\n" {
+                line.clear();
+                reader.read_line(&mut line).unwrap();
+            }
+            if stage == "451" {
+                out.write_all(b"451 try later\r\n").unwrap();
+            }
+            // "end": hang up without a word, the message received.
+        });
+        port
+    }
+
+    #[test]
+    fn a_failure_says_whether_the_message_had_been_handed_over() {
+        for (stage, after_data, transient) in [
+            ("data", false, false),
+            ("end", true, false),
+            ("451", true, true),
+        ] {
+            let port = ending(stage);
+            let mut conn = SmtpConnection::connect(
+                ("127.0.0.1", port),
+                Some(std::time::Duration::from_secs(10)),
+                &lettre::transport::smtp::extension::ClientId::Domain("client.test".into()),
+                None,
+                None,
+            )
+            .unwrap();
+            let envelope = Envelope::new(
+                Some("golive@example.com".parse().unwrap()),
+                vec!["ana@example.com".parse().unwrap()],
+            )
+            .unwrap();
+            let f = send(&mut conn, &envelope, b"Subject: x\r\n\r\nHello\r\n").unwrap_err();
+            assert_eq!(f.after_data, after_data, "{stage}: {}", f.error);
+            assert_eq!(f.error.is_transient(), transient, "{stage}: {}", f.error);
+        }
+    }
 }
