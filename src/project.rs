@@ -9,7 +9,7 @@ use std::path::PathBuf;
 use chrono::{DateTime, Duration};
 use chrono_tz::Tz;
 
-use crate::diagnostics::Position;
+use crate::diagnostics::{Diagnostic, Position};
 use crate::model::checklist::{Recommendation, SectionFile};
 use crate::model::cutover::TaskKind;
 use crate::model::project::{RosterEntry, SiteFile, SmtpFile, Status, Strategy, Support};
@@ -113,7 +113,10 @@ pub struct Audience {
     pub id: String,
     pub zone: Option<Tz>,
     pub description: Option<String>,
+    /// One per address (see `load::address_key`).
     pub recipients: Vec<Recipient>,
+    /// Warnings about addresses given more than once (left out after the first).
+    pub duplicates: Vec<Diagnostic>,
 }
 
 #[derive(Debug, Clone, PartialEq, Eq)]

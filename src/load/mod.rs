@@ -11,6 +11,7 @@ mod project_file;
 mod references;
 mod rehearsal;
 
+pub use audience::address_key;
 pub use project_file::is_loopback;
 
 use std::path::{Path, PathBuf};
