@@ -10,6 +10,7 @@ mod documents;
 mod project_file;
 mod references;
 mod rehearsal;
+mod variables;
 
 pub use audience::address_key;
 pub use project_file::is_loopback;
@@ -45,6 +46,7 @@ pub fn load(root: &Path) -> Result<Project, Diagnostics> {
         None => project_file::placeholder(root),
     };
     documents::load_all(root, &mut project, &mut diags);
+    variables::fill_bodies(&mut project, &mut diags);
     project.cutover = cutover::load(root, &project, &mut diags);
     project.rehearsals = rehearsal::load_all(root, &project, &mut diags);
     references::check(&project, &mut diags);
