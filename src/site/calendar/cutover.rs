@@ -78,17 +78,14 @@ fn feed(
     for &i in tasks {
         let task = &project.cutover.tasks[i];
         let st = &schedule.tasks[i];
-        let start = feed.time(st.start);
-        let end = feed.time(st.finish);
         let mut event = Event::new();
+        feed.span(&mut event, st.start, st.finish);
         event
             .uid(&uid(project, task))
             .timestamp(stamp)
             .sequence(sequences.get(&task.id).copied().unwrap_or(0))
             .summary(&task.title)
-            .description(&description(project, task, st.critical, st.slack))
-            .starts(start)
-            .ends(end);
+            .description(&description(project, task, st.critical, st.slack));
         if st.critical {
             event.add_property("CATEGORIES", "Critical path");
         }
