@@ -149,6 +149,21 @@ pub(crate) fn refold(text: &str) -> String {
             while !rest.is_char_boundary(cut) {
                 cut -= 1;
             }
+            // Never next to a space: some parsers (the `ical` crate among them) trim each
+            // physical line before unfolding, which would eat the space ("Critical path"
+            // read back as "Criticalpath"). Back off to the previous non-space boundary.
+            let fallback = cut;
+            while cut > room / 2
+                && (rest[..cut].ends_with([' ', '\t']) || rest[cut..].starts_with([' ', '\t']))
+            {
+                cut -= 1;
+                while !rest.is_char_boundary(cut) {
+                    cut -= 1;
+                }
+            }
+            if cut <= room / 2 {
+                cut = fallback;
+            }
             out.push_str(&rest[..cut]);
             out.push_str("\r\n ");
             rest = &rest[cut..];
@@ -231,6 +246,24 @@ mod tests {
             crate_text.replace("\r\n ", ""),
             "unfolding gives the same lines"
         );
+    }
+
+    #[test]
+    fn folding_never_leaves_a_space_at_either_side_of_a_fold() {
+        // "…\nCritical path" cut after "Critical " was read back as "Criticalpath".
+        for pad in 0..20 {
+            let line = format!(
+                "DESCRIPTION:{}Critical path: no (30m slack) and more words here",
+                "x".repeat(50 + pad)
+            );
+            let text = refold(&format!("{line}\r\n"));
+            for physical in text.split("\r\n").filter(|l| !l.is_empty()) {
+                assert!(physical.len() <= LINE_OCTETS);
+                assert!(!physical.ends_with(' '), "{physical:?}");
+                assert!(!physical.starts_with("  "), "{physical:?}");
+            }
+            assert_eq!(text.replace("\r\n ", ""), format!("{line}\r\n"));
+        }
     }
 
     #[test]

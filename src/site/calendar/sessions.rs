@@ -160,6 +160,7 @@ mod tests {
                     zone,
                     description: None,
                     recipients: Vec::new(),
+                    duplicates: Vec::new(),
                 },
             );
         }
