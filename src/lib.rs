@@ -28,5 +28,6 @@ pub mod site;
 pub mod source;
 pub mod templates;
 pub mod time;
+pub mod urlpath;
 pub mod urls;
 pub mod util;

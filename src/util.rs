@@ -1,6 +1,6 @@
 //! Small helpers shared by several stages, kept in one place: HTML escaping (templates,
-//! pages, emails, highlighted code), `%`-decoding of URL paths (the link checker and
-//! `serve`), and what counts as a loopback host (the project's SMTP settings and sending).
+//! pages, emails, highlighted code) and what counts as a loopback host (the project's SMTP
+//! settings and sending). URL paths have their own module, `urlpath`.
 
 /// `text` with `<`, `>`, `&`, `"` and `'` escaped for HTML text and attribute values.
 pub fn escape_html(text: &str) -> String {
@@ -23,13 +23,6 @@ pub fn push_escaped(out: &mut String, text: &str) {
     }
 }
 
-/// A URL path with its `%`-escapes decoded (invalid UTF-8 replaced).
-pub fn percent_decode(s: &str) -> String {
-    percent_encoding::percent_decode_str(s)
-        .decode_utf8_lossy()
-        .into_owned()
-}
-
 /// localhost, 127.0.0.0/8 or ::1.
 pub fn is_loopback(host: &str) -> bool {
     host.eq_ignore_ascii_case("localhost")
@@ -49,6 +42,5 @@ mod tests {
             escape_html(r#"<a href="x">Tom & 'Jerry'</a>"#),
             "&lt;a href=&quot;x&quot;&gt;Tom &amp; &#39;Jerry&#39;&lt;/a&gt;"
         );
-        assert_eq!(percent_decode("runbooks/d%C3%A9ploi/"), "runbooks/déploi/");
     }
 }

@@ -9,22 +9,23 @@ use std::path::Path;
 /// Lowest first. A module may use the modules of the layers before its own, never one of
 /// its own layer or above. Keep README's "Architecture" in step.
 const LAYERS: &[&[&str]] = &[
-    // What everything uses: errors for people, hashing, small shared helpers, page paths.
-    &["diagnostics", "hash", "util", "urls"],
+    // What everything uses: errors for people, hashing, small shared helpers, page paths,
+    // URL paths.
+    &["diagnostics", "hash", "util", "urls", "urlpath"],
     // Reading files and YAML, the file formats as written, T-minus time.
     &["source", "model", "time"],
+    // The build caches (highlighted code, rendered documents, search documents).
+    &["cache"],
+    // Markdown → HTML and text; the theme (Tera). Loading uses both for `{{ … }}` in bodies.
+    &["markdown", "templates"],
     // The validated project.
     &["project"],
     // content/ → Project.
     &["load"],
     // Schedules: the cutover, the comms, rehearsals.
     &["plan"],
-    // The build caches (highlighted code, rendered documents, search documents).
-    &["cache"],
-    // Markdown → HTML and text; delivery status as plain data.
-    &["markdown", "delivery"],
-    // The theme; CSV import (validated with the loader).
-    &["templates", "import"],
+    // Delivery status as plain data; CSV import (validated with the loader).
+    &["delivery", "import"],
     // Emails (previews and sending); the search index.
     &["email", "search"],
     // Pages from the project and its plan; sending what is due.

@@ -3,7 +3,7 @@
 //! Only the classes the stylesheet uses are written ([`super::classed`]). Highlighted blocks
 //! are cached by content, on disk between builds ([`crate::cache`]).
 
-pub use crate::util::{escape_html, push_escaped};
+use crate::util::escape_html;
 use std::sync::OnceLock;
 
 use syntect::highlighting::{Theme, ThemeSet};

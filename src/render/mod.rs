@@ -143,6 +143,8 @@ pub struct SiteInput<'a> {
     pub rehearsals: &'a [crate::plan::rehearsal::RehearsalReport],
     /// Calendar SEQUENCE per task id (bumped when a task moved since the last build).
     pub calendar_sequences: &'a std::collections::BTreeMap<String, u32>,
+    /// Calendar SEQUENCE per training session id (bumped when a session moved).
+    pub session_sequences: &'a std::collections::BTreeMap<String, u32>,
     /// Every version in the output, newest first, this one included.
     pub versions: &'a [VersionInfo],
     pub built_at: DateTime<Utc>,

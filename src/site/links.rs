@@ -28,7 +28,7 @@ use scraper::{Html, Selector};
 use super::SiteFiles;
 use crate::diagnostics::{did_you_mean, Diagnostic, Position};
 use crate::project::Project;
-use crate::util::percent_decode;
+use crate::urlpath::percent_decode;
 
 /// What a page holds for the link checker.
 #[derive(Debug, Default)]
@@ -460,7 +460,9 @@ fn page_dir(path: &str) -> String {
 
 fn source_line(project: &Project, w: &Written) -> Option<String> {
     let line = w.position?.line;
-    let text = std::fs::read_to_string(project.root.join(&w.file)).ok()?;
+    let text = crate::source::SourceFile::read(&project.root, &w.file)
+        .ok()?
+        .text;
     text.lines().nth(line - 1).map(str::to_string)
 }
 

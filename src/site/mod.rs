@@ -48,6 +48,8 @@ pub struct Prepared {
     pub comms: Vec<CommsEntry>,
     /// Calendar SEQUENCE per task id (bumped when a task moved since the last build).
     pub calendar_sequences: std::collections::BTreeMap<String, u32>,
+    /// Calendar SEQUENCE per training session id (the same rule).
+    pub session_sequences: std::collections::BTreeMap<String, u32>,
     /// Where each delivery stands, when the project has a send ledger (see
     /// [`read_delivery_status`]); the comms pages and `plan.json` show it.
     pub delivery: Option<Overview>,
@@ -72,6 +74,7 @@ pub fn prepare(root: &Path) -> Result<Prepared, Diagnostics> {
         rehearsals,
         comms,
         calendar_sequences: Default::default(),
+        session_sequences: Default::default(),
         delivery: None,
     })
 }
@@ -189,6 +192,7 @@ pub fn assemble_with<'a>(
         delivery: prepared.delivery.as_ref(),
         rehearsals: &prepared.rehearsals,
         calendar_sequences: &prepared.calendar_sequences,
+        session_sequences: &prepared.session_sequences,
         versions,
         built_at,
     };
@@ -207,7 +211,8 @@ pub fn assemble_with<'a>(
         },
         StaticFile {
             path: urls::SESSIONS_CALENDAR.into(),
-            bytes: calendar::sessions_ics(&prepared.project, built_at).into_bytes(),
+            bytes: calendar::sessions_ics(&prepared.project, &prepared.session_sequences, built_at)
+                .into_bytes(),
         },
         StaticFile {
             path: urls::SYNTAX_CSS.into(),
@@ -230,7 +235,13 @@ pub fn assemble_with<'a>(
     for s in &prepared.project.sessions {
         files.push(StaticFile {
             path: urls::session_calendar(&s.id),
-            bytes: calendar::session_ics(&prepared.project, s, built_at).into_bytes(),
+            bytes: calendar::session_ics(
+                &prepared.project,
+                s,
+                &prepared.session_sequences,
+                built_at,
+            )
+            .into_bytes(),
         });
     }
     // One `.eml` per delivery (deliveries at one instant in different zones have their
@@ -427,10 +438,12 @@ pub fn run(root: &Path, out: &Path, mode: Mode) -> Result<Built, Diagnostics> {
     // The output folder, read once.
     let published = published::Published::read(out, &prepared.project.version);
     prepared.calendar_sequences = calendar::sequences(
-        &published.previous_tasks,
+        &published.previous.tasks,
         &prepared.project,
         &prepared.schedule,
     );
+    prepared.session_sequences =
+        calendar::sessions::sequences(&published.previous.sessions, &prepared.project);
     let mut fingerprint = None;
     let mut reuse_search_index = false;
     if let (Mode::Disk(opts), Some(content)) = (&mode, content_fingerprint) {

@@ -1,20 +1,20 @@
 //! The output folder as a build finds it, read once ([`Published::read`]) by `build`,
 //! `check` and `serve` alike: the versions listed in `versions.json` (and which of them
 //! still have their folder), the plan of the version just below this one (for "what
-//! changed") and the tasks of the newest `plan.json` (for calendar SEQUENCE numbers).
+//! changed") and the tasks and sessions of the newest `plan.json` (for calendar SEQUENCE
+//! numbers).
 //!
 //! The two plans follow different rules on purpose (README, "Decisions"): "what changed"
 //! compares with the next lower version *number*; SEQUENCE continues from the plan built
 //! *last* (by `generated_at`), whatever its number, because that is what calendars last saw.
 
-use std::collections::HashMap;
 use std::path::{Path, PathBuf};
 
 use chrono::{DateTime, FixedOffset, Utc};
 
 use super::output::{self, compare_versions, Freeze, VersionsFile};
 use crate::project::Project;
-use crate::render::calendar::{previous_tasks, PreviousTask};
+use crate::render::calendar::{previous_of, Previous};
 use crate::render::changes::{self, PlanView};
 use crate::render::VersionInfo;
 
@@ -29,8 +29,9 @@ pub struct Published {
     this: Option<VersionInfo>,
     /// The plan of the version just below this one, for `changes/index.html`.
     pub previous_plan: Option<PlanView>,
-    /// The tasks of the newest `plan.json` under `out/v*/`, for calendar SEQUENCE.
-    pub previous_tasks: HashMap<String, PreviousTask>,
+    /// The tasks and sessions of the newest `plan.json` under `out/v*/`, for calendar
+    /// SEQUENCE numbers.
+    pub previous: Previous,
 }
 
 impl Published {
@@ -61,8 +62,8 @@ impl Published {
         Published {
             out: out.to_path_buf(),
             previous_plan,
-            previous_tasks: newest_plan(out)
-                .map(|plan| previous_tasks(&plan))
+            previous: newest_plan(out)
+                .map(|plan| previous_of(&plan))
                 .unwrap_or_default(),
             others,
             this,

@@ -5,17 +5,18 @@
 //! that moves gets a higher SEQUENCE, so calendar apps take the update: the sequence of each
 //! task is derived from the newest `plan.json` already in the output folder (which records
 //! each task's start, finish and sequence) — +1 when the task's start or finish changed,
-//! unchanged otherwise, 0 for a new task. Nothing besides the site is written.
+//! unchanged otherwise, 0 for a new task (training sessions follow the same rule, from the
+//! `sessions` of `plan.json`). Nothing besides the site is written.
 
 use std::collections::{BTreeMap, BTreeSet, HashMap};
 
 use chrono::{DateTime, FixedOffset, Utc};
-use icalendar::{Component, Event, EventLike};
+use icalendar::{Component, Event};
 
 use super::Feed;
 use crate::plan::cutover::Schedule;
 use crate::project::{Project, Task};
-use crate::render::format::{duration, role_label};
+use crate::render::format::duration;
 
 /// The UID of a task's event.
 pub fn uid(project: &Project, task: &Task) -> String {
@@ -77,17 +78,14 @@ fn feed(
     for &i in tasks {
         let task = &project.cutover.tasks[i];
         let st = &schedule.tasks[i];
-        let start = feed.time(st.start);
-        let end = feed.time(st.finish);
         let mut event = Event::new();
+        feed.span(&mut event, st.start, st.finish);
         event
             .uid(&uid(project, task))
             .timestamp(stamp)
             .sequence(sequences.get(&task.id).copied().unwrap_or(0))
             .summary(&task.title)
-            .description(&description(project, task, st.critical, st.slack))
-            .starts(start)
-            .ends(end);
+            .description(&description(project, task, st.critical, st.slack));
         if st.critical {
             event.add_property("CATEGORIES", "Critical path");
         }
@@ -100,8 +98,8 @@ fn description(project: &Project, task: &Task, critical: bool, slack: chrono::Du
     let mut lines = Vec::new();
     if let Some(role) = &task.owner {
         match project.person(role) {
-            Some(p) => lines.push(format!("Owner: {} ({})", p.name, role_label(role))),
-            None => lines.push(format!("Owner: {}", role_label(role))),
+            Some(p) => lines.push(format!("Owner: {} ({})", p.name, project.role_label(role))),
+            None => lines.push(format!("Owner: {}", project.role_label(role))),
         }
     }
     lines.push(format!("Type: {}", task.kind.label()));
@@ -130,7 +128,7 @@ fn description(project: &Project, task: &Task, critical: bool, slack: chrono::Du
     lines.join("\n")
 }
 
-/// A task as the previous build recorded it in `plan.json`.
+/// A task (or session) as the previous build recorded it in `plan.json`.
 #[derive(Debug, Clone, PartialEq)]
 pub struct PreviousTask {
     pub start: DateTime<FixedOffset>,
@@ -138,11 +136,29 @@ pub struct PreviousTask {
     pub sequence: u32,
 }
 
-/// The tasks of a previous build's `plan.json` (`start`, `finish`, `sequence`); tasks
-/// it does not describe fully are left out.
-pub fn previous_tasks(json: &serde_json::Value) -> HashMap<String, PreviousTask> {
+/// What a previous build's `plan.json` recorded for the calendars.
+#[derive(Debug, Clone, Default, PartialEq)]
+pub struct Previous {
+    /// By task id.
+    pub tasks: HashMap<String, PreviousTask>,
+    /// By session id (`sessions` of `plan.json`).
+    pub sessions: HashMap<String, PreviousTask>,
+}
+
+/// The tasks and sessions a previous build's `plan.json` recorded (the build reads the
+/// newest one in the output folder: `site::published`).
+pub fn previous_of(json: &serde_json::Value) -> Previous {
+    Previous {
+        tasks: recorded(&json["tasks"]),
+        sessions: recorded(&json["sessions"]),
+    }
+}
+
+/// The `id`, `start`, `finish` and `sequence` of each element of a `plan.json` list;
+/// elements it does not describe fully are left out.
+fn recorded(list: &serde_json::Value) -> HashMap<String, PreviousTask> {
     let mut out = HashMap::new();
-    for t in json["tasks"].as_array().into_iter().flatten() {
+    for t in list.as_array().into_iter().flatten() {
         let time = |key: &str| {
             t[key]
                 .as_str()
@@ -179,7 +195,7 @@ pub fn sequences(
         .map(|(t, st)| {
             let seq = match previous.get(&t.id) {
                 Some(p) if p.start == st.start && p.finish == st.finish => p.sequence,
-                Some(p) => p.sequence + 1,
+                Some(p) => p.sequence.saturating_add(1),
                 None => 0,
             };
             (t.id.clone(), seq)
