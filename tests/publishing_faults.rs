@@ -91,6 +91,9 @@ fn wait_for(what: &str, found: impl Fn() -> bool) {
     }
 }
 
+/// Waits, in the output folder, for the moment to kill a build.
+type Wait = Box<dyn Fn(&Path)>;
+
 #[test]
 fn a_build_killed_at_any_moment_publishes_all_or_nothing() {
     let (_g, root) = big_project(800);
@@ -118,10 +121,10 @@ fn a_build_killed_at_any_moment_publishes_all_or_nothing() {
     // Each moment: a delay after the start, or the first sight of a staged part.
     // Up to half as long again as the build took: a loaded machine is slower.
     let steps = 6u32;
-    let mut moments: Vec<(String, Box<dyn Fn(&Path)>)> = (0..=steps)
+    let mut moments: Vec<(String, Wait)> = (0..=steps)
         .map(|k| {
             let delay = took * 3 * k / (2 * steps);
-            let wait: Box<dyn Fn(&Path)> = Box::new(move |_: &Path| std::thread::sleep(delay));
+            let wait: Wait = Box::new(move |_: &Path| std::thread::sleep(delay));
             (format!("{delay:?} in"), wait)
         })
         .collect();
