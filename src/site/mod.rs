@@ -11,6 +11,7 @@
 //!   ([`serve`]) or render them and check their links ([`links`]).
 
 pub mod fingerprint;
+pub mod journal;
 pub mod links;
 pub mod output;
 pub mod published;
@@ -412,6 +413,8 @@ pub fn build_with(
 pub fn run(root: &Path, out: &Path, mode: Mode) -> Result<Built, Diagnostics> {
     let started = Instant::now();
     let timings = timings::Timings::new();
+    // Before anything in `out` is read: a publication a killed build left half done.
+    output::settle(out);
     let cache = cache_dir(root);
     match mode {
         Mode::Disk(_) => timings.time("load the caches", || {

@@ -36,7 +36,8 @@ pub struct Published {
 
 impl Published {
     /// Reads `out` for building `version` of a project. A missing or unreadable folder
-    /// or file is as if nothing was published.
+    /// or file is as if nothing was published. (`site::run` has finished a publication a
+    /// killed build left half done first: [`output::settle`].)
     pub fn read(out: &Path, version: &str) -> Published {
         let listed = output::read_versions(out);
         let exists = |v: &VersionInfo| out.join(format!("v{}", v.version)).is_dir();
