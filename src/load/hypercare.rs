@@ -942,7 +942,7 @@ fn incidents_csv(
             c.diags.push(
                 file.error(
                     at(cell("opened").map_or(row_col, |x| x.0)),
-                    format!("incident `{id}` was opened on {m}"),
+                    format!("incident `{id}`: opened on {m}"),
                 )
                 .with_hint(hint),
             );

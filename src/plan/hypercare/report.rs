@@ -111,16 +111,18 @@ pub fn with_unit(value: f64, unit: Option<&str>) -> String {
     }
 }
 
-pub fn incident_view(h: &Hypercare, j: &IncidentJudgment, now: DateTime<Utc>) -> IncidentView {
+/// `j` as it stood at `at` (open if resolved later); its SLAs as judged now.
+pub fn incident_view(h: &Hypercare, j: &IncidentJudgment, at: DateTime<Utc>) -> IncidentView {
     let inc = &h.incidents[j.index];
-    let age = j.resolved.unwrap_or(now) - inc.opened;
+    let resolved = j.resolved.filter(|r| *r <= at);
+    let age = resolved.unwrap_or(at) - inc.opened;
     IncidentView {
         id: inc.id.clone(),
         title: inc.title.clone(),
         severity: h.severities[inc.severity].id.clone(),
         opened: rfc3339(&inc.opened.with_timezone(&h.zone)),
-        resolved: j.resolved.map(|t| rfc3339(&t.with_timezone(&h.zone))),
-        status: if j.is_open() { "Open" } else { "Resolved" },
+        resolved: resolved.map(|t| rfc3339(&t.with_timezone(&h.zone))),
+        status: if resolved.is_none() { "Open" } else { "Resolved" },
         age: format_duration(Duration::minutes(age.num_minutes())),
         age_minutes: age.num_minutes(),
         response: j.response,
@@ -247,7 +249,7 @@ pub fn day_report(h: &Hypercare, j: &Judgment, n: u32) -> DayReport {
         notable: notable
             .iter()
             .take(NOTABLE)
-            .map(|ij| incident_view(h, ij, j.as_of))
+            .map(|ij| incident_view(h, ij, end))
             .collect(),
         notable_more,
         summary: notes.and_then(|x| x.summary.clone()),
@@ -276,7 +278,7 @@ pub struct TemplateValue {
     pub as_of: String,
     pub started: bool,
     pub ended: bool,
-    /// The latest day (now's day, or the last one once hypercare ended).
+    /// The latest day with figures (else now's day); null before hypercare starts.
     pub day: Option<u32>,
     pub days: u32,
     pub latest: Option<DayReport>,
@@ -338,7 +340,14 @@ pub fn exit_views(h: &Hypercare, j: &Judgment) -> Vec<ExitView> {
 }
 
 pub fn template_value(h: &Hypercare, j: &Judgment) -> TemplateValue {
-    let day = j.latest_day();
+    // The latest day with figures; now's day when none has any yet.
+    let day = j
+        .days
+        .iter()
+        .rev()
+        .find(|d| d.reached && d.has_figures())
+        .map(|d| d.day)
+        .or(j.latest_day());
     TemplateValue {
         as_of: rfc3339(&j.as_of.with_timezone(&h.zone)),
         started: day.is_some(),
