@@ -107,7 +107,10 @@ fn a_ticket_tool_export_is_mapped_by_its_header_names() {
     assert_eq!(i.title, "Billing run failed");
     assert_eq!(i.severity, 0);
     // `columns:` picked "Logged On" over the "Created" alias.
-    assert_eq!(i.opened, Utc.with_ymd_and_hms(2027, 3, 31, 1, 10, 0).unwrap());
+    assert_eq!(
+        i.opened,
+        Utc.with_ymd_and_hms(2027, 3, 31, 1, 10, 0).unwrap()
+    );
     assert_eq!(
         i.resolved,
         Some(Utc.with_ymd_and_hms(2027, 3, 31, 6, 5, 0).unwrap())

@@ -122,7 +122,11 @@ pub fn incident_view(h: &Hypercare, j: &IncidentJudgment, at: DateTime<Utc>) -> 
         severity: h.severities[inc.severity].id.clone(),
         opened: rfc3339(&inc.opened.with_timezone(&h.zone)),
         resolved: resolved.map(|t| rfc3339(&t.with_timezone(&h.zone))),
-        status: if resolved.is_none() { "Open" } else { "Resolved" },
+        status: if resolved.is_none() {
+            "Open"
+        } else {
+            "Resolved"
+        },
         age: format_duration(Duration::minutes(age.num_minutes())),
         age_minutes: age.num_minutes(),
         response: j.response,

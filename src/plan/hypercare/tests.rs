@@ -103,7 +103,13 @@ fn hypercare(exit: Vec<Criterion>) -> Hypercare {
             // F: opened on day 6, after now: not known yet.
             incident("F", 0, at(6, 9, 0), None, None),
             // G: resolved on day 6 (after now), so open at now, 31h30 old (> 8h): breached.
-            incident("G", 1, at(4, 10, 0), Some(at(4, 10, 30)), Some(at(6, 12, 0))),
+            incident(
+                "G",
+                1,
+                at(4, 10, 0),
+                Some(at(4, 10, 30)),
+                Some(at(6, 12, 0)),
+            ),
         ],
         severities: vec![
             Severity {

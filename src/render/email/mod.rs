@@ -50,7 +50,8 @@ pub struct Mailer<'a> {
     /// The layout rendered for every locale, wave and audience a message can have.
     skeletons: Vec<(SkeletonKey, Skeleton)>,
     /// The `hypercare` variable by send time (judged once per instant).
-    hypercare: std::sync::Mutex<std::collections::HashMap<chrono::DateTime<Utc>, serde_json::Value>>,
+    hypercare:
+        std::sync::Mutex<std::collections::HashMap<chrono::DateTime<Utc>, serde_json::Value>>,
 }
 
 /// What the layout is rendered for: locale, wave (per-wave messages), audience.
