@@ -207,3 +207,35 @@ fn build_now_must_be_a_time() {
     assert_eq!(o.status.code(), Some(2));
     assert!(stderr(&o).contains("--now `next tuesday` is not a time"));
 }
+
+#[test]
+fn tminus_new_ships_a_small_hypercare() {
+    let dir = tempfile::tempdir().unwrap();
+    let project = dir.path().join("p");
+    let o = std::process::Command::new(env!("CARGO_BIN_EXE_tminus"))
+        .args(["new", "--go-live", "2027-06-14"])
+        .arg(&project)
+        .output()
+        .unwrap();
+    assert!(o.status.success(), "{}", stderr(&o));
+    // Day 3 is Thursday 17 June (day 1: the day after the Monday go-live).
+    ok(&project, &["build", "--now", "2027-06-17T17:30"]);
+    let p: Value = serde_json::from_str(&read(&project.join("output/v0.1/plan.json"))).unwrap();
+    let h = &p["hypercare"];
+    assert_eq!(h["current_day"], 3);
+    // INC-001 (P1): 10 min to respond, 2h53 to resolve: within 15m and 4h.
+    assert_eq!(
+        h["incidents"]["P1"]["resolved"],
+        serde_json::json!(["INC-001"])
+    );
+    assert_eq!(h["incidents"]["P1"]["breached"], serde_json::json!([]));
+    // INC-003 (P3, 16 June 10:00) has no response 31h30 later: past 4h and 24h.
+    assert_eq!(
+        h["incidents"]["P3"]["breached"],
+        serde_json::json!(["INC-003"])
+    );
+    // Day 3 has no active-users figure.
+    assert_eq!(h["days"][2]["metrics"]["active_users"]["met"], Value::Null);
+    assert_eq!(h["days"][1]["metrics"]["uptime"]["met"], true);
+    assert_eq!(h["recommendation"], "CONTINUE");
+}
