@@ -28,6 +28,11 @@ pub struct Judgment {
     pub incidents: Vec<IncidentJudgment>,
     /// Per severity, in the order of hypercare.yaml.
     pub severities: Vec<SeverityStats>,
+    /// Per day (day 1 first): the incidents opened and resolved that day (indexes into
+    /// `incidents`), and how many were open at its end (or now) per severity.
+    pub opened_on: Vec<Vec<usize>>,
+    pub resolved_on: Vec<Vec<usize>>,
+    pub open_at_end: Vec<Vec<usize>>,
     pub exit: Vec<CriterionJudgment>,
     pub recommendation: Recommendation,
 }
@@ -94,6 +99,10 @@ pub struct IncidentJudgment {
     pub resolved: Option<DateTime<Utc>>,
     pub response: Sla,
     pub resolution: Sla,
+    /// The hypercare day it was opened on (the loader keeps incidents inside the period).
+    pub opened_day: u32,
+    /// The day it was resolved on, when resolved by now (past the last day: `days + 1`).
+    pub resolved_day: Option<u32>,
 }
 
 impl IncidentJudgment {
@@ -180,6 +189,10 @@ pub fn judge(h: &Hypercare, now: DateTime<Utc>) -> Judgment {
     };
     let mut severities = vec![SeverityStats::default(); h.severities.len()];
     let mut incidents = Vec::with_capacity(h.incidents.len());
+    let n = h.days as usize;
+    let (mut opened_on, mut resolved_on) = (vec![Vec::new(); n], vec![Vec::new(); n]);
+    // change[d][s]: incidents of severity s opened on day d minus those resolved on day d.
+    let mut change = vec![vec![0i64; h.severities.len()]; n + 2];
     for (index, inc) in h.incidents.iter().enumerate() {
         if inc.opened > now {
             continue;
@@ -193,8 +206,20 @@ pub fn judge(h: &Hypercare, now: DateTime<Utc>) -> Judgment {
             resolved,
             response: sla(responded, inc.opened, sev.respond),
             resolution: sla(resolved, inc.opened, sev.resolve),
+            opened_day: day_number(h, inc.opened),
+            resolved_day: resolved.map(|t| day_number(h, t)),
         };
         let k = incidents.len();
+        let d = j.opened_day as usize;
+        opened_on[d - 1].push(k);
+        change[d][inc.severity] += 1;
+        if let Some(r) = j.resolved_day {
+            let r = r as usize;
+            if r <= h.days as usize {
+                resolved_on[r - 1].push(k);
+            }
+            change[r.min(h.days as usize + 1)][inc.severity] -= 1;
+        }
         let s = &mut severities[inc.severity];
         s.opened.push(k);
         if j.is_open() {
@@ -217,11 +242,19 @@ pub fn judge(h: &Hypercare, now: DateTime<Utc>) -> Judgment {
         }
         incidents.push(j);
     }
+    let mut open_at_end = Vec::with_capacity(n);
+    let mut open = vec![0i64; h.severities.len()];
+    for day in change.iter().skip(1).take(n) {
+        for (o, c) in open.iter_mut().zip(day) {
+            *o += c;
+        }
+        open_at_end.push(open.iter().map(|&o| o.max(0) as usize).collect());
+    }
     let exit: Vec<CriterionJudgment> = h
         .exit
         .iter()
         .enumerate()
-        .map(|(index, c)| criterion(h, &days, &incidents, index, c, now))
+        .map(|(index, c)| criterion(h, &days, &incidents, index, c))
         .collect();
     let recommendation = if !exit.is_empty() && exit.iter().all(|c| c.met) {
         Recommendation::Exit
@@ -235,9 +268,18 @@ pub fn judge(h: &Hypercare, now: DateTime<Utc>) -> Judgment {
         days,
         incidents,
         severities,
+        opened_on,
+        resolved_on,
+        open_at_end,
         exit,
         recommendation,
     }
+}
+
+/// The hypercare day of `t`, clamped to 1..=days + 1.
+fn day_number(h: &Hypercare, t: DateTime<Utc>) -> u32 {
+    let date = t.with_timezone(&h.zone).date_naive();
+    ((date - h.start).num_days() + 1).clamp(1, i64::from(h.days) + 1) as u32
 }
 
 fn criterion(
@@ -246,7 +288,6 @@ fn criterion(
     incidents: &[IncidentJudgment],
     index: usize,
     c: &crate::load::hypercare::Criterion,
-    now: DateTime<Utc>,
 ) -> CriterionJudgment {
     let over = c.over as usize;
     let mut out = CriterionJudgment {
@@ -294,16 +335,15 @@ fn criterion(
                 .map(|&s| h.severities[s].id.as_str())
                 .collect();
             let names = names.join("/");
-            // From the first judged day up to now, so an incident opened today counts too.
-            let from = judged.first().map(|d| d.date);
+            // From the first judged day up to now, so an incident opened today counts too
+            // (every judged incident was opened by now).
+            let from = judged.first().map(|d| d.day);
             out.counted = incidents
                 .iter()
                 .enumerate()
                 .filter(|(_, j)| {
-                    let inc = &h.incidents[j.index];
-                    severities.contains(&inc.severity)
-                        && from.is_some_and(|f| inc.opened.with_timezone(&h.zone).date_naive() >= f)
-                        && inc.opened <= now
+                    severities.contains(&h.incidents[j.index].severity)
+                        && from.is_some_and(|f| j.opened_day >= f)
                 })
                 .map(|(k, _)| k)
                 .collect();

@@ -183,36 +183,34 @@ pub fn day_report(h: &Hypercare, j: &Judgment, n: u32) -> DayReport {
         count(State::Missed),
         count(State::NoData),
     );
-    let zone = h.zone;
-    let on_day = |t: DateTime<Utc>| t.with_timezone(&zone).date_naive() == d.date;
     let end = j.day_end(h, n);
+    let i = n as usize - 1;
     let mut new_by = vec![0usize; h.severities.len()];
-    let mut open_by = vec![0usize; h.severities.len()];
-    let (mut new, mut resolved, mut open) = (0, 0, 0);
     let mut resolution_total = Duration::zero();
     let mut notable: Vec<&IncidentJudgment> = Vec::new();
-    if d.reached {
-        for ij in &j.incidents {
-            let inc = &h.incidents[ij.index];
-            let opened_today = on_day(inc.opened);
-            let resolved_today = ij.resolved.is_some_and(on_day);
-            if opened_today {
-                new += 1;
-                new_by[inc.severity] += 1;
-            }
-            if resolved_today {
-                resolved += 1;
-                resolution_total += ij.resolved.unwrap_or(inc.opened) - inc.opened;
-            }
-            if inc.opened < end && ij.resolved.is_none_or(|r| r >= end) {
-                open += 1;
-                open_by[inc.severity] += 1;
-            }
-            if (opened_today || resolved_today) && (inc.severity < 2 || ij.breached()) {
-                notable.push(ij);
-            }
+    for &k in &j.opened_on[i] {
+        let ij = &j.incidents[k];
+        let inc = &h.incidents[ij.index];
+        new_by[inc.severity] += 1;
+        if inc.severity < 2 || ij.breached() {
+            notable.push(ij);
         }
     }
+    for &k in &j.resolved_on[i] {
+        let ij = &j.incidents[k];
+        let inc = &h.incidents[ij.index];
+        resolution_total += ij.resolved.unwrap_or(inc.opened) - inc.opened;
+        if (inc.severity < 2 || ij.breached()) && ij.opened_day != n {
+            notable.push(ij);
+        }
+    }
+    let (new, resolved) = (j.opened_on[i].len(), j.resolved_on[i].len());
+    let open_by = if d.reached {
+        j.open_at_end[i].clone()
+    } else {
+        vec![0; h.severities.len()]
+    };
+    let open = open_by.iter().sum::<usize>();
     notable.sort_by_key(|ij| (h.incidents[ij.index].severity, h.incidents[ij.index].opened));
     let notable_more = notable.len().saturating_sub(NOTABLE);
     let notes = h.notes.iter().find(|x| x.day == n);

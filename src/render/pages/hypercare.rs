@@ -4,6 +4,7 @@
 //! the judgment computed once per build ([`crate::plan::hypercare`]).
 
 use chrono::{NaiveDate, Utc};
+use rayon::prelude::*;
 use serde_json::{json, Value};
 
 use super::{person, PageJob, SiteInput};
@@ -25,9 +26,19 @@ pub(super) fn jobs(input: &SiteInput) -> Vec<PageJob> {
     let (Some(h), Some(j)) = (input.project.hypercare.as_ref(), input.hypercare) else {
         return Vec::new();
     };
-    let mut jobs = Vec::with_capacity(h.days as usize + 1);
-    jobs.push(index(input, h, j));
-    jobs.extend((1..=h.days).map(|n| day(input, h, j, n)));
+    // A year of hypercare is hundreds of reports: their variables are built in parallel.
+    let (first, days) = rayon::join(
+        || index(input, h, j),
+        || {
+            (1..=h.days)
+                .into_par_iter()
+                .map(|n| day(input, h, j, n))
+                .collect::<Vec<_>>()
+        },
+    );
+    let mut jobs = Vec::with_capacity(days.len() + 1);
+    jobs.push(first);
+    jobs.extend(days);
     jobs
 }
 
@@ -144,7 +155,9 @@ fn day(input: &SiteInput, h: &Hypercare, j: &Judgment, n: u32) -> PageJob {
     let root = input.root(&path);
     let title = format!("Hypercare day {n}");
     let mut ctx = input.base_context(&path, "hypercare", &title);
-    let report = day_report(h, j, n);
+    let mut report = day_report(h, j, n);
+    // The page shows the figures by group; the flat list is for comms templates.
+    report.metrics = Vec::new();
     ctx.insert("hypercare", &status(h, j));
     ctx.insert("lead", &person(input.project, h.lead.as_deref()));
     ctx.insert(
