@@ -3,7 +3,7 @@
 //! criteria and the recommendation — and `hypercare/day-<n>/`, each day's report. All from
 //! the judgment computed once per build ([`crate::plan::hypercare`]).
 
-use chrono::{NaiveDate, Utc};
+use chrono::NaiveDate;
 use rayon::prelude::*;
 use serde_json::{json, Value};
 
@@ -174,7 +174,6 @@ fn day(input: &SiteInput, h: &Hypercare, j: &Judgment, n: u32) -> PageJob {
         "next_href",
         &(n < h.days).then(|| format!("{root}{}", day_path(n + 1))),
     );
-    ctx.insert("built_at", &input.built_at.with_timezone(&Utc).to_rfc3339());
     PageJob::ready(path, "hypercare-day.html", ctx)
 }
 
