@@ -240,6 +240,17 @@ fn from_file(
         );
         return None;
     }
+    if start
+        .checked_add_signed(Duration::days(i64::from(days) + 1))
+        .is_none()
+    {
+        c.error(
+            "start",
+            format!("hypercare cannot start on {start}: its days would run past the calendar"),
+            "give the first day of hypercare, e.g. `T+1d` or `2027-03-30`",
+        );
+        return None;
+    }
     if let Some(lead) = &f.lead {
         c.owner("lead", lead, project);
     }

@@ -225,3 +225,18 @@ fn targets_parse_and_judge() {
         assert_eq!(Target::parse(bad), None, "{bad}");
     }
 }
+
+#[test]
+fn a_start_at_the_end_of_the_calendar_is_an_error_not_a_panic() {
+    let (h, errors) = load_with(&[(
+        "hypercare.yaml",
+        "start: +262142-12-01\ndays: 30\nmetrics: []\n",
+    )]);
+    assert!(h.is_none());
+    assert_eq!(errors.len(), 1, "{errors:?}");
+    assert!(
+        errors[0]
+            .starts_with("content/hypercare.yaml:1:8: hypercare cannot start on +262142-12-01"),
+        "{errors:?}"
+    );
+}
