@@ -86,8 +86,8 @@ fn main() {
     let mut ledger = Ledger::open(dir.path()).unwrap();
     let t = Instant::now();
     for i in 0..1000 {
-        let key = DeliveryKey::new("get-ready", Some("main"), "en", &format!("p{i}@x.example"));
-        ledger.claim(&key, "<x@y>", Utc::now()).unwrap();
+        let key = DeliveryKey::new("get-ready", Some("main"), &format!("p{i}@x.example"));
+        ledger.claim(&key, "en", "<x@y>", Utc::now()).unwrap();
         ledger
             .commit(&key, "<x@y>", "250 2.0.0 Ok: queued")
             .unwrap();

@@ -375,8 +375,8 @@ fn all() -> [(&'static Cache, &'static str, String); 3] {
     let highlight = crate::markdown::highlight::cache_producer();
     [
         (highlighted(), "highlight.bin", highlight.clone()),
-        (rendered(), "render.bin", format!("render-1 {highlight}")),
-        (search(), "search.bin", format!("search-1 {highlight}")),
+        (rendered(), "render.bin", format!("render-2 {highlight}")),
+        (search(), "search.bin", format!("search-2 {highlight}")),
     ]
 }
 

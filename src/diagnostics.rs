@@ -80,13 +80,34 @@ impl Diagnostic {
     }
 }
 
+impl Diagnostic {
+    /// Shown as a warning (`warning: file:line:col: …`) rather than an error.
+    pub fn as_warning(&self) -> impl fmt::Display + '_ {
+        Level(self, "warning")
+    }
+}
+
+struct Level<'a>(&'a Diagnostic, &'static str);
+
+impl fmt::Display for Level<'_> {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        self.0.write(f, self.1)
+    }
+}
+
 impl fmt::Display for Diagnostic {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        self.write(f, "error")
+    }
+}
+
+impl Diagnostic {
+    fn write(&self, f: &mut fmt::Formatter<'_>, level: &str) -> fmt::Result {
         let location = self.location();
         if location.is_empty() {
-            write!(f, "error: {}", self.message)?;
+            write!(f, "{level}: {}", self.message)?;
         } else {
-            write!(f, "error: {}: {}", location, self.message)?;
+            write!(f, "{level}: {}: {}", location, self.message)?;
         }
         if let (Some(line), Some(p)) = (&self.source_line, self.position) {
             let gutter = p.line.to_string();

@@ -23,3 +23,4 @@ pub mod site;
 pub mod source;
 pub mod templates;
 pub mod time;
+pub mod urlpath;

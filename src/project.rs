@@ -9,7 +9,7 @@ use std::path::PathBuf;
 use chrono::{DateTime, Duration};
 use chrono_tz::Tz;
 
-use crate::diagnostics::Position;
+use crate::diagnostics::{Diagnostic, Position};
 use crate::model::checklist::{Recommendation, SectionFile};
 use crate::model::cutover::TaskKind;
 use crate::model::project::{RosterEntry, SiteFile, SmtpFile, Status, Strategy, Support};
@@ -79,6 +79,14 @@ impl Project {
         self.roster.iter().find(|p| p.role == role)
     }
 
+    /// A role as people read it: the roster's `title` for it, else the id as written
+    /// (never re-cased: "dba" must not become "Dba").
+    pub fn role_label(&self, role: &str) -> String {
+        self.person(role)
+            .and_then(|p| p.title.clone())
+            .unwrap_or_else(|| role.to_string())
+    }
+
     /// T-0 and zone that an offset of `wave` (or of the project, for `None`) resolves against.
     pub fn t0(&self, wave: Option<&str>) -> (DateTime<Tz>, Tz) {
         match wave.and_then(|id| self.wave(id)) {
@@ -107,7 +115,10 @@ pub struct Audience {
     pub id: String,
     pub zone: Option<Tz>,
     pub description: Option<String>,
+    /// One per address (see `load::address_key`).
     pub recipients: Vec<Recipient>,
+    /// Warnings about addresses given more than once (left out after the first).
+    pub duplicates: Vec<Diagnostic>,
 }
 
 #[derive(Debug, Clone, PartialEq, Eq)]

@@ -4,9 +4,14 @@
 //! `templates/*.html` are Tera templates (autoescaped); everything under `static/` is copied
 //! to the site's `assets/` folder as is. Other theme files (the email layout,
 //! `email/layout.mjml`) are read one at a time with [`theme_file`].
+//!
+//! A theme folder is `<project>/themes/<name>/`; its files (symbolic links included) are
+//! read only when they resolve inside the project (see [`crate::source::inside`]).
 
 use std::collections::BTreeMap;
 use std::path::Path;
+
+use crate::source::inside::resolve_inside;
 
 use include_dir::{include_dir, Dir};
 use tera::Tera;
@@ -39,7 +44,9 @@ impl Theme {
         }
         let mut diags = Diagnostics::new();
         if let Some(dir) = overrides {
+            let project = project_of(dir);
             for entry in walkdir::WalkDir::new(dir)
+                .follow_links(true)
                 .sort_by_file_name()
                 .into_iter()
                 .filter_map(Result::ok)
@@ -51,7 +58,14 @@ impl Theme {
                     continue;
                 };
                 let rel = rel.to_string_lossy().replace('\\', "/");
-                match std::fs::read(entry.path()) {
+                let real = match resolve_inside(project, entry.path()) {
+                    Ok(real) => real,
+                    Err(e) => {
+                        diags.push(e.diagnostic(entry.path()));
+                        continue;
+                    }
+                };
+                match std::fs::read(real) {
                     Ok(bytes) => add(
                         &mut templates,
                         &mut assets,
@@ -92,8 +106,10 @@ impl Theme {
 /// in `overrides` when it has that file, else the built-in one. Returns the text and where
 /// it came from (a path, or `(built-in theme) <path>`), for error messages.
 pub fn theme_file(overrides: Option<&Path>, path: &str) -> Result<(String, String), Diagnostic> {
-    if let Some(file) = overrides.map(|dir| dir.join(path)).filter(|f| f.is_file()) {
-        return std::fs::read_to_string(&file)
+    if let Some(dir) = overrides.filter(|dir| dir.join(path).is_file()) {
+        let file = dir.join(path);
+        let real = resolve_inside(project_of(dir), &file).map_err(|e| e.diagnostic(&file))?;
+        return std::fs::read_to_string(real)
             .map(|text| (text, file.display().to_string()))
             .map_err(|e| Diagnostic::new(format!("cannot read theme file: {e}")).in_file(&file));
     }
@@ -104,6 +120,16 @@ pub fn theme_file(overrides: Option<&Path>, path: &str) -> Result<(String, Strin
         String::from_utf8_lossy(file.contents()).into_owned(),
         format!("(built-in theme) {path}"),
     ))
+}
+
+/// The project a theme folder (`<project>/themes/<name>`) belongs to: its files must
+/// resolve inside it.
+fn project_of(theme_dir: &Path) -> &Path {
+    match theme_dir.ancestors().nth(2) {
+        Some(p) if p.as_os_str().is_empty() => Path::new("."),
+        Some(p) => p,
+        None => theme_dir,
+    }
 }
 
 fn add(

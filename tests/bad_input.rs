@@ -365,3 +365,46 @@ fn a_missing_project_says_how_to_start_one() {
     assert_eq!(o.status.code(), Some(1));
     assert_has(&stderr(&o), &["no project here", "tminus new"]);
 }
+
+#[test]
+fn variables_in_a_runbook_body_are_filled_in_or_reported_where_they_are() {
+    let (_guard, root) = example();
+    let runbook = root.join("content/runbooks/deploy.md");
+    let text = read(&runbook);
+    // After the front matter: a line that uses the roster, and code that keeps its braces.
+    let (front, body) = text.split_at(text[3..].find("\n---\n").unwrap() + 8);
+    std::fs::write(
+        &runbook,
+        format!("{front}Page the DBA on {{{{ roster[\"dba\"].phone }}}}.\n\n`{{{{ literal }}}}`\n\n{body}"),
+    )
+    .unwrap();
+    ok(&root, &["build"]);
+    let page = read(&root.join("output/latest/runbooks/deploy/index.html"));
+    let project = read(&root.join("content/project.yaml"));
+    let dba = project.split("role: dba").nth(1).unwrap();
+    let phone = dba
+        .split("phone: \"")
+        .nth(1)
+        .unwrap()
+        .split('"')
+        .next()
+        .unwrap();
+    assert!(
+        page.contains(&format!("Page the DBA on {phone}.")),
+        "the phone is filled in"
+    );
+    assert!(
+        page.contains("<code>{{ literal }}</code>"),
+        "code keeps its braces"
+    );
+    // An unknown role is an error at its line and column, and nothing is written.
+    let line = front.lines().count() + 1;
+    edit(&runbook, "roster[\"dba\"]", "roster[\"dbx\"]");
+    let out = tminus(&root, &["check"]);
+    assert_eq!(out.status.code(), Some(1));
+    let err = stderr(&out);
+    assert!(
+        err.contains(&format!("content/runbooks/deploy.md:{line}:17")),
+        "{err}"
+    );
+}

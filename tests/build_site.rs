@@ -278,7 +278,7 @@ fn two_builds_of_the_same_sources_write_the_same_bytes() {
     let page =
         String::from_utf8_lossy(&a[std::path::Path::new("training/faq/index.html")]).into_owned();
     assert!(
-        page.contains("Built with tminus") && page.contains("<time data-built=\"1.2\"></time>"),
+        page.contains("Built with tminus") && page.contains("<span data-built=\"1.2\"></span>"),
         "the footer's build time is filled in from versions.js"
     );
 }
@@ -393,4 +393,97 @@ fn comms_preview_writes_a_standard_eml() {
     let o = tminus(&root, &["comms", "preview", "get-ready"]);
     assert_eq!(o.status.code(), Some(1));
     assert!(stderr(&o).contains("--wave"), "{}", stderr(&o));
+}
+
+#[test]
+fn the_critical_path_ends_at_the_plans_last_critical_milestone() {
+    // The example's plan ends with `announce` and the zero-duration `hypercare-start` after
+    // it, both finishing at one instant: the path must not stop one task short.
+    let (_guard, root) = example();
+    let out = root.join("out");
+    ok(&root, &["build", "--out", out.to_str().unwrap()]);
+    let version = std::fs::read_dir(&out)
+        .unwrap()
+        .filter_map(|e| e.ok())
+        .find(|e| e.file_name().to_string_lossy().starts_with('v'))
+        .unwrap()
+        .path();
+    let plan: Value = serde_json::from_str(&read(&version.join("plan.json"))).unwrap();
+    let path = plan["critical_path"].as_array().unwrap();
+    assert_eq!(path.last().unwrap(), "hypercare-start");
+    let critical: Vec<&Value> = plan["tasks"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .filter(|t| t["critical"] == true)
+        .map(|t| &t["id"])
+        .collect();
+    let last_finish = plan["tasks"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .filter(|t| t["critical"] == true)
+        .map(|t| t["finish"].as_str().unwrap().to_string())
+        .max()
+        .unwrap();
+    let end = plan["tasks"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .find(|t| &t["id"] == path.last().unwrap())
+        .unwrap();
+    assert!(critical.contains(&&end["id"]));
+    assert_eq!(end["finish"].as_str().unwrap(), last_finish);
+}
+
+#[test]
+fn every_page_links_the_t_minus_icon() {
+    // Without a <link rel="icon">, every page view asks the server for /favicon.ico (a 404
+    // in the log and a console error). The links themselves are checked by
+    // every_internal_link_resolves_in_the_built_site.
+    let (_guard, root) = example();
+    ok(&root, &["build"]);
+    let mut pages = 0;
+    for entry in walkdir::WalkDir::new(root.join("output"))
+        .into_iter()
+        .filter_map(Result::ok)
+        .filter(|e| e.path().extension().is_some_and(|x| x == "html"))
+    {
+        pages += 1;
+        let html = read(entry.path());
+        assert!(
+            html.contains("<link rel=\"icon\""),
+            "{} has no icon",
+            entry.path().display()
+        );
+    }
+    assert!(pages > 40);
+    assert!(root.join("output/latest/assets/favicon.svg").is_file());
+}
+
+#[test]
+fn roles_are_written_as_the_roster_writes_them() {
+    // The example gives `dba` the title "DBA"; the minimal fixture gives no title, so the id
+    // is shown as written. Neither may become "Dba".
+    let (_guard, root) = example();
+    ok(&root, &["build"]);
+    let sheet = read(&root.join("output/latest/cutover/run-sheets/dba/index.html"));
+    assert!(sheet.contains("Run sheet: DBA"), "{sheet}");
+    let (_guard2, minimal) = copy_project(&fixture("minimal"));
+    ok(&minimal, &["build"]);
+    let sheet = read(&minimal.join("output/latest/cutover/run-sheets/dba/index.html"));
+    assert!(sheet.contains("Run sheet: dba"));
+    for dir in [root.join("output/latest"), minimal.join("output/latest")] {
+        for entry in walkdir::WalkDir::new(dir)
+            .into_iter()
+            .filter_map(Result::ok)
+        {
+            let p = entry.path();
+            if p.extension().is_some_and(|x| x == "html" || x == "ics") {
+                let text = read(p);
+                assert!(!text.contains("Dba"), "{} says Dba", p.display());
+                assert!(!text.contains("Devops"), "{} says Devops", p.display());
+            }
+        }
+    }
 }

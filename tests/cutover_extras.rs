@@ -174,11 +174,17 @@ fn check_feeds(version_dir: &Path, slug: &str) -> HashMap<String, u64> {
                 task.start,
                 "{file} {id}"
             );
-            assert_eq!(
-                instant(&cal, &e.properties, "DTEND"),
-                task.finish,
-                "{file} {id}"
-            );
+            // A zero-duration task (a milestone) has no DTEND: RFC 5545 wants DTEND later
+            // than DTSTART, and an event without one ends when it starts.
+            if task.finish == task.start {
+                assert!(prop(&e.properties, "DTEND").is_none(), "{file} {id}: DTEND");
+            } else {
+                assert_eq!(
+                    instant(&cal, &e.properties, "DTEND"),
+                    task.finish,
+                    "{file} {id}"
+                );
+            }
             assert!(value(&e.properties, "SUMMARY").len() > 1);
             let description = value(&e.properties, "DESCRIPTION");
             assert!(description.contains("Critical path:"), "{description}");
@@ -253,10 +259,13 @@ fn sessions_feed_uses_tzid_and_a_vtimezone() {
     assert_eq!(cal.events.len(), 1);
     assert_eq!(cal.timezones.len(), 1);
     let e = &cal.events[0];
+    // The session is for `everyone`, an audience in Europe/Paris: its times are written
+    // there (the instant is the same: 10:00 in London is 11:00 in Paris).
     assert_eq!(
         param(prop(&e.properties, "DTSTART").unwrap(), "TZID"),
-        Some("Europe/London")
+        Some("Europe/Paris")
     );
+    assert!(read(&path).contains("DTSTART;TZID=Europe/Paris:20270310T110000\r\n"));
     // 2027-03-10 10:00 London is GMT.
     assert_eq!(
         instant(&cal, &e.properties, "DTSTART"),
@@ -268,11 +277,110 @@ fn sessions_feed_uses_tzid_and_a_vtimezone() {
     );
 }
 
+const MORE_SESSIONS: &str = "
+  - title: Formation en français
+    start: 2027-03-11 09:00
+    audience: everyone
+  - title: Pilot induction (09:00 New York time)
+    start: 2027-03-01 14:00
+    duration: 2h
+    audience: pilot
+  - title: Pilot induction (09:00 New York time)
+    start: 2027-03-02 14:00
+    duration: 2h
+    audience: pilot
+";
+
+/// Each event of a sessions feed by UID: (DTSTART's TZID, DTSTART instant, SEQUENCE).
+fn session_events(path: &Path) -> HashMap<String, (String, DateTime<Utc>, u64)> {
+    let cal = parse_ics(path);
+    let mut out = HashMap::new();
+    for e in &cal.events {
+        let tzid = param(prop(&e.properties, "DTSTART").unwrap(), "TZID")
+            .unwrap()
+            .to_string();
+        let start = instant(&cal, &e.properties, "DTSTART");
+        let seq = value(&e.properties, "SEQUENCE").parse().unwrap();
+        let uid = value(&e.properties, "UID").to_string();
+        assert!(
+            out.insert(uid, (tzid, start, seq)).is_none(),
+            "one event per UID"
+        );
+    }
+    out
+}
+
+#[test]
+fn sessions_keep_their_uid_and_file_when_rescheduled_and_are_written_in_their_audiences_zone() {
+    let (_guard, root) = copy_project(&fixture("minimal"));
+    let yaml = root.join("content/training/sessions.yaml");
+    std::fs::write(&yaml, read(&yaml) + MORE_SESSIONS).unwrap();
+    ok(&root, &["build"]);
+    let v = root.join("output/v2.0");
+    let uid = |id: &str| format!("minimal-go-live.session.{id}@tminus");
+    let first = session_events(&v.join("training/sessions.ics"));
+    assert_eq!(first.len(), 4, "{first:?}");
+    // Ids from the title alone, transliterated; a repeated title is numbered.
+    for id in [
+        "intro-session",
+        "formation-en-francais",
+        "pilot-induction-09-00-new-york-time",
+        "pilot-induction-09-00-new-york-time-2",
+    ] {
+        assert!(first.contains_key(&uid(id)), "{id}: {first:?}");
+        assert!(
+            v.join(format!("training/sessions/{id}.ics")).is_file(),
+            "{id}"
+        );
+    }
+    assert!(first.values().all(|(_, _, seq)| *seq == 0));
+    // The pilot audience is in New York: 14:00 London on 1 March is 09:00 there.
+    let (tzid, start, _) = &first[&uid("pilot-induction-09-00-new-york-time")];
+    assert_eq!(tzid, "America/New_York");
+    assert_eq!(*start, Utc.with_ymd_and_hms(2027, 3, 1, 14, 0, 0).unwrap());
+    let one = read(&v.join("training/sessions/pilot-induction-09-00-new-york-time.ics"));
+    assert!(
+        one.contains("DTSTART;TZID=America/New_York:20270301T090000\r\n"),
+        "{one}"
+    );
+    assert!(one.contains("BEGIN:VTIMEZONE\r\nTZID:America/New_York\r\n"));
+    assert!(!one.contains("Europe/London"), "{one}");
+
+    // The French session moves a day: same UID and file, SEQUENCE 1; the others stay at 0.
+    edit(&yaml, "start: 2027-03-11 09:00", "start: 2027-03-12 09:00");
+    ok(&root, &["build", "--force"]);
+    let moved = session_events(&v.join("training/sessions.ics"));
+    assert_eq!(moved.len(), 4);
+    let (_, start, seq) = &moved[&uid("formation-en-francais")];
+    assert_eq!(*start, Utc.with_ymd_and_hms(2027, 3, 12, 9, 0, 0).unwrap());
+    assert_eq!(*seq, 1);
+    for id in ["intro-session", "pilot-induction-09-00-new-york-time"] {
+        assert_eq!(moved[&uid(id)].2, 0, "{id}");
+    }
+    let one = session_events(&v.join("training/sessions/formation-en-francais.ics"));
+    assert_eq!(one[&uid("formation-en-francais")].2, 1);
+    let plan: serde_json::Value = serde_json::from_str(&read(&v.join("plan.json"))).unwrap();
+    let recorded = plan["sessions"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .find(|s| s["id"] == "formation-en-francais")
+        .unwrap();
+    assert_eq!(recorded["sequence"], 1);
+    assert_eq!(recorded["timezone"], "Europe/Paris");
+
+    // Rebuilding unchanged keeps the sequences.
+    ok(&root, &["build", "--force"]);
+    assert_eq!(session_events(&v.join("training/sessions.ics")), moved);
+}
+
 #[test]
 fn example_project_feeds_all_parse_and_match_the_plan() {
     let (_guard, root) = example();
     ok(&root, &["build"]);
     let v = root.join("output/v1.2");
+    // Its milestones take no time: check_feeds sees that they have no DTEND.
+    assert!(plan_tasks(&v).values().any(|t| t.start == t.finish));
     check_feeds(&v, "contoso-field-service-modernisation");
     // The overnight jobs cross the spring-forward change: the VTIMEZONE must carry it.
     let all = read(&v.join("cutover/cutover.ics"));

@@ -81,27 +81,35 @@ fn training_catalogue_has_learning_paths_and_calendar_links() {
     assert!(order.windows(2).all(|w| w[0] < w[1]), "{order:?}");
     assert!(path.contains("1h40m in total"), "{path}");
 
-    // Each session: a row with its own .ics, which holds one event in the project zone.
+    // Each session: a row with its own .ics, which holds one event in the zone of its
+    // audience (the project zone, except the Boston pilot's in New York).
     let mut links = 0;
     for part in html.split("href=\"").skip(1) {
         let href = part.split('"').next().unwrap();
         if href.starts_with("../training/sessions/") && href.ends_with(".ics") {
             links += 1;
             let ics = read(&v.join(href.trim_start_matches("../")));
+            let zone = if href.contains("pilot-induction") {
+                "America/New_York"
+            } else {
+                "Europe/London"
+            };
             assert!(
-                ics.contains("BEGIN:VTIMEZONE\r\nTZID:Europe/London\r\n"),
+                ics.contains(&format!("BEGIN:VTIMEZONE\r\nTZID:{zone}\r\n")),
                 "{ics}"
             );
-            assert!(ics.contains("DTSTART;TZID=Europe/London:"), "{ics}");
+            assert!(ics.contains(&format!("DTSTART;TZID={zone}:")), "{ics}");
             assert_eq!(ics.matches("BEGIN:VEVENT").count(), 1);
         }
     }
     assert_eq!(links, 8);
     let all = read(&v.join("training/sessions.ics"));
     assert_eq!(all.matches("BEGIN:VEVENT").count(), 8);
-    assert_eq!(all.matches("BEGIN:VTIMEZONE").count(), 1);
+    assert_eq!(all.matches("BEGIN:VTIMEZONE").count(), 2);
     assert!(all.contains("METHOD:PUBLISH"));
-    // Wall-clock times in the project zone; the zone has its GMT and BST observances.
-    assert!(all.contains("DTSTART;TZID=Europe/London:20270222T140000"));
+    // Wall-clock times in the audience's zone (14:00 London is 09:00 in Boston); the
+    // project zone has its GMT and BST observances.
+    assert!(all.contains("DTSTART;TZID=America/New_York:20270222T090000"));
+    assert!(all.contains("DTSTART;TZID=Europe/London:20270223T100000"));
     assert!(all.contains("TZOFFSETTO:+0100"));
 }

@@ -127,7 +127,7 @@ fn a_rebuild_of_unchanged_sources_keeps_every_file_and_folder() {
     assert!(out.join(".prev-v1.2").is_dir() && out.join(".prev-latest").is_dir());
     let footer = read(&out.join("v1.2/training/faq/index.html"));
     assert!(
-        footer.contains("Built with tminus") && footer.contains("<time data-built=\"1.2\">"),
+        footer.contains("Built with tminus") && footer.contains("<span data-built=\"1.2\">"),
         "the build time comes from versions.js"
     );
     assert_same_as_fresh_build(&root, &out, "1.2");

@@ -11,6 +11,9 @@ pub fn run(root: &Path, external: bool, timeout: u64) -> i32 {
         Err(d) => return super::report(&d),
     };
     let p = &checked.prepared.project;
+    for d in p.audiences.values().flat_map(|a| &a.duplicates) {
+        eprintln!("{}\n", d.as_warning());
+    }
     println!(
         "ok: {} — {} runbooks, {} checklists, {} guides, {} scheduled messages, {} tasks; {} pages, {} internal links",
         p.name,

@@ -1,6 +1,11 @@
 //! `tminus comms send` and `tminus comms status`.
+//!
+//! `send` never stops because its output went away: when stdout is a pipe that was closed
+//! (`tminus comms send --due | head -2`), the rest of its lines and the summary go to
+//! stderr and sending goes on — stopping half-way would leave recipients without the
+//! message and no one told.
 
-use std::io::IsTerminal;
+use std::io::{IsTerminal, Write};
 use std::path::Path;
 
 use chrono::{DateTime, NaiveDateTime, Utc};
@@ -54,6 +59,34 @@ fn load(root: &Path, now: Option<&str>) -> Result<(tminus::site::Prepared, DateT
     Ok((prepared, now))
 }
 
+/// Where `send` writes: stdout until it fails (a closed pipe), then stderr. Never panics.
+struct Out {
+    stdout_gone: bool,
+}
+
+impl Out {
+    fn print(&mut self, text: &str) {
+        if !self.stdout_gone {
+            let mut out = std::io::stdout().lock();
+            match out.write_all(text.as_bytes()).and_then(|_| out.flush()) {
+                Ok(()) => return,
+                Err(e) => {
+                    self.stdout_gone = true;
+                    warn(&format!(
+                        "note: cannot write to stdout ({e}); sending goes on, and the rest of the output goes to stderr\n"
+                    ));
+                }
+            }
+        }
+        warn(text);
+    }
+}
+
+/// Writes to stderr; if even that is gone, there is no one left to tell.
+fn warn(text: &str) {
+    let _ = std::io::stderr().lock().write_all(text.as_bytes());
+}
+
 pub fn send(root: &Path, args: SendArgs<'_>) -> i32 {
     if !args.due {
         eprintln!(
@@ -82,6 +115,7 @@ pub fn send(root: &Path, args: SendArgs<'_>) -> i32 {
         );
         b
     });
+    let mut out = Out { stdout_gone: false };
     let mut on = |p: Progress<'_>| match (&bar, p) {
         (Some(b), Progress::Start { total }) => b.set_length(total as u64),
         (None, Progress::Start { .. }) => {}
@@ -97,14 +131,21 @@ pub fn send(root: &Path, args: SendArgs<'_>) -> i32 {
             b.inc(1);
             b.println(format!("FAILED  {key}  {reply}"));
         }
+        (Some(b), Progress::InDoubt { key, reason }) => {
+            b.inc(1);
+            b.println(format!("IN DOUBT  {key}  {reason}"));
+        }
         (None, Progress::Sent { key, message_id }) => {
-            super::emit(&format!("sent        {key}  {message_id}\n"))
+            out.print(&format!("sent        {key}  {message_id}\n"))
         }
         (None, Progress::WouldSend { key, subject }) => {
-            super::emit(&format!("would send  {key}  {subject}\n"))
+            out.print(&format!("would send  {key}  {subject}\n"))
         }
         (None, Progress::Failed { key, reply }) => {
-            super::emit(&format!("FAILED      {key}  {reply}\n"))
+            out.print(&format!("FAILED      {key}  {reply}\n"))
+        }
+        (None, Progress::InDoubt { key, reason }) => {
+            out.print(&format!("IN DOUBT    {key}  {reason}\n"))
         }
     };
     let env = |k: &str| std::env::var(k).ok();
@@ -115,11 +156,11 @@ pub fn send(root: &Path, args: SendArgs<'_>) -> i32 {
     let summary = match result {
         Ok(s) => s,
         Err(e) => {
-            eprintln!("error: {e}");
+            warn(&format!("error: {e}\n"));
             return 1;
         }
     };
-    print_summary(&prepared.project, &summary, &opts);
+    print_summary(&mut out, &prepared.project, &summary, &opts);
     if summary.has_failures() {
         1
     } else {
@@ -127,7 +168,7 @@ pub fn send(root: &Path, args: SendArgs<'_>) -> i32 {
     }
 }
 
-fn print_summary(project: &Project, s: &Summary, opts: &Options) {
+fn print_summary(o: &mut Out, project: &Project, s: &Summary, opts: &Options) {
     let mut out = String::new();
     if !s.missed.is_empty() {
         out.push_str(&format!(
@@ -142,9 +183,15 @@ fn print_summary(project: &Project, s: &Summary, opts: &Options) {
         }
     }
     if !s.in_doubt.is_empty() {
-        out.push_str("in doubt (handed to the server by a run that stopped before recording the answer; check the mailbox, then rerun with --resend-in-doubt to send again):\n");
-        for key in &s.in_doubt {
-            out.push_str(&format!("  {key}\n"));
+        out.push_str("in doubt (handed to the server, no answer recorded: the connection dropped or the reply timed out after the message, or a run stopped there; never resent by itself — check the mailbox or the server's log, then rerun with --resend-in-doubt to send again):\n");
+        for d in &s.in_doubt {
+            out.push_str(&format!(
+                "  {}  {}\n",
+                d.key,
+                d.reason
+                    .as_deref()
+                    .unwrap_or("the run stopped before the answer was recorded")
+            ));
         }
     }
     if s.ledger_skipped_lines > 0 {
@@ -182,22 +229,28 @@ fn print_summary(project: &Project, s: &Summary, opts: &Options) {
     if opts.dry_run || opts.test_to.is_some() {
         out.push_str("nothing was recorded in the send ledger\n");
     }
-    super::emit(&out);
+    o.print(&out);
     if let Some(f) = &s.fatal {
-        eprintln!("error: {f}");
+        warn(&format!("error: {f}\n"));
     }
     if s.not_attempted > 0 {
-        eprintln!(
-            "error: {} due message(s) were not attempted; run again to send them",
+        warn(&format!(
+            "error: {} due message(s) were not attempted; run again to send them\n",
             s.not_attempted
-        );
+        ));
     }
     if !s.failed.is_empty() {
-        eprintln!(
-            "error: {} message(s) failed; they are retried by the next run while less than {} late",
+        warn(&format!(
+            "error: {} message(s) failed; they are retried by the next run while less than {} late\n",
             s.failed.len(),
             tminus::time::format_duration(project.comms_policy.max_lateness)
-        );
+        ));
+    }
+    let new_doubt = s.in_doubt.iter().filter(|d| d.this_run).count();
+    if new_doubt > 0 {
+        warn(&format!(
+            "error: {new_doubt} message(s) are in doubt after this run; they are not resent unless you rerun with --resend-in-doubt\n"
+        ));
     }
 }
 
@@ -249,10 +302,17 @@ fn print_status(rows: &[StatusRow]) {
                     r.message_id.as_deref().unwrap_or("")
                 ),
                 "failed" | "missed" => r.reply.clone().unwrap_or_default(),
-                "in doubt" => format!(
-                    "claimed {}",
-                    r.at.as_ref().map(ledger::utc).unwrap_or_default()
-                ),
+                "in doubt" => {
+                    let mut d = format!(
+                        "claimed {}",
+                        r.at.as_ref().map(ledger::utc).unwrap_or_default()
+                    );
+                    if let Some(reason) = &r.reply {
+                        d.push_str(": ");
+                        d.push_str(reason);
+                    }
+                    d
+                }
                 _ => String::new(),
             };
             [

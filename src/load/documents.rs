@@ -375,6 +375,12 @@ fn sessions(root: &Path, project: &Project, diags: &mut Diagnostics) -> Vec<Sess
         diags,
     };
     let mut out = Vec::new();
+    let explicit: Vec<String> = parsed
+        .value
+        .sessions
+        .iter()
+        .filter_map(|s| s.id.clone())
+        .collect();
     for (i, s) in parsed.value.sessions.into_iter().enumerate() {
         let at = index("sessions", i);
         let start = c.time(&join(&at, "start"), &s.start, project.go_live, project.zone);
@@ -391,9 +397,11 @@ fn sessions(root: &Path, project: &Project, diags: &mut Diagnostics) -> Vec<Sess
         let (Some(start), Some(duration)) = (start, duration) else {
             continue;
         };
-        let id =
-            s.id.clone()
-                .unwrap_or_else(|| format!("{}-{}", slug(&s.title), start.format("%Y%m%d%H%M")));
+        let id = s.id.clone().unwrap_or_else(|| {
+            session_id(&s.title, |id| {
+                explicit.iter().any(|e| e == id) || out.iter().any(|o: &Session| o.id == id)
+            })
+        });
         if out.iter().any(|o: &Session| o.id == id) {
             c.error(
                 &at,
@@ -415,6 +423,23 @@ fn sessions(root: &Path, project: &Project, diags: &mut Diagnostics) -> Vec<Sess
     out
 }
 
+/// The id of a session without an `id:`: a slug of its title alone, so that moving the
+/// session keeps its id (and its calendar UID). A title used again gets `-2`, `-3`, … in
+/// the order of the file; `taken` says which ids are already used.
+fn session_id(title: &str, taken: impl Fn(&str) -> bool) -> String {
+    let base = match slug(title) {
+        s if s.is_empty() => "session".to_string(),
+        s => s,
+    };
+    let mut id = base.clone();
+    let mut n = 1;
+    while taken(&id) {
+        n += 1;
+        id = format!("{base}-{n}");
+    }
+    id
+}
+
 pub(crate) fn read_yaml<F: DeserializeOwned>(
     root: &Path,
     rel: &Path,
@@ -427,10 +452,11 @@ pub(crate) fn read_yaml<F: DeserializeOwned>(
     Some((file, parsed))
 }
 
-/// Lowercase ASCII words joined by `-`: an id made from a title.
+/// Lowercase ASCII words joined by `-`: an id made from a title. Letters outside ASCII are
+/// transliterated first (`Formation en français` → `formation-en-francais`).
 pub fn slug(text: &str) -> String {
     let mut out = String::new();
-    for c in text.chars() {
+    for c in deunicode::deunicode(text).chars() {
         if c.is_ascii_alphanumeric() {
             out.push(c.to_ascii_lowercase());
         } else if !out.ends_with('-') && !out.is_empty() {
@@ -438,4 +464,36 @@ pub fn slug(text: &str) -> String {
         }
     }
     out.trim_end_matches('-').to_string()
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn slugs_transliterate_instead_of_dropping_letters() {
+        assert_eq!(slug("Formation en français"), "formation-en-francais");
+        assert_eq!(
+            slug("Session en français : adoptants précoces (10h00)"),
+            "session-en-francais-adoptants-precoces-10h00"
+        );
+        assert_eq!(slug("Straße — Überblick"), "strasse-uberblick");
+        assert_eq!(slug("Łódź, Kraków"), "lodz-krakow");
+        assert_eq!(slug("  --Go-live!  "), "go-live");
+        assert!(slug("研修 セッション").is_ascii());
+        assert!(!slug("研修 セッション").is_empty());
+    }
+
+    #[test]
+    fn a_session_id_comes_from_the_title_alone_and_repeats_are_numbered() {
+        assert_eq!(session_id("Drop-in clinic", |_| false), "drop-in-clinic");
+        let taken = ["drop-in-clinic", "drop-in-clinic-2"];
+        assert_eq!(
+            session_id("Drop-in clinic", |id| taken.contains(&id)),
+            "drop-in-clinic-3"
+        );
+        assert!(session_id("🙂", |_| false).is_ascii());
+        assert_eq!(session_id("", |_| false), "session");
+        assert_eq!(session_id("!!!", |_| false), "session");
+    }
 }

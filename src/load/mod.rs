@@ -11,7 +11,9 @@ pub mod hypercare;
 mod project_file;
 mod references;
 mod rehearsal;
+mod variables;
 
+pub use audience::address_key;
 pub use project_file::is_loopback;
 
 use std::path::{Path, PathBuf};
@@ -45,6 +47,7 @@ pub fn load(root: &Path) -> Result<Project, Diagnostics> {
         None => project_file::placeholder(root),
     };
     documents::load_all(root, &mut project, &mut diags);
+    variables::fill_bodies(&mut project, &mut diags);
     project.cutover = cutover::load(root, &project, &mut diags);
     project.rehearsals = rehearsal::load_all(root, &project, &mut diags);
     project.hypercare = hypercare::load(root, &project, &mut diags);
@@ -178,7 +181,10 @@ pub fn is_valid_email(address: &str) -> bool {
     address.parse::<lettre::Address>().is_ok()
 }
 
-/// `content/<dir>/` files with one of the extensions `exts`, sorted by name.
+/// `content/<dir>/` files with one of the extensions `exts` (in any case: `x.MD` is
+/// Markdown), sorted by name. Symbolic links to files are listed too, so that reading them
+/// either follows them (inside the project) or refuses them with an error (outside it),
+/// rather than skipping them without a word.
 pub(crate) fn files_in(root: &Path, dir: &str, exts: &[&str]) -> Vec<PathBuf> {
     let folder = root.join("content").join(dir);
     if !folder.is_dir() {
@@ -190,9 +196,13 @@ pub(crate) fn files_in(root: &Path, dir: &str, exts: &[&str]) -> Vec<PathBuf> {
         .sort_by_file_name()
         .into_iter()
         .filter_map(Result::ok)
-        .filter(|e| e.file_type().is_file())
+        .filter(|e| e.file_type().is_file() || (e.path_is_symlink() && !e.path().is_dir()))
         .map(|e| e.into_path())
-        .filter(|p| p.extension().is_some_and(|x| exts.iter().any(|e| x == *e)))
+        .filter(|p| {
+            p.extension()
+                .and_then(|x| x.to_str())
+                .is_some_and(|x| exts.iter().any(|e| x.eq_ignore_ascii_case(e)))
+        })
         .filter_map(|p| p.strip_prefix(root).ok().map(Path::to_path_buf))
         .collect();
     files.sort();

@@ -93,8 +93,14 @@ pub fn load(root: &Path, diags: &mut Diagnostics) -> Option<Project> {
             .as_ref()
             .and_then(|z| c.zone(&join(&at, "timezone"), z));
         let mut recipients = Vec::new();
+        let mut seen = audience::OnePerAddress::default();
         for (i, address) in a.to.iter().enumerate() {
-            if c.email(&index(&join(&at, "to"), i), address) {
+            let item = index(&join(&at, "to"), i);
+            if c.email(&item, address)
+                && seen.admit(address, format!("`to` item {}", i + 1), |m, h| {
+                    c.file.error(c.spans.nearest(&item), m).with_hint(h)
+                })
+            {
                 recipients.push(Recipient {
                     email: address.clone(),
                     name: None,
@@ -104,7 +110,13 @@ pub fn load(root: &Path, diags: &mut Diagnostics) -> Option<Project> {
             }
         }
         if let Some(csv) = &a.file {
-            recipients.extend(audience::load_csv(root, csv, &mut c, &join(&at, "file")));
+            recipients.extend(audience::load_csv(
+                root,
+                csv,
+                &mut c,
+                &join(&at, "file"),
+                &mut seen,
+            ));
         }
         if a.to.is_empty() && a.file.is_none() {
             c.error(
@@ -120,6 +132,7 @@ pub fn load(root: &Path, diags: &mut Diagnostics) -> Option<Project> {
                 zone: audience_zone,
                 description: a.description.clone(),
                 recipients,
+                duplicates: seen.warnings,
             },
         );
     }

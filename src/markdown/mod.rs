@@ -250,12 +250,40 @@ pub fn anchor_slug(text: &str) -> String {
     }
 }
 
-/// `base`, or `base-1`, `base-2`… when already used on the page (heading anchors; the
-/// search index uses the same rule so its results land on the same anchors).
+/// The ids the theme's page templates give their own elements (`base.html` and the document
+/// pages a Markdown body is shown on): a heading never takes one, so "## Steps" in a runbook
+/// cannot duplicate the template's `id="steps"`. Run-sheet steps are `step-<n>`.
+const TEMPLATE_IDS: &[&str] = &[
+    "main",
+    "search-input",
+    "search-hint",
+    "search-popup",
+    "search-listbox",
+    "search-status",
+    "theme-toggle",
+    "version-select",
+    "footer-about",
+    "footer-support",
+    "tminus-build-errors",
+    "toc-title",
+    "steps",
+    "used-by",
+];
+
+fn taken_by_template(id: &str) -> bool {
+    TEMPLATE_IDS.contains(&id)
+        || id
+            .strip_prefix("step-")
+            .is_some_and(|n| !n.is_empty() && n.bytes().all(|b| b.is_ascii_digit()))
+}
+
+/// `base`, or `base-1`, `base-2`… when already used on the page or by the page's template
+/// (heading anchors; the search index uses the same rule so its results land on the same
+/// anchors).
 pub(crate) fn unique(base: &str, used: &mut Vec<String>) -> String {
     let mut candidate = base.to_string();
     let mut n = 1;
-    while used.contains(&candidate) {
+    while used.contains(&candidate) || taken_by_template(&candidate) {
         candidate = format!("{base}-{n}");
         n += 1;
     }
@@ -329,23 +357,31 @@ mod tests {
     #[test]
     fn headings_get_unique_anchors_and_a_toc() {
         let r = render(
-            "# Deploy\n\n## Steps\n\n## Steps\n\n### Roll *back*\n",
+            "# Deploy\n\n## Rollout\n\n## Rollout\n\n### Roll *back*\n",
             "../",
         );
         assert!(
             r.html
-                .contains("<h2 id=\"steps\">Steps<a class=\"anchor\" href=\"#steps\""),
+                .contains("<h2 id=\"rollout\">Rollout<a class=\"anchor\" href=\"#rollout\""),
             "{}",
             r.html
         );
-        assert!(r.html.contains("id=\"steps-1\""));
+        assert!(r.html.contains("id=\"rollout-1\""));
         assert!(
             r.html.contains("<h3 id=\"roll-back\">Roll <em>back</em>"),
             "{}",
             r.html
         );
         let ids: Vec<&str> = r.toc.iter().map(|t| t.id.as_str()).collect();
-        assert_eq!(ids, ["deploy", "steps", "steps-1", "roll-back"]);
+        assert_eq!(ids, ["deploy", "rollout", "rollout-1", "roll-back"]);
+    }
+
+    #[test]
+    fn headings_never_take_an_id_of_the_page_template() {
+        // A runbook page has `id="steps"`, `id="main"` and run-sheet steps `step-<n>`.
+        let r = render("## Steps\n\n## Main\n\n## Step 2\n\n## Step 2b\n", "");
+        let ids: Vec<&str> = r.toc.iter().map(|t| t.id.as_str()).collect();
+        assert_eq!(ids, ["steps-1", "main-1", "step-2-1", "step-2b"]);
     }
 
     #[test]

@@ -111,6 +111,9 @@ pub struct AudienceFile {
 #[serde(deny_unknown_fields)]
 pub struct RosterEntry {
     pub role: String,
+    /// Extension: how the role is written for people ("DBA", "Cutover lead"); else the id.
+    #[serde(default)]
+    pub title: Option<String>,
     pub name: String,
     #[serde(default)]
     pub email: Option<String>,

@@ -197,9 +197,25 @@ fn topological_order(tasks: &[Task], index: &HashMap<&str, usize>) -> Vec<usize>
 }
 
 /// From the last critical task back through the critical predecessors that drive it.
+///
+/// The path ends at a critical task that drives no other critical task: a zero-duration
+/// milestone after the last task finishes at the same instant as it, and belongs on the path.
 fn critical_path(tasks: &[Task], index: &HashMap<&str, usize>, s: &[ScheduledTask]) -> Vec<usize> {
+    let drives = |d: usize, t: usize| s[d].critical && s[t].critical && s[d].finish == s[t].start;
+    let mut drives_a_critical_task = vec![false; tasks.len()];
+    for (t, task) in tasks.iter().enumerate() {
+        for d in task
+            .after
+            .iter()
+            .filter_map(|d| index.get(d.as_str()).copied())
+        {
+            if drives(d, t) {
+                drives_a_critical_task[d] = true;
+            }
+        }
+    }
     let Some(mut current) = (0..tasks.len())
-        .filter(|&i| s[i].critical)
+        .filter(|&i| s[i].critical && !drives_a_critical_task[i])
         .max_by(|&a, &b| s[a].finish.cmp(&s[b].finish).then(b.cmp(&a)))
     else {
         return Vec::new();
@@ -212,7 +228,7 @@ fn critical_path(tasks: &[Task], index: &HashMap<&str, usize>, s: &[ScheduledTas
             .after
             .iter()
             .filter_map(|d| index.get(d.as_str()).copied())
-            .filter(|&d| s[d].critical && s[d].finish == s[current].start)
+            .filter(|&d| drives(d, current))
             .min();
         match driver {
             Some(d) if !on_path[d] => {
@@ -318,6 +334,22 @@ pub(crate) mod tests {
         assert_eq!(s.tasks[1].slack, Duration::minutes(30));
         assert_eq!(s.critical_path, vec![0, 2]);
         assert_eq!(s.window.map(|w| w.1 - w.0), Some(Duration::hours(3)));
+    }
+
+    #[test]
+    fn a_trailing_zero_duration_milestone_ends_the_critical_path() {
+        // announce(30) → hypercare-start(0): both finish at 18:30; the milestone is critical
+        // and must end the path rather than be cut off by the tie on finish time.
+        let mut milestone = task("hypercare-start", &["announce"], 0, None);
+        milestone.kind = TaskKind::Milestone;
+        let plan = Cutover {
+            tasks: vec![task("announce", &[], 30, Some(at(18, 0))), milestone],
+            rollback_deadline: None,
+            rollback_runbook: None,
+        };
+        let s = schedule(&plan, at(18, 0));
+        assert!(s.tasks[0].critical && s.tasks[1].critical);
+        assert_eq!(s.critical_path, vec![0, 1]);
     }
 
     #[test]

@@ -58,16 +58,6 @@ pub fn duration(d: Option<Duration>) -> String {
     }
 }
 
-/// "deployment-lead" → "Deployment lead".
-pub fn role_label(role: &str) -> String {
-    let words = role.replace(['-', '_'], " ");
-    let mut chars = words.chars();
-    match chars.next() {
-        Some(first) => first.to_uppercase().chain(chars).collect(),
-        None => String::new(),
-    }
-}
-
 #[cfg(test)]
 mod tests {
     use super::*;
@@ -80,6 +70,5 @@ mod tests {
         assert_eq!(v.display, "Mon 29 Mar 2027, 18:00 BST");
         assert_eq!(v.offset, "UTC+01:00");
         assert_eq!(v.iso, "2027-03-29T18:00:00+01:00");
-        assert_eq!(role_label("cutover-lead"), "Cutover lead");
     }
 }

@@ -3,7 +3,7 @@
 
 use serde_json::{json, Value};
 
-use super::format::{role_label, time_view};
+use super::format::time_view;
 use super::{PageJob, SiteInput};
 use crate::plan::cutover::Schedule;
 use crate::plan::rehearsal::{analyse, RehearsalReport};
@@ -60,7 +60,7 @@ fn page(input: &SiteInput, r: &RehearsalReport) -> PageJob {
             let minutes = t.variance_minutes();
             json!({
                 "id": task.id, "title": task.title,
-                "owner": task.owner.as_deref().map(role_label),
+                "owner": task.owner.as_deref().map(|o| p.role_label(o)),
                 "planned": format_duration(t.planned), "planned_minutes": t.planned.num_minutes(),
                 "actual": format_duration(t.actual), "actual_minutes": t.actual.num_minutes(),
                 "actual_start": time_view(&t.record.actual_start),

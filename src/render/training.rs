@@ -5,7 +5,7 @@
 use chrono::{Duration, Utc};
 use serde_json::{json, Value};
 
-use super::format::{role_label, time_view};
+use super::format::time_view;
 use super::pages::guide_summary;
 use super::{PageJob, SiteInput};
 use crate::project::{Guide, Project, Session};
@@ -128,7 +128,7 @@ fn learning_paths(p: &Project, root: &str, now: chrono::DateTime<Utc>) -> Vec<Va
                 (None, None) => ("audience", None),
             };
             json!({
-                "id": role, "anchor": format!("path-{role}"), "label": role_label(&role), "kind": kind,
+                "id": role, "anchor": format!("path-{role}"), "label": p.role_label(&role), "kind": kind,
                 "person": person.map(|r| json!({"name": r.name, "email": r.email})),
                 "description": description,
                 "guides": steps, "total": crate::time::format_duration(total),

@@ -24,7 +24,7 @@ pub fn deliveries<'a>(
     for m in messages {
         for r in &m.recipients {
             out.push(Delivery {
-                key: DeliveryKey::new(&m.id, m.wave.as_deref(), &m.locale, &r.email),
+                key: DeliveryKey::new(&m.id, m.wave.as_deref(), &r.email),
                 message: m,
                 recipient: r,
                 send_at: m.send_at.with_timezone(&Utc),
@@ -125,7 +125,7 @@ mod tests {
         let m = msg(at);
         let d = &deliveries([&m])[0];
         let day = Duration::hours(24);
-        ledger.claim(&d.key, "<1@x>", at).unwrap();
+        ledger.claim(&d.key, "en", "<1@x>", at).unwrap();
         assert_eq!(standing(d, &ledger, at, day, false), Standing::InDoubt);
         assert_eq!(
             standing(d, &ledger, at, day, true),
@@ -136,7 +136,7 @@ mod tests {
             standing(d, &ledger, at, day, false),
             Standing::Due { retry: true }
         );
-        ledger.claim(&d.key, "<1@x>", at).unwrap();
+        ledger.claim(&d.key, "en", "<1@x>", at).unwrap();
         ledger.commit(&d.key, "<1@x>", "250 OK").unwrap();
         assert_eq!(
             standing(d, &ledger, at + day * 3, day, true),

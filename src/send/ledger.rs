@@ -5,10 +5,21 @@
 //!
 //! - `claim` — written (and synced) *before* the message is handed to the server;
 //! - `sent` — written after the server accepted it (its reply and the Message-ID);
-//! - `failed` — written when the server refused it or it could not be delivered.
+//! - `failed` — written when the server refused it or it could not be delivered;
+//! - `in_doubt` — written when the whole message was handed over (its final `.` written)
+//!   but no answer came: the connection dropped or the reply timed out. The server may or
+//!   may not have it, so it is never sent again without `--resend-in-doubt`.
 //!
-//! The state of a delivery is its last record. A `claim` with nothing after it means the
-//! run stopped between handing the message over and recording the answer: **in doubt**.
+//! The state of a delivery is its last record, except that `sent` is final: once a
+//! delivery was accepted, no later record makes it sendable again. A `claim` with nothing
+//! after it means the run stopped between handing the message over and recording the
+//! answer: **in doubt** too.
+//!
+//! A delivery is identified by message id, wave and recipient address, compared with
+//! [`address_key`]; not by locale (a changed locale or a new translation must not send
+//! it again). Records still carry the locale they were rendered in, and ledgers written
+//! when the locale was part of the identity read the same way: their `locale` is
+//! informational, and a delivery `sent` under any locale is sent.
 //! A line cut short by a crash (no trailing newline, invalid JSON) is ignored: the claim it
 //! would have held was never followed by a send, because the send waits for the sync.
 //!
@@ -23,22 +34,22 @@ use std::path::{Path, PathBuf};
 use chrono::{DateTime, SecondsFormat, Utc};
 use serde::{Deserialize, Serialize};
 
-/// What identifies one delivery: message id, wave, locale and recipient address (lower case).
+/// What identifies one delivery: message id, wave and recipient address (as
+/// [`address_key`] normalises it). Not the locale, nor the send time: they change what the
+/// message looks like or when it goes, not whether it went.
 #[derive(Debug, Clone, PartialEq, Eq, Hash, PartialOrd, Ord, Serialize, Deserialize)]
 pub struct DeliveryKey {
     pub id: String,
     pub wave: Option<String>,
-    pub locale: String,
     pub to: String,
 }
 
 impl DeliveryKey {
-    pub fn new(id: &str, wave: Option<&str>, locale: &str, to: &str) -> Self {
+    pub fn new(id: &str, wave: Option<&str>, to: &str) -> Self {
         DeliveryKey {
             id: id.to_string(),
             wave: wave.map(str::to_string),
-            locale: locale.to_string(),
-            to: to.to_ascii_lowercase(),
+            to: address_key(to),
         }
     }
 }
@@ -49,16 +60,23 @@ impl std::fmt::Display for DeliveryKey {
         if let Some(w) = &self.wave {
             write!(f, "/{w}")?;
         }
-        write!(f, "/{} → {}", self.locale, self.to)
+        write!(f, " → {}", self.to)
     }
 }
 
+/// One address as recipients are told apart: trimmed, and lower case in the local part as
+/// well as the domain (domains are case-insensitive; mail systems in practice treat local
+/// parts so too, and two copies of one email are worse than none of a case-twin).
+pub use crate::load::address_key;
+
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
-#[serde(rename_all = "lowercase")]
+#[serde(rename_all = "snake_case")]
 pub enum Event {
     Claim,
     Sent,
     Failed,
+    /// Handed over completely, no answer: may or may not have been delivered.
+    InDoubt,
 }
 
 /// One line of the ledger.
@@ -69,11 +87,15 @@ pub struct Record {
     pub at: DateTime<Utc>,
     #[serde(flatten)]
     pub key: DeliveryKey,
+    /// The locale the message was rendered in (informational: not part of the identity).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub locale: Option<String>,
     pub message_id: String,
     /// The scheduled send time.
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub send_at: Option<DateTime<Utc>>,
-    /// The server's reply (for `sent` and `failed`).
+    /// The server's reply (for `sent` and `failed`), or why the outcome is unknown
+    /// (`in_doubt`).
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub reply: Option<String>,
     /// For `failed`: whether the server refused the message for good (5xx).
@@ -99,10 +121,12 @@ pub enum State {
         reply: String,
         permanent: bool,
     },
-    /// Claimed, never confirmed: may or may not have been delivered.
+    /// Claimed, never confirmed: may or may not have been delivered. `reason` says what
+    /// happened (none when the run stopped before it could say).
     InDoubt {
         at: DateTime<Utc>,
         message_id: String,
+        reason: Option<String>,
     },
 }
 
@@ -145,7 +169,11 @@ impl Ledger {
                 continue;
             }
             match serde_json::from_slice::<Record>(line) {
-                Ok(r) => ledger.apply(&r),
+                Ok(mut r) => {
+                    // Older ledgers lower-cased only ASCII: normalise as keys are now.
+                    r.key.to = address_key(&r.key.to);
+                    ledger.apply(&r)
+                }
                 Err(_) => ledger.skipped_lines += 1,
             }
         }
@@ -204,10 +232,20 @@ impl Ledger {
     }
 
     fn apply(&mut self, r: &Record) {
+        if matches!(self.states.get(&r.key), Some(State::Sent { .. })) {
+            // Accepted once is sent (an old ledger may hold a later claim in another locale).
+            return;
+        }
         let state = match r.event {
             Event::Claim => State::InDoubt {
                 at: r.at,
                 message_id: r.message_id.clone(),
+                reason: None,
+            },
+            Event::InDoubt => State::InDoubt {
+                at: r.at,
+                message_id: r.message_id.clone(),
+                reason: r.reply.clone(),
             },
             Event::Sent => State::Sent {
                 at: r.at,
@@ -237,10 +275,11 @@ impl Ledger {
         Ok(())
     }
 
-    /// Records that `key` is about to be handed to the server.
+    /// Records that `key` (rendered in `locale`) is about to be handed to the server.
     pub fn claim(
         &mut self,
         key: &DeliveryKey,
+        locale: &str,
         message_id: &str,
         send_at: DateTime<Utc>,
     ) -> io::Result<()> {
@@ -248,6 +287,7 @@ impl Ledger {
             event: Event::Claim,
             at: Utc::now(),
             key: key.clone(),
+            locale: Some(locale.to_string()),
             message_id: message_id.to_string(),
             send_at: Some(send_at),
             reply: None,
@@ -262,6 +302,7 @@ impl Ledger {
             event: Event::Sent,
             at: Utc::now(),
             key: key.clone(),
+            locale: None,
             message_id: message_id.to_string(),
             send_at: None,
             reply: Some(reply.to_string()),
@@ -282,10 +323,31 @@ impl Ledger {
             event: Event::Failed,
             at: Utc::now(),
             key: key.clone(),
+            locale: None,
             message_id: message_id.to_string(),
             send_at: None,
             reply: Some(reply.to_string()),
             permanent: Some(permanent),
+            pid: std::process::id(),
+        })
+    }
+
+    /// Records that `key` was handed over completely but its outcome is unknown (`reason`).
+    pub fn in_doubt(
+        &mut self,
+        key: &DeliveryKey,
+        message_id: &str,
+        reason: &str,
+    ) -> io::Result<()> {
+        self.append(&Record {
+            event: Event::InDoubt,
+            at: Utc::now(),
+            key: key.clone(),
+            locale: None,
+            message_id: message_id.to_string(),
+            send_at: None,
+            reply: Some(reason.to_string()),
+            permanent: None,
             pid: std::process::id(),
         })
     }
@@ -356,7 +418,7 @@ mod tests {
     use super::*;
 
     fn key(to: &str) -> DeliveryKey {
-        DeliveryKey::new("get-ready", Some("pilot"), "en", to)
+        DeliveryKey::new("get-ready", Some("pilot"), to)
     }
 
     #[test]
@@ -365,10 +427,10 @@ mod tests {
         let root = dir.path();
         let mut l = Ledger::open(root).unwrap();
         let t = Utc::now();
-        l.claim(&key("a@x.example"), "<1@x>", t).unwrap();
+        l.claim(&key("a@x.example"), "en", "<1@x>", t).unwrap();
         l.commit(&key("a@x.example"), "<1@x>", "250 OK").unwrap();
-        l.claim(&key("b@x.example"), "<2@x>", t).unwrap();
-        l.claim(&key("c@x.example"), "<3@x>", t).unwrap();
+        l.claim(&key("b@x.example"), "en", "<2@x>", t).unwrap();
+        l.claim(&key("c@x.example"), "en", "<3@x>", t).unwrap();
         l.fail(&key("c@x.example"), "<3@x>", "550 no such user", true)
             .unwrap();
         drop(l);
@@ -405,6 +467,61 @@ mod tests {
             l.state(&key("b@x.example")),
             Some(State::Sent { .. })
         ));
+    }
+
+    #[test]
+    fn ledgers_keyed_by_locale_still_count_and_sent_is_final() {
+        // Lines as tminus wrote them when the locale was part of a delivery's identity.
+        let dir = tempfile::tempdir().unwrap();
+        let root = dir.path();
+        std::fs::create_dir_all(root.join(DIR)).unwrap();
+        let line = |event: &str, locale: &str, to: &str| {
+            format!(
+                "{{\"event\":\"{event}\",\"at\":\"2027-03-15T08:00:01Z\",\"id\":\"get-ready\",\"wave\":\"pilot\",\"locale\":\"{locale}\",\"to\":\"{to}\",\"message_id\":\"<1@x>\",\"pid\":1}}\n"
+            )
+        };
+        let old = [
+            line("claim", "en", "ana@x.example"),
+            line("sent", "en", "ana@x.example"),
+            // The same delivery again in French (a locale changed between runs).
+            line("claim", "fr", "ana@x.example"),
+            line("claim", "en", "ben@x.example"),
+            line("failed", "en", "cy@x.example"),
+        ]
+        .concat();
+        std::fs::write(Ledger::path_in(root), old).unwrap();
+        let mut l = Ledger::open(root).unwrap();
+        assert_eq!(l.skipped_lines, 0);
+        assert!(matches!(
+            l.state(&key("Ana@X.example")),
+            Some(State::Sent { .. })
+        ));
+        assert!(matches!(
+            l.state(&key("ben@x.example")),
+            Some(State::InDoubt { reason: None, .. })
+        ));
+        assert!(matches!(
+            l.state(&key("cy@x.example")),
+            Some(State::Failed { .. })
+        ));
+        // A delivery that lost its answer after the message: in doubt, with why.
+        l.claim(&key("dee@x.example"), "fr", "<4@x>", Utc::now())
+            .unwrap();
+        l.in_doubt(&key("dee@x.example"), "<4@x>", "no reply within 60s")
+            .unwrap();
+        drop(l);
+        let text = std::fs::read_to_string(Ledger::path_in(root)).unwrap();
+        assert!(text.contains("\"event\":\"in_doubt\""), "{text}");
+        assert!(
+            text.contains("\"locale\":\"fr\""),
+            "the locale is still recorded: {text}"
+        );
+        let l = Ledger::read(root).unwrap();
+        assert_eq!(
+            l.state(&key("dee@x.example"))
+                .map(|s| matches!(s, State::InDoubt { reason: Some(r), .. } if r.contains("60s"))),
+            Some(true)
+        );
     }
 
     #[test]

@@ -4,8 +4,11 @@
 //! A run takes the project's [`ledger::Lock`], classifies every delivery ([`due`]) and, for
 //! each one due, in schedule order: waits for its slot (rate limit), writes a `claim` to the
 //! ledger (synced), hands the message to the server over the batch's one connection
-//! ([`smtp::Session`]), then writes `sent` or `failed`. So a crash can leave at most the
-//! delivery in flight "in doubt", and a rerun sends exactly what was never accepted.
+//! ([`smtp::Session`]), then writes `sent`, `failed` or — when the connection was lost or
+//! the reply timed out after the whole message was handed over — `in_doubt`. So a crash
+//! can leave at most the delivery in flight "in doubt", a misbehaving server only the
+//! deliveries it left unanswered, and a rerun sends exactly what was never accepted and is
+//! not in doubt.
 
 pub mod due;
 pub mod ledger;
@@ -57,6 +60,21 @@ pub enum Progress<'a> {
         key: &'a DeliveryKey,
         reply: &'a str,
     },
+    /// Handed over, no answer: not retried (see [`smtp::Outcome::InDoubt`]).
+    InDoubt {
+        key: &'a DeliveryKey,
+        reason: &'a str,
+    },
+}
+
+/// A delivery in doubt: the server may or may not have it.
+#[derive(Debug, Clone, Serialize)]
+pub struct InDoubt {
+    pub key: DeliveryKey,
+    /// What happened, when known.
+    pub reason: Option<String>,
+    /// Whether it became in doubt in this run (else an earlier run left it so).
+    pub this_run: bool,
 }
 
 /// The outcome of a run.
@@ -64,7 +82,7 @@ pub enum Progress<'a> {
 pub struct Summary {
     pub sent: usize,
     pub failed: Vec<(DeliveryKey, String)>,
-    pub in_doubt: Vec<DeliveryKey>,
+    pub in_doubt: Vec<InDoubt>,
     pub missed: Vec<(DeliveryKey, DateTime<Utc>)>,
     /// Accepted by an earlier run.
     pub already_sent: usize,
@@ -85,15 +103,21 @@ pub struct Summary {
 }
 
 impl Summary {
-    /// Whether anything failed (the exit status is then non-zero).
+    /// Whether anything failed, or became in doubt in this run (the exit status is then
+    /// non-zero). Deliveries left in doubt by earlier runs do not count: they would fail
+    /// every run after them.
     pub fn has_failures(&self) -> bool {
-        !self.failed.is_empty() || self.not_attempted > 0 || self.fatal.is_some()
+        !self.failed.is_empty()
+            || self.not_attempted > 0
+            || self.fatal.is_some()
+            || self.in_doubt.iter().any(|d| d.this_run)
     }
 }
 
 /// A delivery rendered and ready to hand over.
 struct Ready {
     key: DeliveryKey,
+    locale: String,
     send_at: DateTime<Utc>,
     to: lettre::Address,
     message_id: String,
@@ -121,9 +145,10 @@ fn render_one(
     Ok(Ready {
         // In a test, the key names the test address (it is only displayed).
         key: DeliveryKey {
-            to: recipient.email.to_ascii_lowercase(),
+            to: ledger::address_key(&recipient.email),
             ..d.key.clone()
         },
+        locale: d.message.locale.clone(),
         send_at: d.send_at,
         to,
         message_id: message_id(project, d.message, recipient, from.email.domain()),
@@ -193,7 +218,14 @@ pub fn send(
         ) {
             Standing::NotYet => summary.not_yet += 1,
             Standing::Sent => summary.already_sent += 1,
-            Standing::InDoubt => summary.in_doubt.push(d.key.clone()),
+            Standing::InDoubt => summary.in_doubt.push(InDoubt {
+                key: d.key.clone(),
+                reason: match ledger.state(&d.key) {
+                    Some(State::InDoubt { reason, .. }) => reason.clone(),
+                    _ => None,
+                },
+                this_run: false,
+            }),
             Standing::Missed => summary.missed.push((d.key.clone(), d.send_at)),
             Standing::Due { .. } => todo.push(d),
         }
@@ -204,7 +236,7 @@ pub fn send(
     let test_recipients: Vec<Recipient>;
     if let Some(addr) = &test_to {
         let mut seen = std::collections::HashSet::new();
-        todo.retain(|d| seen.insert((&d.key.id, &d.key.wave, &d.key.locale)));
+        todo.retain(|d| seen.insert((&d.key.id, &d.key.wave, &d.message.locale)));
         test_recipients = todo
             .iter()
             .map(|d| Recipient {
@@ -258,7 +290,9 @@ pub fn send(
             }
             pacer.wait();
             if records {
-                if let Err(e) = ledger.claim(&ready.key, &ready.message_id, ready.send_at) {
+                if let Err(e) =
+                    ledger.claim(&ready.key, &ready.locale, &ready.message_id, ready.send_at)
+                {
                     summary.fatal = Some(ledger_err(e));
                     break 'chunks;
                 }
@@ -270,7 +304,11 @@ pub fn send(
                     if records {
                         if let Err(e) = ledger.commit(&ready.key, &ready.message_id, &reply) {
                             // Accepted but not recorded: in doubt, and we must stop.
-                            summary.in_doubt.push(ready.key.clone());
+                            summary.in_doubt.push(InDoubt {
+                                key: ready.key.clone(),
+                                reason: Some(format!("accepted ({reply}) but not recorded")),
+                                this_run: true,
+                            });
                             summary.fatal = Some(ledger_err(e));
                             break 'chunks;
                         }
@@ -283,6 +321,26 @@ pub fn send(
                     continue;
                 }
                 Ok(Outcome::Refused { reply, permanent }) => (reply, permanent, None),
+                Ok(Outcome::InDoubt(reason)) => {
+                    summary.in_doubt.push(InDoubt {
+                        key: ready.key.clone(),
+                        reason: Some(reason.clone()),
+                        this_run: true,
+                    });
+                    on(Progress::InDoubt {
+                        key: &ready.key,
+                        reason: &reason,
+                    });
+                    // Without a record the claim alone says "in doubt" too; with one, the
+                    // reason is kept.
+                    if records {
+                        if let Err(e) = ledger.in_doubt(&ready.key, &ready.message_id, &reason) {
+                            summary.fatal = Some(ledger_err(e));
+                            break 'chunks;
+                        }
+                    }
+                    continue;
+                }
                 Err(Fatal(e)) => (e.clone(), false, Some(e)),
             };
             if records {
@@ -352,7 +410,7 @@ pub fn status(prepared: &Prepared, ledger: &Ledger, now: DateTime<Utc>) -> Vec<S
             let mut row = StatusRow {
                 id: d.key.id.clone(),
                 wave: d.key.wave.clone(),
-                locale: d.key.locale.clone(),
+                locale: d.message.locale.clone(),
                 audience: d.message.audience.clone(),
                 to: d.recipient.email.clone(),
                 send_at: rfc3339(&d.message.send_at),
@@ -376,9 +434,14 @@ pub fn status(prepared: &Prepared, ledger: &Ledger, now: DateTime<Utc>) -> Vec<S
                     row.at = Some(*at);
                     row.reply = Some(reply.clone());
                 }
-                Some(State::InDoubt { at, message_id }) => {
+                Some(State::InDoubt {
+                    at,
+                    message_id,
+                    reason,
+                }) => {
                     row.at = Some(*at);
                     row.message_id = Some(message_id.clone());
+                    row.reply = reason.clone();
                 }
                 None => {}
             }

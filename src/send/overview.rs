@@ -287,11 +287,17 @@ mod tests {
         let mut ledger = Ledger::open(dir.path()).unwrap();
         let all = deliveries(prepared.comms.iter().map(|e| &e.message));
         assert!(all.len() >= 4, "the fixture has a few deliveries");
-        ledger.claim(&all[0].key, "<0@x>", all[0].send_at).unwrap();
+        ledger
+            .claim(&all[0].key, "en", "<0@x>", all[0].send_at)
+            .unwrap();
         ledger.commit(&all[0].key, "<0@x>", "250 OK").unwrap();
-        ledger.claim(&all[1].key, "<1@x>", all[1].send_at).unwrap();
+        ledger
+            .claim(&all[1].key, "en", "<1@x>", all[1].send_at)
+            .unwrap();
         ledger.fail(&all[1].key, "<1@x>", "550 no", true).unwrap();
-        ledger.claim(&all[2].key, "<2@x>", all[2].send_at).unwrap();
+        ledger
+            .claim(&all[2].key, "en", "<2@x>", all[2].send_at)
+            .unwrap();
         drop(ledger);
         // A run writing (or killed while writing) its next line.
         let mut f = std::fs::OpenOptions::new()

@@ -237,6 +237,10 @@ pub enum Outcome {
     Accepted(String),
     /// Not delivered: the server's reply (or what went wrong), and whether it is final (5xx).
     Refused { reply: String, permanent: bool },
+    /// The whole message was handed over, then no answer came (the connection dropped, or
+    /// the reply did not come within the timeout): the server may or may not have taken
+    /// it. Never retried: a retry could deliver it twice. Why, in words.
+    InDoubt(String),
 }
 
 /// The batch cannot go on (no connection, TLS or authentication failure).
@@ -272,6 +276,21 @@ pub fn describe_error(e: &Error) -> String {
 /// on with the next message cannot help).
 fn is_fatal_connect_error(e: &Error) -> bool {
     e.is_tls() || e.is_permanent() || e.is_client() || is_tls_failure(e)
+}
+
+/// Whether `e` is a read or write that timed out (on Linux a socket timeout is `EAGAIN`).
+fn is_timeout(e: &Error) -> bool {
+    let mut source = std::error::Error::source(e);
+    while let Some(s) = source {
+        if let Some(io) = s.downcast_ref::<std::io::Error>() {
+            return matches!(
+                io.kind(),
+                std::io::ErrorKind::TimedOut | std::io::ErrorKind::WouldBlock
+            );
+        }
+        source = s.source();
+    }
+    false
 }
 
 /// Whether a failed TLS handshake hides behind `e`: rustls reports an untrusted certificate
@@ -378,8 +397,11 @@ impl Session {
         }
     }
 
-    /// Sends `email` to `to`, retrying 4xx replies and dropped connections with backoff.
-    /// A 5xx is final for this message only. Errs only when no connection can be made.
+    /// Sends `email` to `to`, retrying 4xx replies and connections that failed before the
+    /// message was handed over, with backoff. A 5xx is final for this message only. A
+    /// connection lost (or a reply timed out) after the message's final `.` is
+    /// [`Outcome::InDoubt`], not retried; the next message gets a new connection. Errs only
+    /// when no connection can be made.
     pub fn send(&mut self, to: &Address, email: &[u8]) -> Result<Outcome, Fatal> {
         let envelope = Envelope::new(Some(self.settings.from.clone()), vec![to.clone()])
             .map_err(|e| Fatal(format!("cannot address the envelope: {e}")))?;
@@ -398,10 +420,26 @@ impl Session {
                     );
                     return Ok(Outcome::Accepted(reply.trim().to_string()));
                 }
-                Err(e) => {
+                Err(super::transaction::Failure {
+                    error: e,
+                    after_data,
+                }) => {
                     // lettre quits the connection on any error; the next try reconnects.
                     self.conn = None;
                     let reply = describe_error(&e);
+                    if after_data && e.status().is_none() && !e.is_client() {
+                        let why = if is_timeout(&e) {
+                            format!(
+                                "no reply within {}s after the message was handed over",
+                                self.settings.timeout.as_secs()
+                            )
+                        } else {
+                            format!(
+                                "the connection failed after the message was handed over: {reply}"
+                            )
+                        };
+                        return Ok(Outcome::InDoubt(why));
+                    }
                     if e.is_permanent() || e.is_client() {
                         return Ok(Outcome::Refused {
                             reply,
@@ -468,6 +506,8 @@ mod tests {
         let p = project(SmtpSecurity::Tls, "smtp.example.com");
         let s = Settings::from_project(&p, &|_| None).unwrap();
         assert_eq!(s.port, 465);
+        // A reply later than this after the message leaves it in doubt.
+        assert_eq!(s.timeout, Duration::from_secs(60));
         let p = project(SmtpSecurity::Starttls, "smtp.example.com");
         let env = |k: &str| match k {
             ENV_PORT => Some("2587".to_string()),

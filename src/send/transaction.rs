@@ -1,5 +1,7 @@
 //! One SMTP mail transaction (MAIL, RCPT, DATA, the message) with the message and its
-//! final `.` in a single write.
+//! final `.` in a single write, telling apart where it failed: before the message was
+//! handed over (certainly not accepted: safe to retry) or after (the outcome is unknown
+//! unless the server answered; see [`Failure::after_data`]).
 //!
 //! lettre's `SmtpConnection::send` writes the message, then `\r\n.\r\n` in a second write.
 //! The socket keeps Nagle's algorithm on (lettre neither sets `TCP_NODELAY` nor gives access
@@ -45,15 +47,27 @@ fn payload(message: &str) -> String {
     out
 }
 
+/// Why a transaction failed, and whether the whole message had been handed over by then.
+#[derive(Debug)]
+pub struct Failure {
+    pub error: Error,
+    /// The message and its final `.` were written (or may have been): a server that
+    /// answers nothing from here on may have accepted it. `false` means the failure came
+    /// before: at MAIL, RCPT or DATA, or while writing the message (then the final `.`
+    /// never left, so the server cannot have taken it).
+    pub after_data: bool,
+}
+
 /// Sends `email` to the envelope's recipients over `conn`, like `SmtpConnection::send`
 /// (on any error the connection is aborted), but with the data in one write. A message
 /// that is not UTF-8, or that needs an extension the server lacks, goes through lettre's
-/// own `send`, which reports that.
+/// own `send`, which reports that (a failure there counts as after the data: the stage is
+/// not known).
 pub fn send(
     conn: &mut SmtpConnection,
     envelope: &Envelope,
     email: &[u8],
-) -> Result<Response, Error> {
+) -> Result<Response, Failure> {
     let info = conn.server_info();
     let non_ascii_addresses = envelope
         .to()
@@ -68,7 +82,12 @@ pub fn send(
         {
             text
         }
-        _ => return conn.send(envelope, email),
+        _ => {
+            return conn.send(envelope, email).map_err(|error| Failure {
+                error,
+                after_data: true,
+            })
+        }
     };
     let mut options = Vec::new();
     if non_ascii_addresses {
@@ -77,18 +96,44 @@ pub fn send(
     if eight_bit {
         options.push(MailParameter::Body(MailBodyParameter::EightBitMime));
     }
+    let before = |error| Failure {
+        error,
+        after_data: false,
+    };
     let result = (|| {
-        conn.command(Mail::new(envelope.from().cloned(), options))?;
+        conn.command(Mail::new(envelope.from().cloned(), options))
+            .map_err(before)?;
         for to in envelope.to() {
-            conn.command(Rcpt::new(to.clone(), vec![]))?;
+            conn.command(Rcpt::new(to.clone(), vec![]))
+                .map_err(before)?;
         }
-        conn.command(Data)?;
+        conn.command(Data).map_err(before)?;
         conn.command(Payload(payload(text)))
+            .map_err(|error| Failure {
+                after_data: !is_write_failure(&error),
+                error,
+            })
     })();
     if result.is_err() {
         conn.abort();
     }
     result
+}
+
+/// Whether `e` is a failure to write (the peer had already closed: `EPIPE`). Writing the
+/// data and its final `.` is one `write_all`; when it fails, the `.` never left this
+/// machine. (A reset or a timeout may come while reading the reply: those stay unknown.)
+fn is_write_failure(e: &Error) -> bool {
+    let mut source = std::error::Error::source(e);
+    while let Some(s) = source {
+        if s.downcast_ref::<std::io::Error>()
+            .is_some_and(|io| io.kind() == std::io::ErrorKind::BrokenPipe)
+        {
+            return true;
+        }
+        source = s.source();
+    }
+    false
 }
 
 #[cfg(test)]
@@ -176,5 +221,67 @@ mod tests {
         // Two writes would have been two segments, the second held back by Nagle's
         // algorithm until the (delayed) ACK of the first.
         assert_eq!(reads, 1, "the data arrived in {reads} pieces");
+    }
+
+    /// A server that ends the transaction at `stage`: hangs up on `DATA`, hangs up after
+    /// the whole message arrived, or answers `451` to it.
+    fn ending(stage: &'static str) -> u16 {
+        let listener = TcpListener::bind("127.0.0.1:0").unwrap();
+        let port = listener.local_addr().unwrap().port();
+        std::thread::spawn(move || {
+            let (stream, _) = listener.accept().unwrap();
+            let mut out = stream.try_clone().unwrap();
+            let mut reader = BufReader::new(stream);
+            out.write_all(b"220 test ESMTP\r\n").unwrap();
+            let mut line = String::new();
+            loop {
+                line.clear();
+                reader.read_line(&mut line).unwrap();
+                match &line.to_ascii_uppercase()[..4] {
+                    "EHLO" => out.write_all(b"250-test\r\n250 8BITMIME\r\n").unwrap(),
+                    "MAIL" | "RCPT" => out.write_all(b"250 OK\r\n").unwrap(),
+                    "DATA" if stage == "data" => return,
+                    "DATA" => break,
+                    _ => return,
+                }
+            }
+            out.write_all(b"354 go ahead\r\n").unwrap();
+            while line != ".\r\n" {
+                line.clear();
+                reader.read_line(&mut line).unwrap();
+            }
+            if stage == "451" {
+                out.write_all(b"451 try later\r\n").unwrap();
+            }
+            // "end": hang up without a word, the message received.
+        });
+        port
+    }
+
+    #[test]
+    fn a_failure_says_whether_the_message_had_been_handed_over() {
+        for (stage, after_data, transient) in [
+            ("data", false, false),
+            ("end", true, false),
+            ("451", true, true),
+        ] {
+            let port = ending(stage);
+            let mut conn = SmtpConnection::connect(
+                ("127.0.0.1", port),
+                Some(std::time::Duration::from_secs(10)),
+                &lettre::transport::smtp::extension::ClientId::Domain("client.test".into()),
+                None,
+                None,
+            )
+            .unwrap();
+            let envelope = Envelope::new(
+                Some("golive@example.com".parse().unwrap()),
+                vec!["ana@example.com".parse().unwrap()],
+            )
+            .unwrap();
+            let f = send(&mut conn, &envelope, b"Subject: x\r\n\r\nHello\r\n").unwrap_err();
+            assert_eq!(f.after_data, after_data, "{stage}: {}", f.error);
+            assert_eq!(f.error.is_transient(), transient, "{stage}: {}", f.error);
+        }
     }
 }

@@ -36,7 +36,10 @@ impl OfContent {
 }
 
 fn add_dir(h: &mut Sha256, root: &Path, dir: &Path) {
+    // Links followed, as the theme loader follows them (it refuses those leading out of
+    // the project).
     let mut files: Vec<_> = walkdir::WalkDir::new(dir)
+        .follow_links(true)
         .sort_by_file_name()
         .into_iter()
         .filter_map(Result::ok)

@@ -25,6 +25,7 @@ use scraper::{Html, Selector};
 use super::SiteFiles;
 use crate::diagnostics::{did_you_mean, Diagnostic, Position};
 use crate::project::Project;
+use crate::urlpath::percent_decode;
 
 /// What a page holds for the link checker.
 #[derive(Debug, Default)]
@@ -209,12 +210,6 @@ fn normalize_dots(path: &str) -> String {
         }
     }
     out.join("/")
-}
-
-fn percent_decode(s: &str) -> String {
-    percent_encoding::percent_decode_str(s)
-        .decode_utf8_lossy()
-        .into_owned()
 }
 
 /// A link written in a source file.
@@ -462,7 +457,9 @@ fn page_dir(path: &str) -> String {
 
 fn source_line(project: &Project, w: &Written) -> Option<String> {
     let line = w.position?.line;
-    let text = std::fs::read_to_string(project.root.join(&w.file)).ok()?;
+    let text = crate::source::SourceFile::read(&project.root, &w.file)
+        .ok()?
+        .text;
     text.lines().nth(line - 1).map(str::to_string)
 }
 

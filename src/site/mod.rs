@@ -36,6 +36,8 @@ pub struct Prepared {
     pub comms: Vec<CommsEntry>,
     /// Calendar SEQUENCE per task id (bumped when a task moved since the last build).
     pub calendar_sequences: std::collections::BTreeMap<String, u32>,
+    /// Calendar SEQUENCE per training session id (the same rule).
+    pub session_sequences: std::collections::BTreeMap<String, u32>,
     /// Where each delivery stands, when the project has a send ledger (see
     /// [`read_delivery_status`]); the comms pages and `plan.json` show it.
     pub delivery: Option<Overview>,
@@ -53,6 +55,7 @@ pub fn prepare(root: &Path) -> Result<Prepared, Diagnostics> {
         schedule,
         comms,
         calendar_sequences: Default::default(),
+        session_sequences: Default::default(),
         delivery: None,
         hypercare: None,
     })
@@ -241,7 +244,8 @@ pub fn assemble_with<'a>(
         },
         StaticFile {
             path: "training/sessions.ics".into(),
-            bytes: calendar::sessions_ics(&prepared.project, built_at).into_bytes(),
+            bytes: calendar::sessions_ics(&prepared.project, &prepared.session_sequences, built_at)
+                .into_bytes(),
         },
         StaticFile {
             path: "assets/syntax.css".into(),
@@ -264,7 +268,13 @@ pub fn assemble_with<'a>(
     for s in &prepared.project.sessions {
         files.push(StaticFile {
             path: render::session_calendar_path(&s.id),
-            bytes: calendar::session_ics(&prepared.project, s, built_at).into_bytes(),
+            bytes: calendar::session_ics(
+                &prepared.project,
+                s,
+                &prepared.session_sequences,
+                built_at,
+            )
+            .into_bytes(),
         });
     }
     // One `.eml` per delivery (deliveries at one instant in different zones have their
@@ -482,11 +492,14 @@ pub fn build_with(
         },
     );
     let mut prepared = prepared?;
+    let previous_calendars = calendar::previous_sequences(out);
     prepared.calendar_sequences = calendar::sequences(
-        &calendar::previous_sequences(out),
+        &previous_calendars.tasks,
         &prepared.project,
         &prepared.schedule,
     );
+    prepared.session_sequences =
+        calendar::sessions::sequences(&previous_calendars.sessions, &prepared.project);
     // The send ledger is not a source: an approved version keeps the delivery status of
     // the build that published it (see README, "Decisions").
     let fingerprint = content_fingerprint.finish(&prepared.project);

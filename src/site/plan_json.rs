@@ -58,6 +58,8 @@ struct Plan<'a> {
     /// reworded message whose subject is the same (extension).
     comms_digests: std::collections::BTreeMap<String, String>,
     checklists: Vec<ChecklistItem<'a>>,
+    /// Training sessions with the SEQUENCE of their calendar event (extension).
+    sessions: Vec<SessionItem<'a>>,
     rehearsals: Vec<RehearsalItem<'a>>,
     /// Where the deliveries stood at `generated_at`, when the project has a send ledger
     /// (extension).
@@ -149,6 +151,18 @@ struct TaskItem<'a> {
 }
 
 #[derive(Serialize)]
+struct SessionItem<'a> {
+    id: &'a str,
+    title: &'a str,
+    start: String,
+    finish: String,
+    /// The zone its calendar event is written in (its audience's, else the project's).
+    timezone: &'a str,
+    /// The SEQUENCE of the session's calendar event (bumped when the session moves).
+    sequence: u32,
+}
+
+#[derive(Serialize)]
 struct Window {
     start: String,
     finish: String,
@@ -226,6 +240,22 @@ pub fn to_json(prepared: &Prepared, generated_at: DateTime<Utc>) -> Vec<u8> {
         point_of_no_return: s.point_of_no_return.map(|i| p.cutover.tasks[i].id.as_str()),
         rollback_deadline: p.cutover.rollback_deadline.as_ref().map(rfc3339),
         comms: comms_items(&prepared.comms),
+        sessions: p
+            .sessions
+            .iter()
+            .map(|s| {
+                let zone = super::calendar::sessions::zone(p, s);
+                let start = s.start.with_timezone(&zone);
+                SessionItem {
+                    id: &s.id,
+                    title: &s.title,
+                    start: rfc3339(&start),
+                    finish: rfc3339(&(start + s.duration)),
+                    timezone: zone.name(),
+                    sequence: prepared.session_sequences.get(&s.id).copied().unwrap_or(0),
+                }
+            })
+            .collect(),
         rehearsals: Vec::new(),
         delivery: prepared.delivery.as_ref().map(|o| DeliveryItem {
             as_of: crate::send::ledger::utc(&o.as_of),

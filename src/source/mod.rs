@@ -1,6 +1,9 @@
 //! Source files: reading them, splitting Markdown front matter from its body, and turning
-//! problems into [`Diagnostic`]s that point at the right line of the file on disk.
+//! problems into [`Diagnostic`]s that point at the right line of the file on disk. Every
+//! file is opened through [`inside::resolve_inside`]: one that resolves outside the project
+//! (a symbolic link) is refused, never read.
 
+pub mod inside;
 pub mod yaml;
 
 use std::path::{Path, PathBuf};
@@ -22,9 +25,11 @@ impl SourceFile {
         }
     }
 
-    /// Reads `root/relative`; the diagnostic path stays `relative`.
+    /// Reads `root/relative`; the diagnostic path stays `relative`. A file that resolves
+    /// outside `root` is refused without being read.
     pub fn read(root: &Path, relative: &Path) -> Result<Self, Diagnostic> {
-        let full = root.join(relative);
+        let full = inside::resolve_inside(root, &root.join(relative))
+            .map_err(|e| e.diagnostic(relative))?;
         match std::fs::read_to_string(&full) {
             Ok(text) => Ok(SourceFile::new(relative, text)),
             Err(e) => Err(Diagnostic::new(format!("cannot read this file: {e}")).in_file(relative)),

@@ -34,6 +34,7 @@ const PHONE = { width: 390, height: 844 };
 let tmp, out, server, base, context;
 const consoleErrors = [];
 const externalRequests = [];
+const failedRequests = []; // e.g. GET /favicon.ico 404 when a page links no icon
 
 function findBinary() {
   if (process.env.TMINUS_BIN) return process.env.TMINUS_BIN;
@@ -71,6 +72,7 @@ async function newPage(viewport = DESKTOP) {
   await page.setViewportSize(viewport);
   page.on("console", (m) => { if (m.type() === "error") consoleErrors.push(`${page.url()}: ${m.text()}`); });
   page.on("pageerror", (e) => consoleErrors.push(`${page.url()}: ${e.message}`));
+  page.on("response", (r) => { if (r.status() >= 400) failedRequests.push(`${r.status()} ${r.url()}`); });
   return page;
 }
 
@@ -87,6 +89,10 @@ before(async () => {
   out = path.join(tmp, "output");
   const project = path.join(tmp, "project");
   fs.cpSync(path.join(repo, "content"), path.join(project, "content"), { recursive: true });
+  // Four extra pages, as a real project grows them: each joins the top navigation.
+  for (const [id, title] of [["contacts", "Contacts"], ["escalation", "Escalation path"], ["glossary", "Glossary"], ["known-issues", "Known issues"]]) {
+    fs.writeFileSync(path.join(project, "content", "pages", `${id}.md`), `---\ntitle: ${title}\n---\n${title} of the go-live.\n`);
+  }
   // A send ledger (as `comms send` writes it), so the comms pages show delivery status:
   // the pilot's first message sent to three, refused for one, in doubt for the last.
   fs.mkdirSync(path.join(project, ".tminus"));
@@ -166,6 +172,20 @@ async function searchAndOpen(page, url, term, expect) {
   return first;
 }
 
+test("every section of the top navigation is in view at 1280 px, with four extra pages", async () => {
+  const page = await newPage(DESKTOP);
+  await page.goto(http_("index.html"));
+  const links = page.locator("nav.site-nav a");
+  assert.ok((await links.count()) >= 12, "the four extra pages are in the navigation");
+  for (const link of await links.all()) {
+    const box = await link.boundingBox();
+    assert.ok(box && box.x >= 0 && box.x + box.width <= DESKTOP.width, `${await link.textContent()} is out of view`);
+  }
+  const scrolls = await page.locator("nav.site-nav ul").evaluate((ul) => ul.scrollWidth > ul.clientWidth);
+  assert.equal(scrolls, false, "the navigation does not hide items behind a scroll");
+  await page.close();
+});
+
 test("search over http: results as you type, keyboard to open one", async () => {
   const page = await newPage();
   await searchAndOpen(page, http_("index.html"), "signal", /signal/i);
@@ -212,7 +232,7 @@ test("the footer shows the version's build time, from versions.js", async () => 
   const builtAt = versions.find((v) => v.version === "1.2").built_at;
   const page = await newPage();
   await page.goto(file_("training/index.html"));
-  const time = page.locator("footer time[data-built]");
+  const time = page.locator("footer [data-built] time");
   assert.equal(await time.getAttribute("datetime"), builtAt);
   assert.equal(await time.textContent(), `${builtAt.slice(0, 10)} ${builtAt.slice(11, 16)} UTC`);
   assert.ok(await time.isVisible(), "the build time is shown");
@@ -269,8 +289,10 @@ test("training: learning paths, sessions upcoming first, add a session to the ca
   assert.match(download.suggestedFilename(), /\.ics$/);
   const ics = fs.readFileSync(await download.path(), "utf8");
   assert.match(ics, /^BEGIN:VCALENDAR\r\n/);
-  assert.match(ics, /BEGIN:VTIMEZONE\r\nTZID:Europe\/London\r\n/);
-  assert.match(ics, /DTSTART;TZID=Europe\/London:\d{8}T\d{6}\r\n/);
+  // In the zone of the session's audience, with its VTIMEZONE.
+  const zone = ics.match(/DTSTART;TZID=([A-Za-z_\/]+):\d{8}T\d{6}\r\n/);
+  assert.ok(zone, ics);
+  assert.ok(ics.includes(`BEGIN:VTIMEZONE\r\nTZID:${zone[1]}\r\n`), ics);
   assert.equal(ics.match(/BEGIN:VEVENT/g).length, 1);
 
   const [all] = await Promise.all([
@@ -383,7 +405,8 @@ test("hypercare: charts readable without JavaScript, the figures as tables, ligh
   await page.close();
 });
 
-test("no console errors and no request to any other host", () => {
+test("no console errors, no failed request (a favicon among them) and no request to any other host", () => {
   assert.deepEqual(consoleErrors, []);
   assert.deepEqual(externalRequests, []);
+  assert.deepEqual(failedRequests, []);
 });

@@ -3,6 +3,7 @@
 
 #![allow(dead_code)]
 
+pub mod fault_smtp;
 pub mod smtp;
 
 use std::collections::BTreeMap;

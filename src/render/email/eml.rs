@@ -1,6 +1,8 @@
 //! The message as a standard `.eml` (RFC 5322, multipart/alternative: text, then HTML):
 //! the `From:` of every message, a deterministic `Message-ID` and `Auto-Submitted`.
 
+use std::fmt::Write as _;
+
 use chrono::Utc;
 use lettre::message::header::{
     ContentTransferEncoding, ContentType, Header, HeaderName, HeaderValue,
@@ -28,6 +30,15 @@ impl Mailer<'_> {
             .parse()
             .map_err(|e| Diagnostic::new(format!("cannot address `{}`: {e}", recipient.email)))?;
         let to = Mailbox::new(recipient.name.clone(), to.email);
+        // lettre panics on a mailbox it cannot write into a header (a control character in
+        // the name): try it first.
+        if write!(String::new(), "{to}").is_err() {
+            return Err(Diagnostic::new(format!(
+                "cannot address `{}`: the name {:?} cannot go into a `To:` header",
+                recipient.email,
+                recipient.name.as_deref().unwrap_or("")
+            )));
+        }
         let mut builder = lettre::Message::builder()
             .from(from.clone())
             .to(to)
@@ -100,7 +111,9 @@ fn boundary(email: &RenderedEmail, to: &str) -> String {
     boundary
 }
 
-/// Deterministic, so a resend of the same message to the same person is recognisable.
+/// Deterministic, so a resend of the same message to the same person is recognisable:
+/// made of the delivery's identity (project, message, wave and address as
+/// `load::address_key` compares it — not the locale, which only changes the rendering).
 pub fn message_id(
     p: &Project,
     msg: &ScheduledMessage,
@@ -111,8 +124,7 @@ pub fn message_id(
         p.name.as_bytes(),
         msg.id.as_bytes(),
         msg.wave.as_deref().unwrap_or("").as_bytes(),
-        msg.locale.as_bytes(),
-        recipient.email.to_ascii_lowercase().as_bytes(),
+        crate::load::address_key(&recipient.email).as_bytes(),
     ]);
     format!("<{hash:016x}.{}@{domain}>", msg.id)
 }

@@ -18,6 +18,8 @@ use super::skeleton::{Skeleton, Slot};
 
 /// The layout's path in a theme.
 pub const LAYOUT_PATH: &str = "email/layout.mjml";
+/// The plain-text part's footer (help, why you got this) in a theme.
+pub const TEXT_FOOTER_PATH: &str = "email/footer.txt";
 
 /// The compiled layout template (Tera), loaded once per mailer.
 pub struct Layout {
@@ -28,16 +30,37 @@ pub struct Layout {
 }
 
 impl Layout {
-    /// The project's `email/layout.mjml` when its theme has one, else the built-in one.
+    /// The project's `email/layout.mjml` and `email/footer.txt` when its theme has them,
+    /// else the built-in ones.
     pub fn load(theme_dir: Option<&Path>) -> Result<Layout, Diagnostic> {
         let (text, origin) = theme_file(theme_dir, LAYOUT_PATH)?;
-        Layout::compile(&text, origin)
+        let footer = theme_file(theme_dir, TEXT_FOOTER_PATH)?;
+        Layout::compile_with_footer(&text, origin, footer)
     }
 
+    /// `text` as the layout, with the built-in text footer.
     pub fn compile(text: &str, origin: String) -> Result<Layout, Diagnostic> {
+        Layout::compile_with_footer(text, origin, theme_file(None, TEXT_FOOTER_PATH)?)
+    }
+
+    fn compile_with_footer(
+        text: &str,
+        origin: String,
+        (footer, footer_origin): (String, String),
+    ) -> Result<Layout, Diagnostic> {
         let mut tera = Tera::default();
         tera.autoescape_on(vec![".mjml"]);
         tera.set_escape_fn(crate::markdown::highlight::escape_html);
+        if let Err(e) = tera.add_raw_template(TEXT_FOOTER_PATH, &footer) {
+            let message = error_chain(&e);
+            let detail = message.rsplit("= ").next().unwrap_or(&message).trim();
+            return Err(
+                Diagnostic::new(format!("email text footer error: {detail}"))
+                    .in_file(&footer_origin)
+                    .at(tera_position(&message, 0))
+                    .with_hint("the footer is a Tera template (Jinja2-like) producing plain text"),
+            );
+        }
         if let Err(e) = tera.add_raw_template(LAYOUT_PATH, text) {
             let message = error_chain(&e);
             // `Failed to parse '…': --> 3:7 | … | = expected …`: keep what is expected.
@@ -108,7 +131,16 @@ impl Layout {
                     "the layout is MJML (mjml.io) once Tera has run; mj-include is not supported",
                 )
         })?;
-        Skeleton::split(&html).map_err(|m| Diagnostic::new(m).in_file(&self.origin))
+        let footer = self.tera.render(TEXT_FOOTER_PATH, &ctx).map_err(|e| {
+            let message = error_chain(&e);
+            let message = message.replace(&format!("Failed to render '{TEXT_FOOTER_PATH}': "), "");
+            Diagnostic::new(format!("cannot render the email text footer: {message}"))
+                .in_file(TEXT_FOOTER_PATH)
+                .with_hint("variables: project, system, version, site_title, locale, support, wave (or null), audience, slot")
+        })?;
+        Skeleton::split(&html)
+            .map(|s| s.with_text_footer(footer.trim().to_string()))
+            .map_err(|m| Diagnostic::new(m).in_file(&self.origin))
     }
 }
 

@@ -256,8 +256,9 @@ impl<'a> Mailer<'a> {
         let found = self.skeletons.iter().find(|((locale, wave, audience), _)| {
             *locale == msg.locale && *wave == msg.wave && *audience == msg.audience
         });
-        let filled = match found {
-            Some((_, skeleton)) => skeleton.fill(&fill),
+        let made;
+        let skeleton = match found {
+            Some((_, skeleton)) => skeleton,
             // Not a message `expand` makes; render the layout for it now.
             None => {
                 let ctx = Layout::context(
@@ -266,14 +267,16 @@ impl<'a> Mailer<'a> {
                     msg.wave.as_deref(),
                     &msg.audience,
                 );
-                self.layout.skeleton(&ctx)?.fill(&fill)
+                made = self.layout.skeleton(&ctx)?;
+                &made
             }
         };
+        let filled = skeleton.fill(&fill);
         Ok(RenderedEmail {
             subject,
             html: filled.html,
             html_encoded: filled.encoded,
-            text,
+            text: skeleton.text(&text, &recipient.email),
         })
     }
 }
@@ -415,6 +418,44 @@ mod tests {
             .html
             .contains(">Dear &lt;script&gt;alert(1)&lt;/script&gt;, Ledger Online goes live"));
         assert!(email.html.contains("sent to x@example.com because"));
+        // The text part ends with the same footer, after a signature separator.
+        let (_, footer) = email
+            .text
+            .split_once("\n\n-- \n")
+            .expect("a signature separator");
+        assert!(
+            footer.contains("This message was sent to x@example.com because"),
+            "{footer}"
+        );
+    }
+
+    #[test]
+    fn the_text_part_ends_with_the_themes_footer() {
+        let theme = tempfile::tempdir().unwrap();
+        std::fs::create_dir_all(theme.path().join("email")).unwrap();
+        std::fs::write(
+            theme.path().join("email/footer.txt"),
+            "Questions? Ask {{ support.email | default(value=\"your manager\") }}. To: {{ slot.recipient_email }}",
+        )
+        .unwrap();
+        let mut p = minimal();
+        p.theme_dir = Some(theme.path().to_path_buf());
+        let mailer = Mailer::new(&p).unwrap();
+        let msg = crate::plan::comms::expand(&p).remove(0);
+        let r = person("a&b@example.com", "A");
+        let email = mailer.render(&msg, &r).unwrap();
+        let support = p.support.email.clone().unwrap_or("your manager".into());
+        assert!(
+            email.text.ends_with(&format!(
+                "\n\n-- \nQuestions? Ask {support}. To: a&b@example.com\n"
+            )),
+            "{}",
+            email.text
+        );
+        // A broken footer stops the build, naming the file.
+        std::fs::write(theme.path().join("email/footer.txt"), "{% if %}").unwrap();
+        let err = Mailer::new(&p).err().expect("broken footer").to_string();
+        assert!(err.contains("footer.txt"), "{err}");
     }
 
     #[test]

@@ -62,6 +62,8 @@ pub struct Skeleton {
     /// The same literals, quoted-printable encoded once ([`super::qp`]).
     encoded: Vec<Vec<u8>>,
     literal_len: usize,
+    /// The plain-text part's footer, with the recipient's address as its slot token.
+    text_footer: String,
 }
 
 /// One email's HTML part, as text and as sent.
@@ -105,7 +107,28 @@ impl Skeleton {
             parts,
             encoded,
             literal_len,
+            text_footer: String::new(),
         })
+    }
+
+    /// The same, with `footer` (the theme's `email/footer.txt` rendered) for the text part.
+    pub fn with_text_footer(self, footer: String) -> Skeleton {
+        Skeleton {
+            text_footer: footer,
+            ..self
+        }
+    }
+
+    /// The plain-text part for one recipient: `text`, then the footer after a signature
+    /// separator (`-- `), so the text part says all that the HTML part says.
+    pub fn text(&self, text: &str, recipient_email: &str) -> String {
+        if self.text_footer.is_empty() {
+            return text.to_string();
+        }
+        let footer = self
+            .text_footer
+            .replace(Slot::RecipientEmail.token(), recipient_email);
+        format!("{}\n\n-- \n{footer}\n", text.trim_end())
     }
 
     /// The HTML part for one recipient: the literals with the values in between, and the

@@ -119,7 +119,7 @@ pub(super) fn run_sheets(input: &SiteInput) -> Vec<PageJob> {
             let path = format!("cutover/run-sheets/{role}/index.html");
             let root = input.root(&path);
             let owner = person(p, Some(role));
-            let title = format!("Run sheet: {}", role_label(role));
+            let title = format!("Run sheet: {}", p.role_label(role));
             let mut ctx = input.base_context(&path, "cutover", &title);
             let mut mine: Vec<usize> = (0..p.cutover.tasks.len()).filter(|&i| p.cutover.tasks[i].owner.as_deref() == Some(role)).collect();
             mine.sort_by_key(|&i| (s.tasks[i].start, i));

@@ -22,7 +22,7 @@ use documents::{
 use chrono::Utc;
 use serde_json::{json, Value};
 
-use super::format::{duration, role_label, time_view};
+use super::format::{duration, time_view};
 use super::{CommsEntry, PageJob, SiteInput};
 use crate::markdown;
 use crate::model::checklist::{ItemStatus, Recommendation};
@@ -66,9 +66,9 @@ fn person(p: &Project, role: Option<&str>) -> Value {
     match role {
         Some(role) => match p.person(role) {
             Some(r) => {
-                json!({"role": role, "role_label": role_label(role), "name": r.name, "email": r.email, "phone": r.phone})
+                json!({"role": role, "role_label": p.role_label(role), "name": r.name, "email": r.email, "phone": r.phone})
             }
-            None => json!({"role": role, "role_label": role_label(role)}),
+            None => json!({"role": role, "role_label": p.role_label(role)}),
         },
         None => Value::Null,
     }

@@ -5,18 +5,19 @@
 //! that moves gets a higher SEQUENCE, so calendar apps take the update: the sequence of each
 //! task is derived from the newest `plan.json` already in the output folder (which records
 //! each task's start, finish and sequence) — +1 when the task's start or finish changed,
-//! unchanged otherwise, 0 for a new task. Nothing besides the site is written.
+//! unchanged otherwise, 0 for a new task (training sessions follow the same rule, from the
+//! `sessions` of `plan.json`). Nothing besides the site is written.
 
 use std::collections::{BTreeMap, BTreeSet, HashMap};
 use std::path::Path;
 
 use chrono::{DateTime, FixedOffset, Utc};
-use icalendar::{Component, Event, EventLike};
+use icalendar::{Component, Event};
 
 use super::Feed;
 use crate::plan::cutover::Schedule;
 use crate::project::{Project, Task};
-use crate::render::format::{duration, role_label};
+use crate::render::format::duration;
 
 /// The UID of a task's event.
 pub fn uid(project: &Project, task: &Task) -> String {
@@ -78,17 +79,14 @@ fn feed(
     for &i in tasks {
         let task = &project.cutover.tasks[i];
         let st = &schedule.tasks[i];
-        let start = feed.time(st.start);
-        let end = feed.time(st.finish);
         let mut event = Event::new();
+        feed.span(&mut event, st.start, st.finish);
         event
             .uid(&uid(project, task))
             .timestamp(stamp)
             .sequence(sequences.get(&task.id).copied().unwrap_or(0))
             .summary(&task.title)
-            .description(&description(project, task, st.critical, st.slack))
-            .starts(start)
-            .ends(end);
+            .description(&description(project, task, st.critical, st.slack));
         if st.critical {
             event.add_property("CATEGORIES", "Critical path");
         }
@@ -101,8 +99,8 @@ fn description(project: &Project, task: &Task, critical: bool, slack: chrono::Du
     let mut lines = Vec::new();
     if let Some(role) = &task.owner {
         match project.person(role) {
-            Some(p) => lines.push(format!("Owner: {} ({})", p.name, role_label(role))),
-            None => lines.push(format!("Owner: {}", role_label(role))),
+            Some(p) => lines.push(format!("Owner: {} ({})", p.name, project.role_label(role))),
+            None => lines.push(format!("Owner: {}", project.role_label(role))),
         }
     }
     lines.push(format!("Type: {}", task.kind.label()));
@@ -131,7 +129,7 @@ fn description(project: &Project, task: &Task, critical: bool, slack: chrono::Du
     lines.join("\n")
 }
 
-/// A task as the previous build recorded it in `plan.json`.
+/// A task (or session) as the previous build recorded it in `plan.json`.
 #[derive(Debug, Clone, PartialEq)]
 pub struct PreviousTask {
     pub start: DateTime<FixedOffset>,
@@ -139,11 +137,20 @@ pub struct PreviousTask {
     pub sequence: u32,
 }
 
-/// The tasks of the newest `plan.json` (by `generated_at`) under `out/v*/`; empty when
-/// there is none. Files that cannot be read or parsed are skipped.
-pub fn previous_sequences(out: &Path) -> HashMap<String, PreviousTask> {
+/// What the newest `plan.json` in the output folder recorded for the calendars.
+#[derive(Debug, Clone, Default, PartialEq)]
+pub struct Previous {
+    /// By task id.
+    pub tasks: HashMap<String, PreviousTask>,
+    /// By session id (`sessions` of `plan.json`).
+    pub sessions: HashMap<String, PreviousTask>,
+}
+
+/// The tasks and sessions of the newest `plan.json` (by `generated_at`) under `out/v*/`;
+/// empty when there is none. Files that cannot be read or parsed are skipped.
+pub fn previous_sequences(out: &Path) -> Previous {
     let Ok(entries) = std::fs::read_dir(out) else {
-        return HashMap::new();
+        return Previous::default();
     };
     let mut newest: Option<(DateTime<FixedOffset>, serde_json::Value)> = None;
     for entry in entries.flatten() {
@@ -167,10 +174,18 @@ pub fn previous_sequences(out: &Path) -> HashMap<String, PreviousTask> {
         }
     }
     let Some((_, json)) = newest else {
-        return HashMap::new();
+        return Previous::default();
     };
+    Previous {
+        tasks: recorded(&json["tasks"]),
+        sessions: recorded(&json["sessions"]),
+    }
+}
+
+/// The `id`, `start`, `finish` and `sequence` of each element of a `plan.json` list.
+fn recorded(list: &serde_json::Value) -> HashMap<String, PreviousTask> {
     let mut out = HashMap::new();
-    for t in json["tasks"].as_array().into_iter().flatten() {
+    for t in list.as_array().into_iter().flatten() {
         let time = |key: &str| {
             t[key]
                 .as_str()
@@ -207,7 +222,7 @@ pub fn sequences(
         .map(|(t, st)| {
             let seq = match previous.get(&t.id) {
                 Some(p) if p.start == st.start && p.finish == st.finish => p.sequence,
-                Some(p) => p.sequence + 1,
+                Some(p) => p.sequence.saturating_add(1),
                 None => 0,
             };
             (t.id.clone(), seq)

@@ -102,18 +102,21 @@
   /* ---------- Build time ----------
      Pages do not carry their build time, so two builds of the same sources write the
      same bytes (tminus then keeps the files as they are). The footer's
-     <time data-built="<version>"> is filled from versions.js, which lists each version's
+     <span data-built="<version>"> gets a <time> from versions.js, which lists each version's
      built_at; without it the footer just says which tminus built the page. */
   function initBuiltAt() {
     var data = window.TMINUS_VERSIONS;
     if (!data || !data.versions) { return; }
-    Array.prototype.forEach.call(doc.querySelectorAll("time[data-built]"), function (el) {
+    Array.prototype.forEach.call(doc.querySelectorAll("[data-built]"), function (el) {
       var version = el.getAttribute("data-built");
       var found = null;
       data.versions.forEach(function (v) { if (v.version === version) { found = v; } });
       if (!found || !/^\d{4}-\d\d-\d\dT\d\d:\d\d/.test(found.built_at || "")) { return; }
-      el.setAttribute("datetime", found.built_at);
-      el.textContent = found.built_at.slice(0, 10) + " " + found.built_at.slice(11, 16) + " UTC";
+      var time = doc.createElement("time");
+      time.setAttribute("datetime", found.built_at);
+      time.textContent = found.built_at.slice(0, 10) + " " + found.built_at.slice(11, 16) + " UTC";
+      el.textContent = "";
+      el.appendChild(time);
       if (el.parentNode && el.parentNode.hasAttribute("hidden")) { el.parentNode.removeAttribute("hidden"); }
     });
   }

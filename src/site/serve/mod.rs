@@ -25,52 +25,37 @@ use std::sync::{mpsc, Arc, Condvar, Mutex, RwLock};
 use std::time::{Duration, Instant};
 
 use chrono::{DateTime, Utc};
-use notify::{RecursiveMode, Watcher};
-use serde::Serialize;
 
 use super::{output, Prepared};
-use crate::diagnostics::{Diagnostic, Diagnostics};
+use crate::diagnostics::Diagnostics;
 use crate::project::Body;
 use crate::render::{SiteInput, VersionInfo};
 use crate::source::{split_front_matter, SourceFile};
 use crate::templates::Theme;
+
+mod errors;
+mod http;
+mod watch;
+
+use errors::publish_errors;
+pub use errors::ErrorView;
+use http::handle;
+use watch::{next_changes, ProjectWatch};
 
 /// The path the reload script polls.
 pub const POLL_PATH: &str = "/__tminus/poll";
 /// Build generation and error count, as JSON (for tools and tests).
 pub const STATUS_PATH: &str = "/__tminus/status";
 
-/// One error as the browser shows it.
-#[derive(Debug, Clone, Serialize)]
-pub struct ErrorView {
-    pub file: Option<String>,
-    pub line: Option<usize>,
-    pub column: Option<usize>,
-    pub message: String,
-    pub source_line: Option<String>,
-    pub hint: Option<String>,
-}
-
-impl From<&Diagnostic> for ErrorView {
-    fn from(d: &Diagnostic) -> Self {
-        ErrorView {
-            file: d.file.as_ref().map(|f| f.display().to_string()),
-            line: d.position.map(|p| p.line),
-            column: d.position.map(|p| p.column),
-            message: d.message.clone(),
-            source_line: d.source_line.clone(),
-            hint: d.hint.clone(),
-        }
-    }
-}
-
 /// Files by URL path (without the leading `/`).
 type Files = HashMap<String, Arc<Vec<u8>>>;
 
 /// What the server serves: files by URL path (without the leading `/`).
 #[derive(Default)]
-struct Served {
+pub(super) struct Served {
     version: String,
+    /// The other versions of the switcher: their files are read from the output folder.
+    other_versions: Vec<String>,
     files: Files,
     /// The errors of the last build, when it failed.
     errors: Option<Vec<ErrorView>>,
@@ -78,7 +63,7 @@ struct Served {
     error_html: String,
 }
 
-struct Shared {
+pub(super) struct Shared {
     served: RwLock<Served>,
     generation: Mutex<u64>,
     changed: Condvar,
@@ -93,7 +78,7 @@ struct Shared {
 }
 
 impl Shared {
-    fn generation(&self) -> u64 {
+    pub(super) fn generation(&self) -> u64 {
         *self.generation.lock().expect("lock")
     }
 
@@ -105,7 +90,7 @@ impl Shared {
     }
 
     /// Waits until the generation differs from `since` (or `timeout` passes).
-    fn wait(&self, since: u64, timeout: Duration) -> u64 {
+    pub(super) fn wait(&self, since: u64, timeout: Duration) -> u64 {
         let g = self.generation.lock().expect("lock");
         let (g, _) = self
             .changed
@@ -173,7 +158,14 @@ impl ServeHandle {
 /// Builds the project in `root` and serves it on `127.0.0.1:port` (0: any free port).
 /// `out` is the output folder, read for the other versions. With `log`, each rebuild is
 /// reported on stderr.
+///
+/// The root is made canonical once, here: file events come with absolute paths, and are
+/// matched against it (`tminus serve` run inside the project, or with a relative `--root`).
 pub fn start(root: &Path, out: &Path, port: u16, log: bool) -> Result<ServeHandle, String> {
+    let root = &std::fs::canonicalize(root)
+        .map_err(|e| format!("cannot open the project folder {}: {e}", root.display()))?;
+    let out = &std::path::absolute(out)
+        .map_err(|e| format!("cannot use the output folder {}: {e}", out.display()))?;
     let server = tiny_http::Server::http(("127.0.0.1", port))
         .map_err(|e| format!("cannot listen on 127.0.0.1:{port}: {e}"))?;
     let port = server
@@ -204,7 +196,7 @@ pub fn start(root: &Path, out: &Path, port: u16, log: bool) -> Result<ServeHandl
                     started.elapsed().as_secs_f64() * 1000.0
                 );
             }
-            publish_files(&shared, &build.prepared.project.version, files);
+            publish_files(&shared, &build, files);
             Some(build)
         }
         Err(d) => {
@@ -218,17 +210,7 @@ pub fn start(root: &Path, out: &Path, port: u16, log: bool) -> Result<ServeHandl
     shared.bump();
 
     let (tx, rx) = mpsc::channel::<notify::Result<notify::Event>>();
-    let mut watcher = notify::recommended_watcher(tx).map_err(|e| format!("cannot watch: {e}"))?;
-    for dir in ["content", "themes"] {
-        let d = root.join(dir);
-        if d.is_dir() {
-            watcher
-                .watch(&d, RecursiveMode::Recursive)
-                .map_err(|e| format!("cannot watch {}: {e}", d.display()))?;
-        }
-    }
-    // To notice a themes/ folder created later.
-    let _ = watcher.watch(root, RecursiveMode::NonRecursive);
+    let watch = ProjectWatch::new(root, tx)?;
 
     let mut threads = Vec::new();
     {
@@ -237,17 +219,12 @@ pub fn start(root: &Path, out: &Path, port: u16, log: bool) -> Result<ServeHandl
         let root = root.to_path_buf();
         let out = out.to_path_buf();
         threads.push(std::thread::spawn(move || {
-            let mut watcher = watcher;
-            let mut watching_themes = root.join("themes").is_dir();
+            let mut watch = watch;
             while !stop.load(Ordering::SeqCst) {
                 let Some(changed) = next_changes(&rx, &root, &stop) else {
                     continue;
                 };
-                if !watching_themes && root.join("themes").is_dir() {
-                    watching_themes = watcher
-                        .watch(&root.join("themes"), RecursiveMode::Recursive)
-                        .is_ok();
-                }
+                watch.rearm(&changed);
                 let t = Instant::now();
                 let outcome = rebuild(&root, &out, &mut last, &changed, &shared);
                 let g = shared.bump();
@@ -289,60 +266,6 @@ pub fn start(root: &Path, out: &Path, port: u16, log: bool) -> Result<ServeHandl
     })
 }
 
-/// Waits for file events and returns the changed paths (relative to `root`) once they
-/// have been quiet for a moment: editors save in several steps.
-fn next_changes(
-    rx: &mpsc::Receiver<notify::Result<notify::Event>>,
-    root: &Path,
-    stop: &AtomicBool,
-) -> Option<Vec<PathBuf>> {
-    const QUIET: Duration = Duration::from_millis(8);
-    const MAX_WAIT: Duration = Duration::from_millis(60);
-    let first = rx.recv_timeout(Duration::from_millis(200)).ok()?;
-    let mut paths = Vec::new();
-    collect(first, root, &mut paths);
-    let started = Instant::now();
-    while started.elapsed() < MAX_WAIT && !stop.load(Ordering::SeqCst) {
-        match rx.recv_timeout(QUIET) {
-            Ok(ev) => collect(ev, root, &mut paths),
-            Err(mpsc::RecvTimeoutError::Timeout) => break,
-            Err(mpsc::RecvTimeoutError::Disconnected) => return None,
-        }
-    }
-    paths.sort();
-    paths.dedup();
-    (!paths.is_empty()).then_some(paths)
-}
-
-fn collect(ev: notify::Result<notify::Event>, root: &Path, paths: &mut Vec<PathBuf>) {
-    let Ok(ev) = ev else { return };
-    if matches!(ev.kind, notify::EventKind::Access(_)) {
-        return;
-    }
-    for p in ev.paths {
-        let Ok(rel) = p.strip_prefix(root) else {
-            continue;
-        };
-        if !(rel.starts_with("content") || rel.starts_with("themes")) {
-            continue;
-        }
-        let name = rel
-            .file_name()
-            .map(|n| n.to_string_lossy().into_owned())
-            .unwrap_or_default();
-        // Editors' temporary and backup files.
-        if name.starts_with(".#")
-            || name.ends_with('~')
-            || name.ends_with(".swp")
-            || name.ends_with(".swx")
-            || name == "4913"
-        {
-            continue;
-        }
-        paths.push(rel.to_path_buf());
-    }
-}
-
 /// Rebuilds after `changed`: one page when that is safe, else everything. Returns what was
 /// done, or the number of errors.
 fn rebuild(
@@ -379,7 +302,7 @@ fn rebuild(
             let n = files.len();
             // The full build has its own index: one still being made for an edit is stale.
             shared.search_epoch.fetch_add(1, Ordering::SeqCst);
-            publish_files(shared, &build.prepared.project.version, files);
+            publish_files(shared, &build, files);
             *last = Some(build);
             Ok(format!("rebuilt everything ({n} files)"))
         }
@@ -543,306 +466,17 @@ fn full_build(root: &Path, out: &Path) -> Result<(Build, Files), Diagnostics> {
     ))
 }
 
-fn publish_files(shared: &Shared, version: &str, files: Files) {
+fn publish_files(shared: &Shared, build: &Build, files: Files) {
+    let version = &build.prepared.project.version;
     let mut served = shared.served.write().expect("lock");
-    served.version = version.to_string();
+    served.version = version.clone();
+    served.other_versions = build
+        .versions
+        .iter()
+        .map(|v| v.version.clone())
+        .filter(|v| v != version)
+        .collect();
     served.files = files;
     served.errors = None;
     served.error_html.clear();
-}
-
-/// Shows `diags` in the browser; the files served stay those of the last good build.
-fn publish_errors(shared: &Shared, root: &Path, diags: &Diagnostics, theme: Option<&Theme>) {
-    let errors: Vec<ErrorView> = diags
-        .clone()
-        .into_sorted()
-        .iter()
-        .map(ErrorView::from)
-        .collect();
-    let mut served = shared.served.write().expect("lock");
-    let has_previous = !served.files.is_empty();
-    let loaded;
-    let theme = match theme {
-        Some(t) => Some(t),
-        None => {
-            loaded = Theme::load(theme_dir(root).as_deref()).ok();
-            loaded.as_ref()
-        }
-    };
-    served.error_html = error_html(theme, &errors, has_previous);
-    served.errors = Some(errors);
-}
-
-/// The project's theme folder, for the error page when the project does not load.
-fn theme_dir(root: &Path) -> Option<PathBuf> {
-    let text = std::fs::read_to_string(root.join("content/project.yaml")).ok()?;
-    let value: serde_yaml::Value = serde_yaml::from_str(&text).ok()?;
-    let name = value.get("site")?.get("theme")?.as_str()?;
-    let dir = root.join("themes").join(name);
-    dir.is_dir().then_some(dir)
-}
-
-/// With a previous build, the error box shown above each page; without, the error page.
-fn error_html(theme: Option<&Theme>, errors: &[ErrorView], has_previous: bool) -> String {
-    let mut ctx = tera::Context::new();
-    ctx.insert("errors", errors);
-    ctx.insert("has_previous", &has_previous);
-    let template = if has_previous {
-        "_build_errors.html"
-    } else {
-        // What base.html expects, with neutral values.
-        ctx.insert(
-            "site",
-            &serde_json::json!({"title": "tminus serve", "project": "", "system": "", "version": "",
-                "status": "", "is_draft": false, "built_at": "", "timezone": "", "generator": concat!("tminus ", env!("CARGO_PKG_VERSION"))}),
-        );
-        ctx.insert("root", "/");
-        ctx.insert("versions_root", "/");
-        ctx.insert("nav", &Vec::<serde_json::Value>::new());
-        ctx.insert("versions", &Vec::<serde_json::Value>::new());
-        ctx.insert(
-            "page",
-            &serde_json::json!({"path": "", "section": "error", "title": "Build failed"}),
-        );
-        ctx.insert("support", &serde_json::json!({}));
-        "error.html"
-    };
-    if let Some(html) = theme.and_then(|t| t.tera.render(template, &ctx).ok()) {
-        return html;
-    }
-    // The theme itself is broken: plain HTML.
-    let esc = crate::markdown::highlight::escape_html;
-    let mut html = String::from("<section id=\"tminus-build-errors\" role=\"alert\" style=\"font-family:sans-serif;border:3px solid #b00020;padding:1rem;margin:1rem\"><h2>Build failed</h2><ol>");
-    for e in errors {
-        let at = match (&e.file, e.line, e.column) {
-            (Some(f), Some(l), Some(c)) => format!("{f}:{l}:{c}: "),
-            (Some(f), Some(l), None) => format!("{f}:{l}: "),
-            (Some(f), None, _) => format!("{f}: "),
-            _ => String::new(),
-        };
-        html.push_str(&format!(
-            "<li><strong>{}</strong>{}",
-            esc(&at),
-            esc(&e.message)
-        ));
-        if let Some(s) = &e.source_line {
-            html.push_str(&format!("<pre>{}</pre>", esc(s)));
-        }
-        if let Some(h) = &e.hint {
-            html.push_str(&format!("<div>hint: {}</div>", esc(h)));
-        }
-        html.push_str("</li>");
-    }
-    html.push_str("</ol></section>");
-    if has_previous {
-        html
-    } else {
-        format!("<!DOCTYPE html><html><head><meta charset=\"utf-8\"><title>Build failed</title></head><body>{html}</body></html>")
-    }
-}
-
-/// The live-reload script, for a page served at generation `generation`.
-fn reload_script(generation: u64) -> String {
-    format!(
-        "<script>/* tminus serve: live reload */(function(){{var g={generation};\
-function poll(){{fetch(\"{POLL_PATH}?since=\"+g,{{cache:\"no-store\"}}).then(function(r){{return r.json();}})\
-.then(function(d){{if(d.generation!==g){{location.reload();}}else{{poll();}}}})\
-.catch(function(){{setTimeout(poll,1000);}});}}poll();}})();</script>"
-    )
-}
-
-/// Inserts `script` before `</body>` (or at the end) and `banner` after `<body…>`.
-fn inject(html: &str, banner: Option<&str>, script: &str) -> String {
-    let mut out = String::with_capacity(html.len() + script.len() + banner.map_or(0, str::len));
-    let lower = html.to_ascii_lowercase();
-    let body_open = banner.and_then(|_| {
-        let at = lower.find("<body")?;
-        Some(at + lower[at..].find('>')? + 1)
-    });
-    let body_close = lower.rfind("</body>").unwrap_or(html.len());
-    match (banner, body_open) {
-        (Some(b), Some(at)) if at <= body_close => {
-            out.push_str(&html[..at]);
-            out.push_str(b);
-            out.push_str(&html[at..body_close]);
-        }
-        (Some(b), _) => {
-            out.push_str(b);
-            out.push_str(&html[..body_close]);
-        }
-        (None, _) => out.push_str(&html[..body_close]),
-    }
-    out.push_str(script);
-    out.push_str(&html[body_close..]);
-    out
-}
-
-fn content_type(path: &str) -> &'static str {
-    let ext = path.rsplit('.').next().unwrap_or("").to_ascii_lowercase();
-    match ext.as_str() {
-        "html" => "text/html; charset=utf-8",
-        "css" => "text/css; charset=utf-8",
-        "js" => "text/javascript; charset=utf-8",
-        "json" => "application/json",
-        "xml" => "application/xml",
-        "ics" => "text/calendar; charset=utf-8",
-        "eml" => "message/rfc822",
-        "svg" => "image/svg+xml",
-        "png" => "image/png",
-        "jpg" | "jpeg" => "image/jpeg",
-        "gif" => "image/gif",
-        "webp" => "image/webp",
-        "ico" => "image/x-icon",
-        "woff2" => "font/woff2",
-        "woff" => "font/woff",
-        "txt" | "md" => "text/plain; charset=utf-8",
-        "pdf" => "application/pdf",
-        _ => "application/octet-stream",
-    }
-}
-
-fn header(name: &str, value: &str) -> tiny_http::Header {
-    tiny_http::Header::from_bytes(name.as_bytes(), value.as_bytes()).expect("valid header")
-}
-
-fn respond(request: tiny_http::Request, status: u16, ctype: &str, body: Vec<u8>) {
-    let response = tiny_http::Response::from_data(body)
-        .with_status_code(status)
-        .with_header(header("Content-Type", ctype))
-        .with_header(header("Cache-Control", "no-store"));
-    let _ = request.respond(response);
-}
-
-fn handle(shared: &Shared, request: tiny_http::Request) {
-    let url = request.url().to_string();
-    let (path, query) = url.split_once('?').unwrap_or((&url, ""));
-    if path == POLL_PATH {
-        let since = query
-            .split('&')
-            .find_map(|kv| kv.strip_prefix("since="))
-            .and_then(|v| v.parse::<u64>().ok())
-            .unwrap_or(0);
-        let g = shared.wait(since, Duration::from_secs(25));
-        let body = format!("{{\"generation\":{g}}}");
-        return respond(request, 200, "application/json", body.into_bytes());
-    }
-    if path == STATUS_PATH {
-        let served = shared.served.read().expect("lock");
-        let body = serde_json::json!({
-            "generation": shared.generation(),
-            "version": served.version,
-            "errors": served.errors.as_ref().map_or(0, Vec::len),
-        });
-        drop(served);
-        return respond(
-            request,
-            200,
-            "application/json",
-            body.to_string().into_bytes(),
-        );
-    }
-    let decoded = percent_decode(path.trim_start_matches('/'));
-    if decoded.split('/').any(|s| s == ".." || s.contains('\\')) {
-        return respond(request, 400, "text/plain", b"bad path".to_vec());
-    }
-    let generation = shared.generation();
-    let served = shared.served.read().expect("lock");
-    let version = served.version.clone();
-    let mut key = if decoded.is_empty() {
-        "index.html".to_string()
-    } else {
-        decoded
-    };
-    if let Some(rest) = key.strip_prefix("latest/") {
-        key = format!("v{version}/{rest}");
-    }
-    if key.ends_with('/') {
-        key.push_str("index.html");
-    }
-    let script = reload_script(generation);
-    // With no good build at all, every page is the error page.
-    if served.files.is_empty() {
-        let html = inject(&served.error_html, None, &script);
-        return respond(request, 500, "text/html; charset=utf-8", html.into_bytes());
-    }
-    let banner = served.errors.as_ref().map(|_| served.error_html.as_str());
-    let found = served.files.get(&key).cloned().or_else(|| {
-        // Another version, from the output folder (read only).
-        (!key.starts_with(&format!("v{version}/")))
-            .then(|| std::fs::read(shared.out.join(&key)).ok().map(Arc::new))
-            .flatten()
-    });
-    match found {
-        Some(bytes) => {
-            let ctype = content_type(&key);
-            if ctype.starts_with("text/html") {
-                let html = inject(&String::from_utf8_lossy(&bytes), banner, &script);
-                respond(request, 200, ctype, html.into_bytes())
-            } else {
-                respond(request, 200, ctype, bytes.to_vec())
-            }
-        }
-        None if served.files.contains_key(&format!("{key}/index.html")) => {
-            let location = format!("{}/", path);
-            let response =
-                tiny_http::Response::empty(301).with_header(header("Location", &location));
-            let _ = request.respond(response);
-        }
-        None => {
-            let not_found = served
-                .files
-                .get(&format!("v{version}/404.html"))
-                .map(|b| String::from_utf8_lossy(b).into_owned())
-                .unwrap_or_else(|| {
-                    "<!DOCTYPE html><html><body><h1>Not found</h1></body></html>".into()
-                });
-            // The 404 page's links are relative to the version root.
-            let not_found =
-                not_found.replacen("<head>", &format!("<head><base href=\"/v{version}/\">"), 1);
-            let html = inject(&not_found, banner, &script);
-            respond(request, 404, "text/html; charset=utf-8", html.into_bytes())
-        }
-    }
-}
-
-fn percent_decode(s: &str) -> String {
-    percent_encoding::percent_decode_str(s)
-        .decode_utf8_lossy()
-        .into_owned()
-}
-
-#[cfg(test)]
-mod tests {
-    use super::*;
-
-    #[test]
-    fn the_script_goes_before_body_end_and_the_banner_after_body_start() {
-        let html = "<html><body class=\"x\"><p>hi</p></body></html>";
-        let out = inject(html, Some("<b>ERR</b>"), "<script>s</script>");
-        assert_eq!(
-            out,
-            "<html><body class=\"x\"><b>ERR</b><p>hi</p><script>s</script></body></html>"
-        );
-        assert_eq!(inject("<p>x</p>", None, "<s>"), "<p>x</p><s>");
-    }
-
-    #[test]
-    fn errors_render_with_file_line_and_hint_even_without_a_theme() {
-        let e = ErrorView {
-            file: Some("content/cutover.yaml".into()),
-            line: Some(3),
-            column: Some(5),
-            message: "unknown key `duraton`".into(),
-            source_line: Some("    duraton: 30m".into()),
-            hint: Some("did you mean `duration`?".into()),
-        };
-        let theme = Theme::load(None).unwrap();
-        for t in [Some(&theme), None] {
-            for prev in [true, false] {
-                let html = error_html(t, std::slice::from_ref(&e), prev);
-                assert!(html.contains("cutover.yaml:3:5"), "{html}");
-                assert!(html.contains("did you mean `duration`?"), "{html}");
-            }
-        }
-    }
 }
