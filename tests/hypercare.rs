@@ -100,7 +100,7 @@ fn before_hypercare_every_day_is_not_yet_and_the_dashboard_says_nothing() {
     let dashboard = read(&root.join("output/v1.2/index.html"));
     assert!(!dashboard.contains("hypercare-title"));
     let index = read(&root.join("output/v1.2/hypercare/index.html"));
-    assert!(index.contains("Hypercare has not started yet."));
+    assert!(index.contains("Hypercare has not started yet:"));
 }
 
 #[test]
