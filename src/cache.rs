@@ -15,9 +15,19 @@
 //! `MAX_APPEND` — writes the used entries to a new file and renames it over the old one;
 //! nothing is written when nothing was added and everything was used.
 //!
-//! File format: a header line (`header`), then records of key (u64 LE), length (u32 LE)
-//! and the bytes (UTF-8 text for the first two). A file with another header is ignored; a truncated one (a build
-//! killed while appending) is read up to its last whole record.
+//! File format: a header line (`header`), then records of key (u64 LE), length (u32 LE),
+//! a CRC-32 of the bytes, a CRC-32 of the twelve bytes before and these three fields
+//! (together [`RECORD_HEAD`] bytes), and the bytes (UTF-8 text for the first two caches).
+//! Nothing in a file is trusted: a file with another header is ignored; a record head whose
+//! checksum is wrong ends the file there (its length cannot be trusted, so neither can
+//! what follows), as does a truncated record (a build killed while appending); a record
+//! whose bytes do not match their checksum is dropped when it is read, so the entry is
+//! made again, as if it had never been cached. A later record for the same key replaces an
+//! earlier one (that is how a dropped record is replaced by appending).
+//!
+//! Temporary files (`<name>.tmp-<pid>` while a file is rewritten, `.spill-<pid>` for an
+//! instant before it is unlinked) are removed when a save fails, and those of processes
+//! that no longer run are removed by the next save ([`remove_stale`]).
 
 use std::collections::HashMap;
 use std::fs::{self, File};
@@ -27,11 +37,12 @@ use std::sync::{Arc, Mutex};
 
 /// Where a cached entry is.
 enum Place {
-    /// In `files[file]`, at `offset`, `len` bytes.
+    /// In `files[file]`, at `offset`, `len` bytes whose CRC-32 is `crc`.
     File {
         file: usize,
         offset: u64,
         len: u32,
+        crc: u32,
     },
     Memory(Arc<[u8]>),
 }
@@ -61,6 +72,9 @@ struct Loaded {
     path: std::path::PathBuf,
     records: usize,
     bytes: u64,
+    /// Whether its records end exactly where the file does (else it is rewritten, not
+    /// appended to: what follows a damaged or cut record could not be read).
+    whole: bool,
 }
 
 /// A cache of bytes (or text) by key; one of each kind per process ([`highlighted`],
@@ -75,10 +89,17 @@ pub struct Cache {
 /// (streamed), so a build that made much new never holds it all in memory at once.
 const MAX_APPEND: u64 = 16 << 20;
 
+/// Bytes before a record's bytes: key, length, CRC-32 of the bytes, CRC-32 of the first
+/// sixteen.
+const RECORD_HEAD: u64 = 20;
+
 /// Identifies the cache format, what it holds and what produced its entries (`producer`).
 fn header(kind: &str, producer: &str) -> String {
-    format!("tminus-{kind}-cache 3 {producer}\n")
+    format!("tminus-{kind}-cache 4 {producer}\n")
 }
+
+/// A record found in a file: key, offset of the bytes, their length and CRC-32.
+type Record = (u64, u64, u32, u32);
 
 impl Cache {
     pub fn new(kind: &'static str) -> Self {
@@ -103,8 +124,18 @@ impl Cache {
         let State { files, entries, .. } = &mut *state;
         let entry = entries.get_mut(&key)?;
         let bytes = match &entry.place {
-            Place::Memory(bytes) => bytes.to_vec(),
-            Place::File { file, offset, len } => read_at(&mut files[*file], *offset, *len).ok()?,
+            Place::Memory(bytes) => Some(bytes.to_vec()),
+            Place::File {
+                file,
+                offset,
+                len,
+                crc,
+            } => read_at(&mut files[*file], *offset, *len, *crc).ok(),
+        };
+        let Some(bytes) = bytes else {
+            // Damaged (or unreadable): forgotten, so it is made again and saved anew.
+            entries.remove(&key);
+            return None;
         };
         entry.used = true;
         Some(bytes)
@@ -150,7 +181,7 @@ impl Cache {
             return;
         }
         let Ok(file) = File::open(path) else { return };
-        let Ok(records) = index(&file, &header(self.kind, producer)) else {
+        let Ok((records, whole)) = index(&file, &header(self.kind, producer)) else {
             return;
         };
         state.files.push(file);
@@ -160,12 +191,26 @@ impl Cache {
             path: path.to_path_buf(),
             records: records.len(),
             bytes: records.iter().map(|r| u64::from(r.2)).sum(),
+            whole,
         });
-        for (key, offset, len) in records {
-            state.entries.entry(key).or_insert(Entry {
-                place: Place::File { file, offset, len },
-                used: false,
-            });
+        // The last record of a key wins (one that replaced a damaged record is appended).
+        let mut latest: HashMap<u64, Place> = HashMap::with_capacity(records.len());
+        for (key, offset, len, crc) in records {
+            latest.insert(
+                key,
+                Place::File {
+                    file,
+                    offset,
+                    len,
+                    crc,
+                },
+            );
+        }
+        for (key, place) in latest {
+            state
+                .entries
+                .entry(key)
+                .or_insert(Entry { place, used: false });
         }
     }
 
@@ -187,7 +232,9 @@ impl Cache {
             .values()
             .filter(|e| e.used && from_loaded(e))
             .collect();
-        let same_file = loaded.as_ref().filter(|l| l.path == path && path.exists());
+        let same_file = loaded
+            .as_ref()
+            .filter(|l| l.path == path && l.whole && path.exists());
         if let Some(l) = same_file {
             if !*added && used_loaded.len() == l.records {
                 return Ok(());
@@ -198,7 +245,7 @@ impl Cache {
                 .filter(|(_, e)| e.used && !from_loaded(e))
                 .map(|(k, _)| *k)
                 .collect();
-            let new_bytes: u64 = keys.iter().map(|k| entries[k].len() + 12).sum();
+            let new_bytes: u64 = keys.iter().map(|k| entries[k].len() + RECORD_HEAD).sum();
             if (l.bytes - used_bytes.min(l.bytes)) * 4 <= l.bytes && new_bytes <= MAX_APPEND {
                 // Appended in one write: two builds sharing the cache cannot interleave
                 // their records, and a build killed meanwhile leaves at most a cut last
@@ -216,17 +263,24 @@ impl Cache {
             fs::create_dir_all(dir)?;
         }
         let tmp = path.with_extension(format!("tmp-{}", std::process::id()));
-        let mut out = BufWriter::new(File::create(&tmp)?);
-        out.write_all(header(self.kind, producer).as_bytes())?;
         let mut keys: Vec<u64> = entries
             .iter()
             .filter(|(_, e)| e.used)
             .map(|(k, _)| *k)
             .collect();
         keys.sort_unstable();
-        write_records(&mut out, files, entries, &keys)?;
-        out.into_inner().map_err(|e| e.into_error())?;
-        fs::rename(tmp, path)
+        let written = (|| {
+            let mut out = BufWriter::new(File::create(&tmp)?);
+            out.write_all(header(self.kind, producer).as_bytes())?;
+            write_records(&mut out, files, entries, &keys)?;
+            out.into_inner().map_err(|e| e.into_error())?;
+            fs::rename(&tmp, path)
+        })();
+        if written.is_err() {
+            // A full disk must not leave a temporary file behind (nor keep it full).
+            let _ = fs::remove_file(&tmp);
+        }
+        written
     }
 }
 
@@ -240,7 +294,8 @@ impl Entry {
     }
 }
 
-/// Writes the records of `keys` (key, length, text).
+/// Writes the records of `keys` (head, then bytes). A record of a loaded file that no
+/// longer matches its checksum is left out.
 fn write_records(
     out: &mut impl Write,
     files: &mut [File],
@@ -250,45 +305,81 @@ fn write_records(
     for key in keys {
         let bytes = match &entries[key].place {
             Place::Memory(bytes) => bytes.to_vec(),
-            Place::File { file, offset, len } => read_at(&mut files[*file], *offset, *len)?,
+            Place::File {
+                file,
+                offset,
+                len,
+                crc,
+            } => match read_at(&mut files[*file], *offset, *len, *crc) {
+                Ok(bytes) => bytes,
+                Err(e) if e.kind() == io::ErrorKind::InvalidData => continue,
+                Err(e) => return Err(e),
+            },
         };
-        out.write_all(&key.to_le_bytes())?;
-        out.write_all(&(bytes.len() as u32).to_le_bytes())?;
+        let len = u32::try_from(bytes.len()).map_err(|_| io::Error::other("entry too large"))?;
+        out.write_all(&record_head(*key, len, crc32fast::hash(&bytes)))?;
         out.write_all(&bytes)?;
     }
     Ok(())
 }
 
-/// The records of a cache file: `(key, offset of the HTML, length)`.
-fn index(file: &File, header: &str) -> io::Result<Vec<(u64, u64, u32)>> {
+/// The [`RECORD_HEAD`] bytes before a record's bytes.
+fn record_head(key: u64, len: u32, crc: u32) -> [u8; RECORD_HEAD as usize] {
+    let mut head = [0u8; RECORD_HEAD as usize];
+    head[..8].copy_from_slice(&key.to_le_bytes());
+    head[8..12].copy_from_slice(&len.to_le_bytes());
+    head[12..16].copy_from_slice(&crc.to_le_bytes());
+    let check = crc32fast::hash(&head[..16]);
+    head[16..].copy_from_slice(&check.to_le_bytes());
+    head
+}
+
+/// The records of a cache file, up to the first damaged or cut record head (see the
+/// module doc), and whether they end where the file does. A file with another header is
+/// an `InvalidData` error: it is not the cache, and is replaced.
+fn index(file: &File, header: &str) -> io::Result<(Vec<Record>, bool)> {
     let size = file.metadata()?.len();
     let mut reader = BufReader::new(file);
     let mut first = Vec::new();
     reader.read_until(b'\n', &mut first)?;
     if first != header.as_bytes() {
-        return Ok(Vec::new());
+        return Err(io::Error::new(
+            io::ErrorKind::InvalidData,
+            "not a cache file of this kind and producer",
+        ));
     }
     let mut records = Vec::new();
     let mut at = first.len() as u64;
-    let mut head = [0u8; 12];
-    while at + 12 <= size && reader.read_exact(&mut head).is_ok() {
-        let key = u64::from_le_bytes(head[..8].try_into().expect("8 bytes"));
-        let len = u32::from_le_bytes(head[8..].try_into().expect("4 bytes"));
-        at += 12;
-        if at + u64::from(len) > size {
+    let mut head = [0u8; RECORD_HEAD as usize];
+    while at + RECORD_HEAD <= size && reader.read_exact(&mut head).is_ok() {
+        let field = |i: usize| u32::from_le_bytes(head[i..i + 4].try_into().expect("4 bytes"));
+        if crc32fast::hash(&head[..16]) != field(16) {
             break;
         }
-        records.push((key, at, len));
+        let key = u64::from_le_bytes(head[..8].try_into().expect("8 bytes"));
+        let (len, crc) = (field(8), field(12));
+        if at + RECORD_HEAD + u64::from(len) > size {
+            break;
+        }
+        records.push((key, at + RECORD_HEAD, len, crc));
         reader.seek_relative(i64::from(len))?;
-        at += u64::from(len);
+        at += RECORD_HEAD + u64::from(len);
     }
-    Ok(records)
+    Ok((records, at == size))
 }
 
-fn read_at(file: &mut File, offset: u64, len: u32) -> io::Result<Vec<u8>> {
+/// The `len` bytes at `offset`, checked against their CRC-32 (`InvalidData` when they do
+/// not match).
+fn read_at(file: &mut File, offset: u64, len: u32, crc: u32) -> io::Result<Vec<u8>> {
     file.seek(SeekFrom::Start(offset))?;
     let mut bytes = vec![0; len as usize];
     file.read_exact(&mut bytes)?;
+    if crc32fast::hash(&bytes) != crc {
+        return Err(io::Error::new(
+            io::ErrorKind::InvalidData,
+            "a cache record does not match its checksum",
+        ));
+    }
     Ok(bytes)
 }
 
@@ -321,6 +412,7 @@ fn spill(state: &mut State, bytes: &[u8]) -> io::Result<Place> {
         file,
         offset: len,
         len: size,
+        crc: crc32fast::hash(bytes),
     })
 }
 
@@ -360,12 +452,61 @@ pub fn spill_all(dir: &Path) {
     }
 }
 
-/// Saves the caches to `dir`: what this build made or reused (see [`Cache::save`]).
+/// Saves the caches to `dir`: what this build made or reused (see [`Cache::save`]), after
+/// removing the temporary files that processes no longer running left there.
 pub fn save_all(dir: &Path) -> io::Result<()> {
+    remove_stale(dir);
     for (cache, file, producer) in all() {
         cache.save(&dir.join(file), &producer)?;
     }
     Ok(())
+}
+
+/// Removes the temporary files in `dir` (`<name>.tmp-<pid>`, `.spill-<pid>`) of processes
+/// that no longer run: a build killed while saving, or on a full disk before this
+/// version. Those of a running process (another build saving now) are left alone.
+pub fn remove_stale(dir: &Path) {
+    let Ok(entries) = fs::read_dir(dir) else {
+        return;
+    };
+    for entry in entries.flatten() {
+        let name = entry.file_name().to_string_lossy().into_owned();
+        if let Some(pid) = temporary_of(&name) {
+            if !process_is_running(pid) {
+                let _ = fs::remove_file(entry.path());
+            }
+        }
+    }
+}
+
+/// The process that made the temporary file `name` (`render.tmp-41`, `.spill-41`).
+fn temporary_of(name: &str) -> Option<u32> {
+    let pid = match name.strip_prefix(".spill-") {
+        Some(pid) => pid,
+        None => name.rsplit_once(".tmp-")?.1,
+    };
+    pid.parse().ok()
+}
+
+/// Whether the process `pid` is running (and is not this one: this process's own temporary
+/// files are in progress only while it saves). Where that cannot be told, `false`.
+pub fn process_is_running(pid: u32) -> bool {
+    if pid == std::process::id() {
+        return false;
+    }
+    #[cfg(target_os = "linux")]
+    {
+        let Ok(pid) = libc::pid_t::try_from(pid) else {
+            return false;
+        };
+        // SAFETY: signal 0 only checks that the process exists; nothing is sent.
+        let rc = unsafe { libc::kill(pid, 0) };
+        rc == 0 || io::Error::last_os_error().raw_os_error() == Some(libc::EPERM)
+    }
+    #[cfg(not(target_os = "linux"))]
+    {
+        false
+    }
 }
 
 /// Each cache, its file and what makes its entries stale: the tminus version and syntect
@@ -441,7 +582,7 @@ mod tests {
         }
         second.insert(100, "new");
         second.save(&path, "p").unwrap();
-        assert_eq!(fs::metadata(&path).unwrap().len(), size + 12 + 3);
+        assert_eq!(fs::metadata(&path).unwrap().len(), size + RECORD_HEAD + 3);
         let third = Cache::new("render");
         third.load(&path, "p");
         assert_eq!(third.get(100).as_deref(), Some("new"));
@@ -456,7 +597,7 @@ mod tests {
         fourth.save(&path, "p").unwrap();
         assert_eq!(
             fs::metadata(&path).unwrap().len(),
-            header("render", "p").len() as u64 + 4 * (12 + 100)
+            header("render", "p").len() as u64 + 4 * (RECORD_HEAD + 100)
         );
         let fifth = Cache::new("render");
         fifth.load(&path, "p");
@@ -484,5 +625,156 @@ mod tests {
         cut.load(&path, "v1");
         assert_eq!(cut.get(7).as_deref(), Some("seven"));
         assert_eq!(cut.get(8), None);
+    }
+
+    /// A file of `n` records (`key` → `"value <key> …"`), and the entries it holds.
+    fn file_of(path: &Path, n: u64) -> Vec<(u64, String)> {
+        let cache = Cache::new("render");
+        let entries: Vec<(u64, String)> = (0..n)
+            .map(|k| {
+                (
+                    k * 7919,
+                    format!("value {k} {}", "x".repeat(k as usize * 3)),
+                )
+            })
+            .collect();
+        for (k, v) in &entries {
+            cache.insert(*k, v);
+        }
+        cache.save(path, "p").unwrap();
+        entries
+    }
+
+    /// What a cache loaded from `path` gives for each key: the right value or nothing,
+    /// never other bytes.
+    fn assert_right_or_nothing(path: &Path, entries: &[(u64, String)], what: &str) -> usize {
+        let cache = Cache::new("render");
+        cache.load(path, "p");
+        let mut hits = 0;
+        for (k, v) in entries {
+            match cache.get(*k) {
+                Some(got) => {
+                    assert_eq!(&got, v, "{what}: a damaged record was served");
+                    hits += 1;
+                }
+                None => cache.insert(*k, v),
+            }
+        }
+        // Saving after a damaged record is never an error, and the file is whole again.
+        cache.save(path, "p").unwrap();
+        let again = Cache::new("render");
+        again.load(path, "p");
+        for (k, v) in entries {
+            assert_eq!(
+                again.get(*k).as_deref(),
+                Some(v.as_str()),
+                "{what}: rebuilt"
+            );
+        }
+        hits
+    }
+
+    #[test]
+    fn every_single_byte_change_and_every_cut_is_caught() {
+        let dir = tempfile::tempdir().unwrap();
+        let path = dir.path().join("render.bin");
+        let entries = file_of(&path, 12);
+        let clean = fs::read(&path).unwrap();
+        // Every byte of the file, each changed in two ways.
+        for at in 0..clean.len() {
+            for flip in [0x01u8, 0xff] {
+                let mut bytes = clean.clone();
+                bytes[at] ^= flip;
+                fs::write(&path, &bytes).unwrap();
+                assert_right_or_nothing(&path, &entries, &format!("byte {at} ^ {flip:#x}"));
+            }
+        }
+        // Every length it could be cut to.
+        for len in 0..clean.len() {
+            fs::write(&path, &clean[..len]).unwrap();
+            assert_right_or_nothing(&path, &entries, &format!("cut to {len}"));
+        }
+        fs::write(&path, &clean).unwrap();
+        assert_eq!(assert_right_or_nothing(&path, &entries, "intact"), 12);
+    }
+
+    #[test]
+    fn a_damaged_record_is_made_again_and_appended_and_the_new_one_wins() {
+        let dir = tempfile::tempdir().unwrap();
+        let path = dir.path().join("render.bin");
+        let entries = file_of(&path, 12);
+        let mut bytes = fs::read(&path).unwrap();
+        // The last byte of the last record's text.
+        let last = bytes.len() - 1;
+        bytes[last] ^= 0x20;
+        fs::write(&path, &bytes).unwrap();
+        let cache = Cache::new("render");
+        cache.load(&path, "p");
+        let (k, v) = entries.last().unwrap();
+        assert_eq!(cache.get(*k), None, "the damaged record is dropped");
+        cache.insert(*k, v);
+        for (k, _) in &entries {
+            cache.get(*k);
+        }
+        let size = bytes.len() as u64;
+        cache.save(&path, "p").unwrap();
+        assert!(fs::metadata(&path).unwrap().len() > size, "appended");
+        let again = Cache::new("render");
+        again.load(&path, "p");
+        assert_eq!(again.get(*k).as_deref(), Some(v.as_str()));
+    }
+
+    #[cfg(target_os = "linux")]
+    #[test]
+    fn a_failed_save_leaves_no_temporary_file_and_stale_ones_are_removed() {
+        let dir = tempfile::tempdir().unwrap();
+        let path = dir.path().join("render.bin");
+        // The rename fails: a folder is in the way.
+        fs::create_dir_all(path.join("in-the-way")).unwrap();
+        let cache = Cache::new("render");
+        cache.insert(1, "one");
+        assert!(cache.save(&path, "p").is_err());
+        let names = |dir: &Path| -> Vec<String> {
+            let mut names: Vec<String> = fs::read_dir(dir)
+                .unwrap()
+                .map(|e| e.unwrap().file_name().into_string().unwrap())
+                .collect();
+            names.sort();
+            names
+        };
+        assert_eq!(
+            names(dir.path()),
+            ["render.bin"],
+            "the temporary file is gone"
+        );
+        fs::remove_dir_all(&path).unwrap();
+
+        // A process that has ended, one that runs (this test's parent) and this one.
+        let mut child = std::process::Command::new("true").spawn().unwrap();
+        let dead = child.id();
+        child.wait().unwrap();
+        let alive = std::os::unix::process::parent_id();
+        let own = std::process::id();
+        assert!(!process_is_running(dead) && process_is_running(alive));
+        for name in [
+            format!("render.tmp-{dead}"),
+            format!("highlight.tmp-{own}"),
+            format!(".spill-{dead}"),
+            format!("search.tmp-{alive}"),
+            format!(".spill-{alive}"),
+            "render.bin".to_string(),
+            "notes.tmp-x".to_string(),
+        ] {
+            fs::write(dir.path().join(name), "").unwrap();
+        }
+        remove_stale(dir.path());
+        let mut expected = vec![
+            format!(".spill-{alive}"),
+            "notes.tmp-x".to_string(),
+            "render.bin".to_string(),
+            format!("search.tmp-{alive}"),
+        ];
+        expected.sort();
+        assert_eq!(names(dir.path()), expected);
     }
 }

@@ -7,6 +7,7 @@
 pub mod calendar;
 pub mod changes;
 pub mod fingerprint;
+pub mod journal;
 pub mod links;
 pub mod output;
 pub mod plan_json;
@@ -476,6 +477,8 @@ pub fn build_with(
 ) -> Result<BuildReport, Diagnostics> {
     let started = Instant::now();
     let timings = timings::Timings::new();
+    // Before anything in `out` is read: a publication a killed build left half done.
+    output::settle(out);
     let cache = cache_dir(root);
     timings.time("load the caches", || {
         crate::cache::load_all(&cache);

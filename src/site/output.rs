@@ -1,9 +1,10 @@
-//! Writing the output folder: `v<version>/`, `latest/`, `versions.json`, `versions.js` and
-//! `index.html`.
+//! Writing the output folder: `v<version>/`, `latest/`, `versions.json`, `versions.js`,
+//! `index.html` and `404.html`.
 //!
-//! A version is rendered into a temporary folder beside its target and moved into place
-//! only when every page rendered, so a failed build leaves the output as it was. Earlier
-//! versions are never touched. The temporary folder starts from the generation the
+//! Every part is staged beside its target and they are swapped in together only when every
+//! page rendered, so a failed build leaves the output as it was, and a killed one leaves
+//! it entirely old or (through the publication journal, [`super::journal`]) entirely new.
+//! Earlier versions are never touched. The temporary folder starts from the generation the
 //! previous build replaced, and files that did not change stay hard links to the live
 //! ones (see [`super::recycle`]).
 
@@ -16,6 +17,7 @@ use chrono::{DateTime, Utc};
 use rayon::prelude::*;
 use serde::{Deserialize, Serialize};
 
+use super::journal::Journal;
 use super::recycle::{self, Expected, Staging};
 use super::timings::Timings;
 use super::SiteFiles;
@@ -43,7 +45,11 @@ pub fn read_versions(out: &Path) -> VersionsFile {
 
 /// The versions in `out`, with this build's added or updated, newest first. The other
 /// versions carry the list of their pages (read from their folders), for the switcher.
+///
+/// A publication a killed build left half done is finished first (see [`settle`]): `check`
+/// and `serve`, which read the output through this, never see one.
 pub fn versions_with(out: &Path, project: &Project, built_at: DateTime<Utc>) -> Vec<VersionInfo> {
+    settle(out);
     let mut versions = read_versions(out).versions;
     versions
         .retain(|v| v.version != project.version && out.join(format!("v{}", v.version)).is_dir());
@@ -59,6 +65,19 @@ pub fn versions_with(out: &Path, project: &Project, built_at: DateTime<Utc>) -> 
     });
     versions.sort_by(|a, b| compare_versions(&b.version, &a.version));
     versions
+}
+
+/// Finishes the publication a killed build left half done in `out`, if any (see
+/// [`super::journal`]), so what is read next is one whole publication. The only thing
+/// `check` and `serve` ever change in the output; a failure is a warning (what is read is
+/// then as the killed build left it).
+pub fn settle(out: &Path) {
+    if let Err(e) = super::journal::finish(out) {
+        eprintln!(
+            "warning: cannot finish the publication a stopped build left in {}: {e}",
+            out.display()
+        );
+    }
 }
 
 /// Every `.html` file under a version folder, as site paths (`runbooks/deploy/index.html`).
@@ -178,14 +197,16 @@ pub fn render_pages(
 }
 
 /// Writes the rendered `pages` and the files of `site` as `out/v<version>/` and updates the
-/// shared files.
+/// shared files, all or nothing (see [`super::journal`]).
 ///
-/// Order matters for a build that is killed: the version is written completely into
-/// `out/.tmp-v<version>-<pid>/` (invisible to readers; recycled from `.prev-v<version>/`
-/// when there is one) and swapped into place in one rename, then `latest/` the same way,
-/// then `versions.json`, `versions.js` and `index.html`, each through a temporary file and
-/// a rename. Until the first swap the served output is exactly as it was; the next build
-/// takes or removes the leftovers. A failed build gives the recycled tree back.
+/// First a publication a killed build left half done is finished, and other leftovers
+/// cleaned ([`remove_leftovers`]). Then every part is staged beside its destination, where
+/// readers do not see it: the version in `out/.tmp-v<version>-<pid>/` (recycled from
+/// `.prev-v<version>/` when there is one), `latest/` in `.tmp-latest-<pid>` (hard links to
+/// the staged version's files, or a symbolic link), and `404.html`, `versions.json`,
+/// `versions.js` and `index.html` in `.tmp-<name>-<pid>` files. Until they are all staged
+/// the output is exactly as it was, and a failed build gives the recycled trees back. Then
+/// the journal is written and the parts are swapped in back to back.
 pub fn write_version(
     out: &Path,
     project: &Project,
@@ -199,6 +220,7 @@ pub fn write_version(
         Diagnostic::new(format!("cannot {what} {}: {e}", path.display())).into()
     };
     fs::create_dir_all(out).map_err(|e| io("create", out, e))?;
+    super::journal::finish(out).map_err(|e| io("finish the publication in", out, e))?;
     remove_leftovers(out);
     let pid = std::process::id();
     let name = format!("v{}", project.version);
@@ -227,34 +249,81 @@ pub fn write_version(
         staging.give_back();
         return Err(diags);
     }
+    let journal = match stage_shared(out, project, site, versions, &staging, &expected, timings) {
+        Ok(journal) => journal,
+        Err(diags) => {
+            staging.give_back();
+            remove_leftovers(out);
+            return Err(diags);
+        }
+    };
+    // For the test of a build killed while swapping: a pause between two swaps.
+    let stall = std::env::var("TMINUS_TEST_SWAP_STALL_MS")
+        .ok()
+        .and_then(|v| v.parse::<u64>().ok());
     timings
-        .time("swap the version into place", || {
-            swap_into_place(staging.dir(), &target, pid)
+        .time("swap the publication into place", || {
+            super::journal::publish(out, &journal, || {
+                if let Some(ms) = stall {
+                    std::thread::sleep(std::time::Duration::from_millis(ms));
+                }
+            })
         })
-        .map_err(|e| io("move the new version into", &target, e))?;
+        .map_err(|e| io("publish into", out, e))?;
+    Ok(target)
+}
 
+/// Stages every part of the publication but the version folder (staged by
+/// [`write_version`]) and lists them all in a journal, in the order they are swapped in.
+fn stage_shared(
+    out: &Path,
+    project: &Project,
+    site: &SiteFiles,
+    versions: &[VersionInfo],
+    staging: &Staging,
+    expected: &Expected,
+    timings: &Timings,
+) -> Result<Journal, Diagnostics> {
+    let io = |what: &str, path: &Path, e: std::io::Error| -> Diagnostics {
+        Diagnostic::new(format!("cannot {what} {}: {e}", path.display())).into()
+    };
+    let pid = std::process::id();
+    let mut journal = Journal::new();
+    let add = |journal: &mut Journal, staged: &Path, dest: &str| {
+        let name = staged
+            .file_name()
+            .map(|n| n.to_string_lossy().into_owned())
+            .unwrap_or_default();
+        journal
+            .add(out, &name, dest)
+            .map_err(|e| io("stage", staged, e))
+    };
+    add(
+        &mut journal,
+        staging.dir(),
+        &format!("v{}", project.version),
+    )?;
     let latest = versions.first().map(|v| v.version.clone());
     if latest.as_deref() == Some(project.version.as_str()) {
         let staging_latest = out.join(format!(".tmp-latest-{pid}"));
         timings
             .time("mirror latest/", || match project.site.latest {
-                LatestMode::Copy => mirror(out, &target, &staging_latest, &expected),
-                LatestMode::Symlink => link_dir(&target, &staging_latest),
+                LatestMode::Copy => mirror(out, staging.dir(), &staging_latest, expected),
+                LatestMode::Symlink => {
+                    link_dir(&out.join(format!("v{}", project.version)), &staging_latest)
+                }
             })
             .map_err(|e| io("make", &staging_latest, e))?;
-        timings
-            .time("swap latest/ into place", || {
-                swap_into_place(&staging_latest, &out.join("latest"), pid)
-            })
-            .map_err(|e| io("update", &out.join("latest"), e))?;
+        add(&mut journal, &staging_latest, "latest")?;
         // The host's 404 page (nginx `error_page 404 /404.html;`): latest's, which with a
         // base_url has absolute links; without one it is made to resolve from latest/.
-        if let Ok(mut html) = fs::read_to_string(out.join("latest/404.html")) {
+        if let Ok(mut html) = fs::read_to_string(staging.dir().join("404.html")) {
             if project.site.base_url.trim().is_empty() {
                 html = html.replacen("<head>", "<head><base href=\"latest/\">", 1);
             }
-            write_atomic(&out.join("404.html"), html.as_bytes())
+            let staged = stage_file(out, "404.html", html.as_bytes())
                 .map_err(|e| io("write", &out.join("404.html"), e))?;
+            add(&mut journal, &staged, "404.html")?;
         }
     }
     let file = VersionsFile {
@@ -262,18 +331,20 @@ pub fn write_version(
         versions: versions.to_vec(),
     };
     let json = serde_json::to_string_pretty(&file).expect("versions serialize");
-    write_atomic(&out.join("versions.json"), format!("{json}\n").as_bytes())
-        .map_err(|e| io("write", &out.join("versions.json"), e))?;
     let this_version: BTreeSet<String> = site.pages.iter().map(|p| p.path.clone()).collect();
-    write_atomic(
-        &out.join("versions.js"),
-        versions_js(&file, project, &this_version).as_bytes(),
-    )
-    .map_err(|e| io("write", &out.join("versions.js"), e))?;
     let index = root_index(&site.theme, project, &file)?;
-    write_atomic(&out.join("index.html"), index.as_bytes())
-        .map_err(|e| io("write", &out.join("index.html"), e))?;
-    Ok(target)
+    for (dest, bytes) in [
+        ("versions.json", format!("{json}\n").into_bytes()),
+        (
+            "versions.js",
+            versions_js(&file, project, &this_version).into_bytes(),
+        ),
+        ("index.html", index.into_bytes()),
+    ] {
+        let staged = stage_file(out, dest, &bytes).map_err(|e| io("write", &out.join(dest), e))?;
+        add(&mut journal, &staged, dest)?;
+    }
+    Ok(journal)
 }
 
 /// `output/versions.js`, loaded by every page's version switcher: works from disk, where
@@ -415,77 +486,22 @@ fn write_file(staging: &Staging, rel: &str, bytes: &[u8]) -> Result<(), Diagnost
     })
 }
 
-/// Replaces `target` with `staging`. On Linux the two folders are exchanged in one atomic
-/// `renameat2(RENAME_EXCHANGE)`, so `target` never disappears, even for an instant;
-/// elsewhere (or on a file system without it) the old folder is moved aside first, and a
-/// build killed between the two renames is repaired by the next one
-/// ([`remove_leftovers`]). The old folder is then kept as `.prev-<name>` for the next
-/// build to recycle ([`recycle::retire`]), not deleted.
-fn swap_into_place(staging: &Path, target: &Path, pid: u32) -> std::io::Result<()> {
-    // `symlink_metadata`: a `latest` link whose version is gone is still there to replace.
-    if fs::symlink_metadata(target).is_err() {
-        return fs::rename(staging, target);
-    }
-    let prev = recycle::prev_beside(target);
-    if exchange(staging, target).is_ok() {
-        // `staging` now holds the old folder.
-        recycle::retire(staging, &prev);
-        return Ok(());
-    }
-    let name = target
-        .file_name()
-        .map(|n| n.to_string_lossy().into_owned())
-        .unwrap_or_default();
-    let aside = target.with_file_name(format!(".old-{name}-{pid}"));
-    fs::rename(target, &aside)?;
-    if let Err(e) = fs::rename(staging, target) {
-        let _ = fs::rename(&aside, target);
-        return Err(e);
-    }
-    recycle::retire(&aside, &prev);
-    Ok(())
-}
-
-#[cfg(target_os = "linux")]
-fn exchange(a: &Path, b: &Path) -> std::io::Result<()> {
-    use std::ffi::CString;
-    use std::os::unix::ffi::OsStrExt;
-    let a = CString::new(a.as_os_str().as_bytes())?;
-    let b = CString::new(b.as_os_str().as_bytes())?;
-    // SAFETY: both paths are valid NUL-terminated strings for the duration of the call.
-    let rc = unsafe {
-        libc::renameat2(
-            libc::AT_FDCWD,
-            a.as_ptr(),
-            libc::AT_FDCWD,
-            b.as_ptr(),
-            libc::RENAME_EXCHANGE,
-        )
-    };
-    if rc == 0 {
-        Ok(())
-    } else {
-        Err(std::io::Error::last_os_error())
-    }
-}
-
-#[cfg(not(target_os = "linux"))]
-fn exchange(_a: &Path, _b: &Path) -> std::io::Result<()> {
-    Err(std::io::Error::new(
-        std::io::ErrorKind::Unsupported,
-        "no atomic exchange",
-    ))
-}
-
-/// Cleans what an interrupted build left. A staging folder (`.tmp-v<version>-<pid>`,
-/// `.tmp-latest-<pid>`) becomes the `.prev-` folder of its name when there is none — it is
-/// as good a start for the next build as any (see [`super::recycle`]) — and is deleted
-/// otherwise; other temporary files (`.tmp-*`) are deleted. A folder moved aside
-/// (`.old-<name>-<pid>`) whose replacement never arrived is moved back; one whose
-/// replacement did is kept as `.prev-<name>`. `.prev-*` folders are left alone.
+/// Cleans what an interrupted build left (after [`super::journal::finish`]: what a
+/// finished publication swapped in is gone from here). A staging folder
+/// (`.tmp-v<version>-<pid>`, `.tmp-latest-<pid>`) becomes the `.prev-` folder of its name
+/// when there is none — it is as good a start for the next build as any (see
+/// [`super::recycle`]) — and is deleted otherwise; other temporary files (`.tmp-*`) are
+/// deleted. A folder moved aside (`.old-<name>-<pid>`) whose replacement never arrived is
+/// moved back; one whose replacement did is kept as `.prev-<name>`. `.prev-*` folders are
+/// left alone, and so is what a process still running made.
 pub fn remove_leftovers(out: &Path) {
     let Ok(entries) = fs::read_dir(out) else {
         return;
+    };
+    let running = |name: &str| {
+        name.rsplit_once('-')
+            .and_then(|(_, pid)| pid.parse::<u32>().ok())
+            .is_some_and(crate::cache::process_is_running)
     };
     // `.tmp-<name>-<pid>` → `<name>`.
     let folder = |rest: &str| -> Option<String> {
@@ -498,6 +514,9 @@ pub fn remove_leftovers(out: &Path) {
         let path = entry.path();
         // Not following links: a `latest` link left by a killed build is removed itself.
         let is_dir = entry.file_type().is_ok_and(|t| t.is_dir());
+        if running(&name) {
+            continue;
+        }
         if let Some(rest) = name.strip_prefix(".tmp-") {
             let kept = is_dir
                 && folder(rest)
@@ -578,20 +597,22 @@ fn link_dir(target: &Path, link: &Path) -> std::io::Result<()> {
     }
 }
 
-/// Writes through a temporary file (`.tmp-<name>-<pid>`, cleaned by the next build if this
-/// one is killed) and a rename, so readers never see half a file.
-pub fn write_atomic(path: &Path, bytes: &[u8]) -> std::io::Result<()> {
-    let name = path
-        .file_name()
-        .map(|n| n.to_string_lossy().into_owned())
-        .unwrap_or_default();
-    let tmp = path.with_file_name(format!(".tmp-{name}-{}", std::process::id()));
-    {
+/// Writes `bytes` to `out/.tmp-<name>-<pid>`, fsync'd, to be swapped in as `out/<name>`
+/// (cleaned by the next build if this one stops before). Nothing is left on an error.
+fn stage_file(out: &Path, name: &str, bytes: &[u8]) -> std::io::Result<PathBuf> {
+    let tmp = out.join(format!(".tmp-{name}-{}", std::process::id()));
+    let written = (|| {
         let mut f = fs::File::create(&tmp)?;
         f.write_all(bytes)?;
-        f.sync_all()?;
+        f.sync_all()
+    })();
+    match written {
+        Ok(()) => Ok(tmp),
+        Err(e) => {
+            let _ = fs::remove_file(&tmp);
+            Err(e)
+        }
     }
-    fs::rename(tmp, path)
 }
 
 #[cfg(test)]
@@ -602,29 +623,42 @@ mod tests {
     fn leftover_staging_folders_become_prev_folders_and_the_rest_goes() {
         let tmp = tempfile::tempdir().unwrap();
         let out = tmp.path();
+        // Two processes that have ended, and (on Linux) one still running.
+        let ended = || {
+            let mut child = std::process::Command::new("true").spawn().unwrap();
+            let pid = child.id();
+            child.wait().unwrap();
+            pid
+        };
+        let (a, b) = (ended(), ended());
         for dir in [
-            ".tmp-v1.2-41",
-            ".tmp-latest-41",
-            ".tmp-v1.3-41",
-            ".prev-v1.3",
-            ".prev-v1.0",
+            format!(".tmp-v1.2-{a}"),
+            format!(".tmp-latest-{a}"),
+            format!(".tmp-v1.3-{a}"),
+            ".prev-v1.3".to_string(),
+            ".prev-v1.0".to_string(),
         ] {
             fs::create_dir_all(out.join(dir).join("x")).unwrap();
         }
-        fs::write(out.join(".tmp-versions.json-41"), "{}").unwrap();
+        fs::write(out.join(format!(".tmp-versions.json-{a}")), "{}").unwrap();
         #[cfg(unix)]
-        std::os::unix::fs::symlink("v1.2", out.join(".tmp-latest-42")).unwrap();
+        std::os::unix::fs::symlink("v1.2", out.join(format!(".tmp-latest-{b}"))).unwrap();
+        #[cfg(target_os = "linux")]
+        let running = format!(".tmp-v1.4-{}", std::os::unix::process::parent_id());
+        #[cfg(target_os = "linux")]
+        fs::create_dir_all(out.join(&running)).unwrap();
         remove_leftovers(out);
         let mut left: Vec<String> = fs::read_dir(out)
             .unwrap()
             .map(|e| e.unwrap().file_name().to_string_lossy().into_owned())
             .collect();
         left.sort();
-        // `.tmp-v1.3-41` is deleted: there is a `.prev-v1.3` already.
-        assert_eq!(
-            left,
-            [".prev-latest", ".prev-v1.0", ".prev-v1.2", ".prev-v1.3"]
-        );
+        // `.tmp-v1.3-<a>` is deleted: there is a `.prev-v1.3` already.
+        #[allow(unused_mut)]
+        let mut expected = vec![".prev-latest", ".prev-v1.0", ".prev-v1.2", ".prev-v1.3"];
+        #[cfg(target_os = "linux")]
+        expected.push(&running);
+        assert_eq!(left, expected);
         assert!(out.join(".prev-v1.2/x").is_dir());
     }
 
