@@ -59,7 +59,13 @@ function serve(dir) {
       let file = path.normalize(path.join(dir, decodeURIComponent(url.pathname)));
       if (!file.startsWith(dir)) { res.writeHead(403).end(); return; }
       if (fs.existsSync(file) && fs.statSync(file).isDirectory()) file = path.join(file, "index.html");
-      if (!fs.existsSync(file)) { res.writeHead(404).end("not found"); return; }
+      if (!fs.existsSync(file)) {
+        // As nginx's `error_page 404 /404.html;` does: the root 404 page, whatever the depth.
+        const notFound = path.join(dir, "404.html");
+        res.writeHead(404, { "content-type": TYPES[".html"] });
+        res.end(fs.existsSync(notFound) ? fs.readFileSync(notFound) : "not found");
+        return;
+      }
       res.writeHead(200, { "content-type": TYPES[path.extname(file)] || "application/octet-stream" });
       fs.createReadStream(file).pipe(res);
     });
@@ -166,6 +172,12 @@ async function searchAndOpen(page, url, term, expect) {
   await input.pressSequentially(term, { delay: 30 });
   const first = page.locator("#search-listbox [role=option]").first();
   await first.waitFor();
+  // Results follow the typing: wait for those of the whole term (a loaded machine may
+  // still show the results of its first letters), then check them.
+  await page.waitForFunction(([source, flags]) => {
+    const option = document.querySelector("#search-listbox [role=option]");
+    return option && new RegExp(source, flags).test(option.textContent);
+  }, [expect.source, expect.flags], { timeout: 5000 }).catch(() => {});
   assert.equal(await input.getAttribute("aria-expanded"), "true");
   const text = await first.textContent();
   assert.match(text, expect);
@@ -403,6 +415,27 @@ test("hypercare: charts readable without JavaScript, the figures as tables, ligh
   assert.match(await page.locator("main").innerText(), /Tomorrow's priorities/);
   await shot(page, "hypercare-day-2");
   await page.close();
+});
+
+test("the root 404 page loads nothing from the missing address and its links work below the top level", async () => {
+  const page = await newPage();
+  const missing = `${base}/v1.2/runbooks/nope/deeper`;
+  const response = await page.goto(missing);
+  assert.equal(response.status(), 404);
+  const home = await page.locator("main a", { hasText: "Go to the dashboard" }).evaluate((a) => a.href);
+  assert.equal(home, `${base}/latest/index.html`);
+  const v12 = await page.locator("main a", { hasText: "Version 1.2" }).evaluate((a) => a.href);
+  assert.equal(v12, `${base}/v1.2/index.html`);
+  const styled = await page.evaluate(() => getComputedStyle(document.querySelector("main")).maxWidth);
+  assert.equal(styled, "640px", "the page's own styles apply");
+  await shot(page, "404-deep");
+  await page.close();
+  // The page's own 404 was the point of this test.
+  // The page's own 404 (and Chromium's console line about it) was the point; nothing else
+  // it loads may fail.
+  failedRequests.splice(0, failedRequests.length, ...failedRequests.filter((r) => r !== `404 ${missing}`));
+  const own = `${missing}: Failed to load resource: the server responded with a status of 404 (Not Found)`;
+  consoleErrors.splice(0, consoleErrors.length, ...consoleErrors.filter((e) => e !== own));
 });
 
 test("no console errors, no failed request (a favicon among them) and no request to any other host", () => {
