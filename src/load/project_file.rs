@@ -241,6 +241,7 @@ pub fn load(root: &Path, diags: &mut Diagnostics) -> Option<Project> {
         smtp: p.smtp,
         theme_dir,
         rehearsals: Vec::new(),
+        hypercare: None,
         references_unknown: false,
         ..fallback
     })
@@ -279,6 +280,7 @@ pub fn placeholder(root: &Path) -> Project {
         pages: Vec::new(),
         theme_dir: None,
         rehearsals: Vec::new(),
+        hypercare: None,
         references_unknown: true,
     }
 }

@@ -5,6 +5,7 @@
 //! Every page gets the same base context (`site`, `root`, `nav`, `versions`, `page`,
 //! `support`); `themes/default/README.md` documents all variables for theme authors.
 
+pub mod chart;
 pub mod email;
 pub mod format;
 pub mod gantt;
@@ -149,6 +150,8 @@ pub struct SiteInput<'a> {
     pub comms: &'a [CommsEntry],
     /// Where each delivery of `comms` stands (only when the project has a send ledger).
     pub delivery: Option<&'a crate::send::overview::Overview>,
+    /// Hypercare as judged for this build, when the project has it.
+    pub hypercare: Option<&'a crate::plan::hypercare::Judgment>,
     /// Every version in the output, newest first, this one included.
     pub versions: &'a [VersionInfo],
     pub built_at: DateTime<Utc>,
@@ -197,6 +200,10 @@ impl SiteInput<'_> {
             .iter()
             .map(|(id, label, href)| json!({"id": id, "title": label, "href": format!("{root}{href}"), "active": *id == section}))
             .collect();
+        if p.hypercare.is_some() {
+            let at = nav.len().saturating_sub(1);
+            nav.insert(at, json!({"id": "hypercare", "title": "Hypercare status", "href": format!("{root}hypercare/index.html"), "active": section == "hypercare"}));
+        }
         let mut extra: Vec<_> = p.pages.iter().collect();
         extra.sort_by_key(|pg| (pg.order.unwrap_or(i64::MAX), pg.title.clone()));
         for pg in extra {

@@ -42,6 +42,8 @@ pub struct Prepared {
     /// Where each delivery stands, when the project has a send ledger (see
     /// [`read_delivery_status`]); the comms pages and `plan.json` show it.
     pub delivery: Option<Overview>,
+    /// Hypercare judged as of the build's now (see [`judge_hypercare`]).
+    pub hypercare: Option<crate::plan::hypercare::Judgment>,
 }
 
 /// Loads and plans the project in `root`, rendering each scheduled message's preview.
@@ -56,7 +58,17 @@ pub fn prepare(root: &Path) -> Result<Prepared, Diagnostics> {
         calendar_sequences: Default::default(),
         session_sequences: Default::default(),
         delivery: None,
+        hypercare: None,
     })
+}
+
+/// Judges the project's hypercare (SPEC §9) as of `now`, once, into `prepared.hypercare`.
+pub fn judge_hypercare(prepared: &mut Prepared, now: DateTime<Utc>) {
+    prepared.hypercare = prepared
+        .project
+        .hypercare
+        .as_ref()
+        .map(|h| crate::plan::hypercare::judge(h, now));
 }
 
 /// Reads the project's send ledger (read-only: no lock, nothing written) into
@@ -127,6 +139,41 @@ pub struct BuildOptions<'a> {
     /// Rebuild an approved version even when its sources changed.
     pub force: bool,
     pub progress: Option<&'a dyn output::Progress>,
+    /// `--now`: the instant the site shows the state as of (default: the build's time).
+    pub now: Option<Now>,
+}
+
+/// `--now TIME`: an instant, or a local time in the project's zone.
+#[derive(Debug, Clone, Copy)]
+pub enum Now {
+    At(DateTime<Utc>),
+    Local(chrono::NaiveDateTime),
+}
+
+impl Now {
+    /// RFC 3339, or a local time (`2027-03-01T09:00`, seconds optional).
+    pub fn parse(text: &str) -> Option<Now> {
+        let text = text.trim();
+        if let Ok(t) = DateTime::parse_from_rfc3339(text) {
+            return Some(Now::At(t.with_timezone(&Utc)));
+        }
+        [
+            "%Y-%m-%dT%H:%M",
+            "%Y-%m-%dT%H:%M:%S",
+            "%Y-%m-%d %H:%M",
+            "%Y-%m-%d %H:%M:%S",
+        ]
+        .iter()
+        .find_map(|f| chrono::NaiveDateTime::parse_from_str(text, f).ok())
+        .map(Now::Local)
+    }
+
+    pub fn resolve(self, zone: chrono_tz::Tz) -> DateTime<Utc> {
+        match self {
+            Now::At(t) => t,
+            Now::Local(l) => crate::time::local_to_instant(l, zone).with_timezone(&Utc),
+        }
+    }
 }
 
 /// Everything a version folder holds, before it is written.
@@ -179,6 +226,7 @@ pub fn assemble_with<'a>(
         schedule: &prepared.schedule,
         comms: &prepared.comms,
         delivery: prepared.delivery.as_ref(),
+        hypercare: prepared.hypercare.as_ref(),
         versions,
         built_at,
     };
@@ -396,6 +444,7 @@ pub fn check_site(root: &Path, out: &Path) -> Result<Checked, Diagnostics> {
     let mut prepared = prepare(root)?;
     let now = Utc::now();
     read_delivery_status(&mut prepared, now);
+    judge_hypercare(&mut prepared, now);
     let versions = output::versions_with(out, &prepared.project, now);
     let previous = previous_plan(out, &versions, &prepared.project.version);
     let theme = Theme::load(prepared.project.theme_dir.as_deref())?;
@@ -493,6 +542,10 @@ pub fn build_with(
     });
     let built_at = Utc::now();
     read_delivery_status(&mut prepared, built_at);
+    let now = opts
+        .now
+        .map_or(built_at, |n| n.resolve(prepared.project.zone));
+    judge_hypercare(&mut prepared, now);
     let project = &prepared.project;
     let mut versions = output::versions_with(out, project, built_at);
     if let Some(v) = versions.iter_mut().find(|v| v.version == project.version) {

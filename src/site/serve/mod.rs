@@ -382,6 +382,7 @@ fn incremental(
         schedule: &build.prepared.schedule,
         comms: &build.prepared.comms,
         delivery: build.prepared.delivery.as_ref(),
+        hypercare: build.prepared.hypercare.as_ref(),
         versions: &build.versions,
         built_at: build.built_at,
     };
@@ -403,6 +404,7 @@ fn full_build(root: &Path, out: &Path) -> Result<(Build, Files), Diagnostics> {
     prepared.project.site.base_url.clear();
     let built_at = Utc::now();
     super::read_delivery_status(&mut prepared, built_at);
+    super::judge_hypercare(&mut prepared, built_at);
     let project = &prepared.project;
     let versions = output::versions_with(out, project, built_at);
     let previous = super::previous_plan(out, &versions, &project.version);
