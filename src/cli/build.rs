@@ -1,4 +1,4 @@
-//! `tminus build [--out DIR] [--force] [--timings]`: render the site into `output/v<version>/`.
+//! `tminus build [--out DIR] [--force] [--timings] [--now TIME]`: render the site into `output/v<version>/`.
 
 use std::io::IsTerminal;
 use std::path::Path;
@@ -29,7 +29,15 @@ impl Progress for Bar {
     }
 }
 
-pub fn run(root: &Path, out: Option<&Path>, force: bool, timings: bool) -> i32 {
+pub fn run(root: &Path, out: Option<&Path>, force: bool, timings: bool, now: Option<&str>) -> i32 {
+    let now = match now.map(|t| (t, tminus::site::Now::parse(t))) {
+        Some((_, Some(n))) => Some(n),
+        Some((t, None)) => {
+            eprintln!("error: --now `{t}` is not a time\n  hint: write RFC 3339 (2027-03-01T09:00:00Z) or a local time in the project's zone (2027-03-01T09:00)");
+            return 2;
+        }
+        None => None,
+    };
     let out = out
         .map(Path::to_path_buf)
         .unwrap_or_else(|| root.join("output"));
@@ -45,6 +53,7 @@ pub fn run(root: &Path, out: Option<&Path>, force: bool, timings: bool) -> i32 {
     let opts = BuildOptions {
         force,
         progress: bar.as_ref().map(|b| b as &dyn Progress),
+        now,
     };
     let result = tminus::site::build_with(root, &out, &opts);
     if let (Ok(report), true) = (&result, timings) {

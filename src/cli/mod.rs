@@ -40,6 +40,9 @@ enum Command {
         /// Print how long each phase of the build took.
         #[arg(long)]
         timings: bool,
+        /// Show the state as of TIME (hypercare): RFC 3339, or a local time in the project zone.
+        #[arg(long, value_name = "TIME")]
+        now: Option<String>,
     },
     /// Validate everything (YAML, references, cycles, templates, internal links); writes nothing.
     Check {
@@ -147,7 +150,8 @@ pub fn run() -> i32 {
             out,
             force,
             timings,
-        } => build::run(&cli.root, out.as_deref(), force, timings),
+            now,
+        } => build::run(&cli.root, out.as_deref(), force, timings, now.as_deref()),
         Command::Check { external, timeout } => check::run(&cli.root, external, timeout),
         Command::Serve { port } => serve::run(&cli.root, port),
         Command::New { dir, go_live } => new::run(&dir, go_live),

@@ -49,6 +49,9 @@ pub struct Mailer<'a> {
     layout: Layout,
     /// The layout rendered for every locale, wave and audience a message can have.
     skeletons: Vec<(SkeletonKey, Skeleton)>,
+    /// The `hypercare` variable by send time (judged once per instant).
+    hypercare:
+        std::sync::Mutex<std::collections::HashMap<chrono::DateTime<Utc>, serde_json::Value>>,
 }
 
 /// What the layout is rendered for: locale, wave (per-wave messages), audience.
@@ -109,6 +112,7 @@ impl<'a> Mailer<'a> {
             tera,
             layout,
             skeletons,
+            hypercare: Default::default(),
         })
     }
 
@@ -165,7 +169,29 @@ impl<'a> Mailer<'a> {
         ctx.insert("support", &p.support);
         ctx.insert("roster", &roster);
         ctx.insert("sessions", &sessions);
+        if let Some(v) = self.hypercare_at(msg) {
+            ctx.insert("hypercare", &v);
+        }
         ctx
+    }
+
+    /// `hypercare` (SPEC §4, §9) as of the message's send time: the latest day's figures and
+    /// their status, the open incidents, the exit criteria and the recommendation. Only for
+    /// templates that name it.
+    fn hypercare_at(&self, msg: &ScheduledMessage) -> Option<serde_json::Value> {
+        let h = self.project.hypercare.as_ref()?;
+        let t = &self.project.messages[msg.template];
+        if !t.subject.contains("hypercare") && !t.body.markdown.contains("hypercare") {
+            return None;
+        }
+        let at = msg.send_at.with_timezone(&Utc);
+        let mut cache = self.hypercare.lock().unwrap_or_else(|e| e.into_inner());
+        let v = cache.entry(at).or_insert_with(|| {
+            let j = crate::plan::hypercare::judge(h, at);
+            serde_json::to_value(crate::plan::hypercare::report::template_value(h, &j))
+                .unwrap_or_default()
+        });
+        Some(v.clone())
     }
 
     /// The subject of `msg` for its first recipient (what `comms list` shows).

@@ -7,6 +7,7 @@
 mod audience;
 mod cutover;
 mod documents;
+pub mod hypercare;
 mod project_file;
 mod references;
 mod rehearsal;
@@ -48,6 +49,7 @@ pub fn load(root: &Path) -> Result<Project, Diagnostics> {
     variables::fill_bodies(&mut project, &mut diags);
     project.cutover = cutover::load(root, &project, &mut diags);
     project.rehearsals = rehearsal::load_all(root, &project, &mut diags);
+    project.hypercare = hypercare::load(root, &project, &mut diags);
     references::check(&project, &mut diags);
     diags.finish(project)
 }

@@ -242,6 +242,7 @@ pub fn load(root: &Path, diags: &mut Diagnostics) -> Option<Project> {
         smtp: p.smtp,
         theme_dir,
         rehearsals: Vec::new(),
+        hypercare: None,
         references_unknown: false,
         ..fallback
     })
@@ -280,6 +281,7 @@ pub fn placeholder(root: &Path) -> Project {
         pages: Vec::new(),
         theme_dir: None,
         rehearsals: Vec::new(),
+        hypercare: None,
         references_unknown: true,
     }
 }

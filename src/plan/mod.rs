@@ -3,4 +3,5 @@
 
 pub mod comms;
 pub mod cutover;
+pub mod hypercare;
 pub mod rehearsal;

@@ -7,6 +7,7 @@
 
 pub mod calendar;
 pub mod changes;
+pub mod chart;
 pub mod format;
 pub mod gantt;
 pub mod html;
@@ -139,6 +140,8 @@ pub struct SiteInput<'a> {
     pub comms: &'a [CommsEntry],
     /// Where each delivery of `comms` stands (only when the project has a send ledger).
     pub delivery: Option<&'a crate::delivery::Overview>,
+    /// Hypercare as judged for this build, when the project has it.
+    pub hypercare: Option<&'a crate::plan::hypercare::Judgment>,
     /// Each rehearsal measured against the plan, with its re-forecast.
     pub rehearsals: &'a [crate::plan::rehearsal::RehearsalReport],
     /// Calendar SEQUENCE per task id (bumped when a task moved since the last build).
@@ -190,6 +193,10 @@ impl SiteInput<'_> {
             .iter()
             .map(|(id, label, href)| json!({"id": id, "title": label, "href": format!("{root}{href}"), "active": *id == section}))
             .collect();
+        if p.hypercare.is_some() {
+            let at = nav.len().saturating_sub(1);
+            nav.insert(at, json!({"id": "hypercare", "title": "Hypercare status", "href": format!("{root}hypercare/index.html"), "active": section == "hypercare"}));
+        }
         let mut extra: Vec<_> = p.pages.iter().collect();
         extra.sort_by_key(|pg| (pg.order.unwrap_or(i64::MAX), pg.title.clone()));
         for pg in extra {

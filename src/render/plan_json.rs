@@ -64,6 +64,9 @@ struct Plan<'a> {
     /// (extension).
     #[serde(skip_serializing_if = "Option::is_none")]
     delivery: Option<DeliveryItem<'a>>,
+    /// SPEC §9, when the project has hypercare.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    hypercare: Option<crate::plan::hypercare::report::PlanItem<'a>>,
 }
 
 /// `plan.json`'s `delivery`: the counts of the whole schedule and of each element of
@@ -272,6 +275,11 @@ pub fn to_json(input: &SiteInput) -> Vec<u8> {
                 .collect(),
         }),
         comms_digests: comms_digests(input.comms),
+        hypercare: p
+            .hypercare
+            .as_ref()
+            .zip(input.hypercare)
+            .map(|(h, j)| crate::plan::hypercare::report::plan_item(h, j)),
         checklists: p
             .checklists
             .iter()

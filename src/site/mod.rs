@@ -54,6 +54,8 @@ pub struct Prepared {
     /// Where each delivery stands, when the project has a send ledger (see
     /// [`read_delivery_status`]); the comms pages and `plan.json` show it.
     pub delivery: Option<Overview>,
+    /// Hypercare judged as of the build's now (see [`judge_hypercare`]).
+    pub hypercare: Option<crate::plan::hypercare::Judgment>,
 }
 
 impl Prepared {
@@ -77,7 +79,17 @@ pub fn prepare(root: &Path) -> Result<Prepared, Diagnostics> {
         calendar_sequences: Default::default(),
         session_sequences: Default::default(),
         delivery: None,
+        hypercare: None,
     })
+}
+
+/// Judges the project's hypercare (SPEC §9) as of `now`, once, into `prepared.hypercare`.
+pub fn judge_hypercare(prepared: &mut Prepared, now: DateTime<Utc>) {
+    prepared.hypercare = prepared
+        .project
+        .hypercare
+        .as_ref()
+        .map(|h| crate::plan::hypercare::judge(h, now));
 }
 
 /// Reads the project's send ledger (read-only: no lock, nothing written) into
@@ -149,6 +161,41 @@ pub struct BuildOptions<'a> {
     /// Rebuild an approved version even when its sources changed.
     pub force: bool,
     pub progress: Option<&'a dyn output::Progress>,
+    /// `--now`: the instant the site shows the state as of (default: the build's time).
+    pub now: Option<Now>,
+}
+
+/// `--now TIME`: an instant, or a local time in the project's zone.
+#[derive(Debug, Clone, Copy)]
+pub enum Now {
+    At(DateTime<Utc>),
+    Local(chrono::NaiveDateTime),
+}
+
+impl Now {
+    /// RFC 3339, or a local time (`2027-03-01T09:00`, seconds optional).
+    pub fn parse(text: &str) -> Option<Now> {
+        let text = text.trim();
+        if let Ok(t) = DateTime::parse_from_rfc3339(text) {
+            return Some(Now::At(t.with_timezone(&Utc)));
+        }
+        [
+            "%Y-%m-%dT%H:%M",
+            "%Y-%m-%dT%H:%M:%S",
+            "%Y-%m-%d %H:%M",
+            "%Y-%m-%d %H:%M:%S",
+        ]
+        .iter()
+        .find_map(|f| chrono::NaiveDateTime::parse_from_str(text, f).ok())
+        .map(Now::Local)
+    }
+
+    pub fn resolve(self, zone: chrono_tz::Tz) -> DateTime<Utc> {
+        match self {
+            Now::At(t) => t,
+            Now::Local(l) => crate::time::local_to_instant(l, zone).with_timezone(&Utc),
+        }
+    }
 }
 
 /// Everything a version folder holds, before it is written.
@@ -191,6 +238,7 @@ pub fn assemble_with<'a>(
         schedule: &prepared.schedule,
         comms: &prepared.comms,
         delivery: prepared.delivery.as_ref(),
+        hypercare: prepared.hypercare.as_ref(),
         rehearsals: &prepared.rehearsals,
         calendar_sequences: &prepared.calendar_sequences,
         session_sequences: &prepared.session_sequences,
@@ -490,6 +538,14 @@ pub fn run(root: &Path, out: &Path, mode: Mode) -> Result<Built, Diagnostics> {
     }
     let built_at = Utc::now();
     read_delivery_status(&mut prepared, built_at);
+    // Hypercare is judged as of `build --now` when given (to replay a moment), else now.
+    let now = match &mode {
+        Mode::Disk(opts) => opts
+            .now
+            .map_or(built_at, |n| n.resolve(prepared.project.zone)),
+        _ => built_at,
+    };
+    judge_hypercare(&mut prepared, now);
     let project = &prepared.project;
     let mut versions = published.versions_with(project, built_at);
     if let Some(print) = fingerprint {

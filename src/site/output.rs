@@ -208,6 +208,10 @@ fn stage_shared(
         &format!("v{}", project.version),
     )?;
     let latest = versions.first().map(|v| v.version.clone());
+    let file = VersionsFile {
+        latest: latest.clone(),
+        versions: versions.to_vec(),
+    };
     if latest.as_deref() == Some(project.version.as_str()) {
         let staging_latest = out.join(format!(".tmp-latest-{pid}"));
         timings
@@ -219,12 +223,16 @@ fn stage_shared(
             })
             .map_err(|e| io("make", &staging_latest, e))?;
         add(&mut journal, &staging_latest, "latest")?;
-        // The host's 404 page (nginx `error_page 404 /404.html;`): latest's, which with a
-        // base_url has absolute links; without one it is made to resolve from latest/.
-        if let Ok(mut html) = fs::read_to_string(staging.dir().join("404.html")) {
-            if project.site.base_url.trim().is_empty() {
-                html = html.replacen("<head>", "<head><base href=\"latest/\">", 1);
-            }
+        // The host's 404 page (nginx `error_page 404 /404.html;`), served for a missing
+        // URL at any depth: latest's own when a base_url makes its links absolute; else a
+        // self-contained page (no stylesheet or script to resolve against the missing
+        // URL) whose links find the site's folder in the address.
+        let html = if project.site.base_url.trim().is_empty() {
+            Some(root_page(&site.theme, project, &file, true)?)
+        } else {
+            fs::read_to_string(staging.dir().join("404.html")).ok()
+        };
+        if let Some(html) = html {
             let staged = stage_file(out, "404.html", html.as_bytes())
                 .map_err(|e| io("write", &out.join("404.html"), e))?;
             add(&mut journal, &staged, "404.html")?;
@@ -294,13 +302,30 @@ pub fn root_index(
     project: &Project,
     file: &VersionsFile,
 ) -> Result<String, Diagnostics> {
+    root_page(theme, project, file, false)
+}
+
+/// `root.html`: the root index, or (`not_found`) the root `404.html` of a site without a
+/// `base_url`, which names the version folders so its script can find the site's folder.
+fn root_page(
+    theme: &Theme,
+    project: &Project,
+    file: &VersionsFile,
+    not_found: bool,
+) -> Result<String, Diagnostics> {
     let mut ctx = tera::Context::new();
     ctx.insert("site", &serde_json::json!({"title": project.site_title()}));
     ctx.insert("latest", &file.latest);
     ctx.insert("versions", &file.versions);
+    ctx.insert("not_found", &not_found);
+    let folders: Vec<String> = std::iter::once("latest".to_string())
+        .chain(file.versions.iter().map(|v| format!("v{}", v.version)))
+        .collect();
+    ctx.insert("folders", &folders);
+    let name = if not_found { "404.html" } else { "index.html" };
     theme.tera.render("root.html", &ctx).map_err(|e| {
         Diagnostics::from(Diagnostic::new(format!(
-            "cannot render output/index.html: {}",
+            "cannot render output/{name}: {}",
             error_chain(&e)
         )))
     })

@@ -59,7 +59,13 @@ function serve(dir) {
       let file = path.normalize(path.join(dir, decodeURIComponent(url.pathname)));
       if (!file.startsWith(dir)) { res.writeHead(403).end(); return; }
       if (fs.existsSync(file) && fs.statSync(file).isDirectory()) file = path.join(file, "index.html");
-      if (!fs.existsSync(file)) { res.writeHead(404).end("not found"); return; }
+      if (!fs.existsSync(file)) {
+        // As nginx's `error_page 404 /404.html;` does: the root 404 page, whatever the depth.
+        const notFound = path.join(dir, "404.html");
+        res.writeHead(404, { "content-type": TYPES[".html"] });
+        res.end(fs.existsSync(notFound) ? fs.readFileSync(notFound) : "not found");
+        return;
+      }
       res.writeHead(200, { "content-type": TYPES[path.extname(file)] || "application/octet-stream" });
       fs.createReadStream(file).pipe(res);
     });
@@ -110,10 +116,12 @@ before(async () => {
   fs.writeFileSync(path.join(project, ".tminus", "sent.jsonl"), ledger.map((r) => JSON.stringify(r) + "\n").join(""));
   const bin = findBinary();
   // Two versions, so the switcher has somewhere to go: 1.2 (the example), then 1.3.
-  execFileSync(bin, ["--root", project, "build", "--out", out], { stdio: "pipe" });
+  // As of the evening of hypercare day 10 (8 April), so the hypercare pages have figures.
+  const now = ["--now", "2027-04-08T17:30"];
+  execFileSync(bin, ["--root", project, "build", "--out", out, ...now], { stdio: "pipe" });
   const yaml = path.join(project, "content", "project.yaml");
   fs.writeFileSync(yaml, fs.readFileSync(yaml, "utf8").replace(/^version: .*$/m, 'version: "1.3"'));
-  execFileSync(bin, ["--root", project, "build", "--out", out], { stdio: "pipe" });
+  execFileSync(bin, ["--root", project, "build", "--out", out, ...now], { stdio: "pipe" });
   server = await serve(out);
   base = `http://127.0.0.1:${server.address().port}`;
   context = await chromium.launchPersistentContext(path.join(tmp, "profile"), {
@@ -164,6 +172,12 @@ async function searchAndOpen(page, url, term, expect) {
   await input.pressSequentially(term, { delay: 30 });
   const first = page.locator("#search-listbox [role=option]").first();
   await first.waitFor();
+  // Results follow the typing: wait for those of the whole term (a loaded machine may
+  // still show the results of its first letters), then check them.
+  await page.waitForFunction(([source, flags]) => {
+    const option = document.querySelector("#search-listbox [role=option]");
+    return option && new RegExp(source, flags).test(option.textContent);
+  }, [expect.source, expect.flags], { timeout: 5000 }).catch(() => {});
   assert.equal(await input.getAttribute("aria-expanded"), "true");
   const text = await first.textContent();
   assert.match(text, expect);
@@ -328,7 +342,7 @@ const AUDITED = [
   "index.html", "training/index.html", "training/faq/index.html", "training/quick-reference/index.html",
   "runbooks/index.html", "runbooks/deploy/index.html", "checklists/index.html", "checklists/go-live-readiness/index.html",
   "cutover/index.html", "comms/index.html", "comms/get-ready/pilot/index.html", "pages/hypercare/index.html",
-  "search/index.html?q=backup",
+  "search/index.html?q=backup", "hypercare/index.html", "hypercare/day-2/index.html", "hypercare/day-11/index.html",
 ];
 
 test("accessibility audit (axe-core, WCAG 2.1 A/AA): no serious or critical violations, light and dark", async () => {
@@ -362,6 +376,66 @@ test("accessibility audit (axe-core, WCAG 2.1 A/AA): no serious or critical viol
   }
   assert.deepEqual(problems, [], problems.join("\n"));
   await page.close();
+});
+
+test("hypercare: charts readable without JavaScript, the figures as tables, light, dark and print", async () => {
+  const page = await newPage();
+  await page.goto(http_("index.html"));
+  assert.match(await page.locator("#hypercare-title").locator("..").locator("..").innerText(), /Day 10 of 30/);
+  await page.goto(http_("hypercare/index.html"));
+  const charts = page.locator("svg.hc-chart[role=img]");
+  assert.equal(await charts.count(), 7);
+  // Each chart is named by its title and described by its description.
+  const name = await page.evaluate(() => {
+    const svg = document.querySelector("#metric-uptime svg");
+    const ids = svg.getAttribute("aria-labelledby").split(" ");
+    return ids.map((id) => document.getElementById(id).textContent);
+  });
+  assert.match(name[0], /System uptime/);
+  assert.match(name[1], /3 missed it \(days 1, 2, 4\)/);
+  // Missed days are marked: uptime missed on days 1, 2 and 4.
+  assert.equal(await page.locator("#metric-uptime .hc-missed").count(), 3);
+  assert.equal(await page.locator("#metric-uptime table tbody tr").count(), 10);
+  // The line and the target take the theme's colours, in both themes.
+  for (const scheme of ["light", "dark"]) {
+    await page.emulateMedia({ colorScheme: scheme });
+    const stroke = await page.evaluate(() => getComputedStyle(document.querySelector(".hc-line")).stroke);
+    assert.notEqual(stroke, "none");
+    await shot(page, `hypercare-${scheme}`);
+  }
+  await page.emulateMedia({ colorScheme: "dark", media: "print" });
+  assert.equal(await page.evaluate(() => getComputedStyle(document.body).backgroundColor), "rgb(255, 255, 255)");
+  await shot(page, "hypercare-print");
+  await page.emulateMedia({ colorScheme: "light", media: "screen" });
+  // Without JavaScript the charts are there all the same: they are in the HTML as served.
+  const html = await (await fetch(http_("hypercare/index.html"))).text();
+  assert.equal(html.split('<svg class="hc-chart"').length - 1, 7);
+  await page.goto(http_("hypercare/day-2/index.html"));
+  assert.match(await page.locator("h1").innerText(), /Day 2 of 30/);
+  assert.match(await page.locator("main").innerText(), /Tomorrow's priorities/);
+  await shot(page, "hypercare-day-2");
+  await page.close();
+});
+
+test("the root 404 page loads nothing from the missing address and its links work below the top level", async () => {
+  const page = await newPage();
+  const missing = `${base}/v1.2/runbooks/nope/deeper`;
+  const response = await page.goto(missing);
+  assert.equal(response.status(), 404);
+  const home = await page.locator("main a", { hasText: "Go to the dashboard" }).evaluate((a) => a.href);
+  assert.equal(home, `${base}/latest/index.html`);
+  const v12 = await page.locator("main a", { hasText: "Version 1.2" }).evaluate((a) => a.href);
+  assert.equal(v12, `${base}/v1.2/index.html`);
+  const styled = await page.evaluate(() => getComputedStyle(document.querySelector("main")).maxWidth);
+  assert.equal(styled, "640px", "the page's own styles apply");
+  await shot(page, "404-deep");
+  await page.close();
+  // The page's own 404 was the point of this test.
+  // The page's own 404 (and Chromium's console line about it) was the point; nothing else
+  // it loads may fail.
+  failedRequests.splice(0, failedRequests.length, ...failedRequests.filter((r) => r !== `404 ${missing}`));
+  const own = `${missing}: Failed to load resource: the server responded with a status of 404 (Not Found)`;
+  consoleErrors.splice(0, consoleErrors.length, ...consoleErrors.filter((e) => e !== own));
 });
 
 test("no console errors, no failed request (a favicon among them) and no request to any other host", () => {

@@ -72,6 +72,7 @@ pub(super) fn dashboard(input: &SiteInput) -> PageJob {
         "counts",
         &json!({"runbooks": p.runbooks.len(), "guides": p.guides.len(), "sessions": p.sessions.len(), "messages": input.comms.len()}),
     );
+    ctx.insert("hypercare", &super::hypercare::dashboard_card(input, &root));
     PageJob::ready(path, "dashboard.html", ctx)
 }
 

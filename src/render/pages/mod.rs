@@ -8,6 +8,7 @@ mod cutover;
 mod dashboard;
 mod delivery;
 mod documents;
+mod hypercare;
 
 use comms::{comms_index, message_pages};
 use cutover::{cutover, run_sheets};
@@ -46,6 +47,7 @@ pub fn jobs(input: &SiteInput) -> Vec<PageJob> {
     jobs.extend(message_pages(input));
     jobs.extend(run_sheets(input));
     jobs.extend(super::rehearsal::jobs(input));
+    jobs.extend(hypercare::jobs(input));
     jobs
 }
 
