@@ -278,6 +278,7 @@ fn message(
         }
         AudienceRef::Named(fm.audience.clone())
     };
+    let (gate, on, repeat) = super::comms::schedule_keys(c, p, &fm, &send)?;
     Some(MessageTemplate {
         id,
         locale,
@@ -285,6 +286,9 @@ fn message(
         send,
         audience,
         per_wave: fm.per_wave,
+        gate,
+        on,
+        repeat,
         id_at: c.spans.at("id"),
         subject_at: c.spans.at("subject"),
         body,

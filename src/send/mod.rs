@@ -23,7 +23,7 @@ use serde::Serialize;
 
 use crate::delivery::{DeliveryState, Overview, StatusRow};
 use crate::email::{message_id, sender, Mailer};
-use crate::plan::comms::ScheduledMessage;
+use crate::plan::comms::{release, ScheduledMessage};
 use crate::project::{Project, Recipient};
 use crate::time::stamp::rfc3339;
 use due::{deliveries, standing, Delivery, Standing};
@@ -84,6 +84,13 @@ pub struct Summary {
     pub failed: Vec<(DeliveryKey, String)>,
     pub in_doubt: Vec<InDoubt>,
     pub missed: Vec<(DeliveryKey, DateTime<Utc>)>,
+    /// Occurrences of a repeating message not sent because a later one was due too
+    /// (reported as missed).
+    pub superseded: Vec<(DeliveryKey, DateTime<Utc>)>,
+    /// Gated and waiting for a decision (the gate's task id): not sent, not an error.
+    pub held: Vec<(DeliveryKey, String)>,
+    /// Gated, and the decision does not let them go: never sent, not an error.
+    pub cancelled: Vec<(DeliveryKey, String)>,
     /// Accepted by an earlier run.
     pub already_sent: usize,
     /// Not due yet.
@@ -216,6 +223,7 @@ pub fn send(
             opts.now,
             project.comms_policy.max_lateness,
             opts.resend_in_doubt,
+            release(project, d.message, opts.now),
         ) {
             Standing::NotYet => summary.not_yet += 1,
             Standing::Sent => summary.already_sent += 1,
@@ -228,6 +236,9 @@ pub fn send(
                 this_run: false,
             }),
             Standing::Missed => summary.missed.push((d.key.clone(), d.send_at)),
+            Standing::Superseded => summary.superseded.push((d.key.clone(), d.send_at)),
+            Standing::Held => summary.held.push(gated(d)),
+            Standing::Cancelled => summary.cancelled.push(gated(d)),
             Standing::Due { .. } => todo.push(d),
         }
     }
@@ -372,6 +383,12 @@ pub fn send(
     Ok(summary)
 }
 
+/// A held or cancelled delivery with the gate it waits on (empty when it has none).
+fn gated(d: &Delivery<'_>) -> (DeliveryKey, String) {
+    let gate = d.message.gating.gate().unwrap_or_default().to_string();
+    (d.key.clone(), gate)
+}
+
 /// Where every delivery of `messages` stands at `now`, in schedule order.
 pub fn status(
     project: &Project,
@@ -383,7 +400,14 @@ pub fn status(
     deliveries(messages.iter().copied())
         .iter()
         .map(|d| {
-            let standing = standing(d, ledger, now, policy.max_lateness, false);
+            let standing = standing(
+                d,
+                ledger,
+                now,
+                policy.max_lateness,
+                false,
+                release(project, d.message, now),
+            );
             let mut row = StatusRow {
                 id: d.key.id.clone(),
                 wave: d.key.wave.clone(),
@@ -393,6 +417,8 @@ pub fn status(
                 send_at: rfc3339(&d.message.send_at),
                 state: DeliveryState::Scheduled,
                 due: matches!(standing, Standing::Due { .. }),
+                occurrence: d.message.occurrence.map(|(i, _)| i),
+                gate: d.message.gating.gate().map(str::to_string),
                 at: None,
                 message_id: None,
                 reply: None,
@@ -422,10 +448,30 @@ pub fn status(
                 }
                 None => {}
             }
+            match standing {
+                Standing::Superseded => {
+                    row.reply = Some("superseded: a later occurrence was due".to_string())
+                }
+                Standing::Held => {
+                    row.reply = Some(format!(
+                        "waiting for the decision on {}",
+                        row.gate.as_deref().unwrap_or_default()
+                    ))
+                }
+                Standing::Cancelled => {
+                    row.reply = Some(match &row.gate {
+                        Some(g) => format!("the decision on {g} does not let it go"),
+                        None => "no gate for this wave, so no NO-GO".to_string(),
+                    })
+                }
+                _ => {}
+            }
             row.state = match standing {
                 Standing::Sent => DeliveryState::Sent,
                 Standing::InDoubt => DeliveryState::InDoubt,
-                Standing::Missed => DeliveryState::Missed,
+                Standing::Missed | Standing::Superseded => DeliveryState::Missed,
+                Standing::Held => DeliveryState::Held,
+                Standing::Cancelled => DeliveryState::Cancelled,
                 Standing::Due { .. } | Standing::NotYet => {
                     if matches!(ledger.state(&d.key), Some(State::Failed { .. })) {
                         DeliveryState::Failed
