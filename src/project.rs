@@ -205,6 +205,11 @@ pub struct Checklist {
     pub summary: Option<String>,
     pub sections: Vec<SectionFile>,
     pub recommendation: Recommendation,
+    /// The go-no-go task this checklist informs (SPEC §6), checked against the plan.
+    pub gate: Option<String>,
+    /// The file and where `gate:` is written, for errors found once the plan is read.
+    pub file: PathBuf,
+    pub gate_at: Option<Position>,
 }
 
 #[derive(Debug, Clone)]
