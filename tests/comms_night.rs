@@ -1,5 +1,5 @@
 //! Messages tied to the night (SPEC §4): `gate`, `on` and `repeat` end to end on the
-//! `night` fixture — a cutover from Saturday 27 March 2027, 22:00 GMT, across the
+//! `night-comms` fixture — a cutover from Saturday 27 March 2027, 22:00 GMT, across the
 //! Europe/London spring-forward change (01:00 GMT → 02:00 BST) — with the real binary:
 //! located errors, the occurrences in `comms list`, and (`comms_night_send.rs`) sends
 //! against the real SMTP test server.
@@ -19,7 +19,7 @@ fn list_json(root: &std::path::Path, args: &[&str]) -> Vec<serde_json::Value> {
 /// from 00:45 GMT to 02:00 BST.
 #[test]
 fn a_repeat_every_15m_across_spring_forward_is_25_occurrences_of_elapsed_time() {
-    let (_g, root) = copy_project(&fixture("night"));
+    let (_g, root) = copy_project(&fixture("night-comms"));
     let items = list_json(&root, &[]);
     let status: Vec<&serde_json::Value> = items.iter().filter(|i| i["id"] == "status").collect();
     assert_eq!(status.len(), 25);
@@ -61,7 +61,7 @@ fn a_repeat_every_15m_across_spring_forward_is_25_occurrences_of_elapsed_time() 
 /// Saturday, then 17:30 BST (16:30 UTC) on Sunday and Monday.
 #[test]
 fn a_daily_repeat_keeps_the_wall_clock_across_the_change() {
-    let (_g, root) = copy_project(&fixture("night"));
+    let (_g, root) = copy_project(&fixture("night-comms"));
     std::fs::write(
         root.join("content/comms/daily.md"),
         "---\nsubject: Daily report\nsend: T-1d 17:30\nrepeat: { every: 1d, until: T+2d 18:00 }\naudience: team\n---\nDay.\n",
@@ -87,7 +87,7 @@ fn a_daily_repeat_keeps_the_wall_clock_across_the_change() {
 /// Every malformed key is reported at once, each at its file:line:col, with exit 1.
 #[test]
 fn bad_gate_on_and_repeat_keys_are_located_errors() {
-    let (_g, root) = copy_project(&fixture("night"));
+    let (_g, root) = copy_project(&fixture("night-comms"));
     let comms = root.join("content/comms");
     let write = |name: &str, front: &str| {
         std::fs::write(

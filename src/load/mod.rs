@@ -9,6 +9,7 @@ mod comms;
 mod cutover;
 mod documents;
 pub mod hypercare;
+pub mod live;
 mod project_file;
 mod references;
 mod rehearsal;
@@ -51,6 +52,7 @@ pub fn load(root: &Path) -> Result<Project, Diagnostics> {
     project.cutover = cutover::load(root, &project, &mut diags);
     project.rehearsals = rehearsal::load_all(root, &project, &mut diags);
     project.hypercare = hypercare::load(root, &project, &mut diags);
+    (project.live, project.live_log) = live::load(root, &project, &mut diags);
     references::check(&project, &mut diags);
     comms::check_gates(&project, &mut diags);
     diags.finish(project)

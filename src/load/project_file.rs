@@ -243,6 +243,8 @@ pub fn load(root: &Path, diags: &mut Diagnostics) -> Option<Project> {
         theme_dir,
         rehearsals: Vec::new(),
         hypercare: None,
+        live: Vec::new(),
+        live_log: false,
         references_unknown: false,
         ..fallback
     })
@@ -282,6 +284,8 @@ pub fn placeholder(root: &Path) -> Project {
         theme_dir: None,
         rehearsals: Vec::new(),
         hypercare: None,
+        live: Vec::new(),
+        live_log: false,
         references_unknown: true,
     }
 }
