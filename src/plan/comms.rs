@@ -85,8 +85,10 @@ impl Gating {
 /// The decision on `gate` recorded at or before `now` in the live log, if any (the latest
 /// one when it was decided again).
 pub fn decided(project: &Project, gate: &str, now: DateTime<Utc>) -> Option<Decided> {
-    let _ = (project, gate, now);
-    None
+    super::live::decision(project, gate, now).map(|d| Decided {
+        go: d.outcome.is_go(),
+        at: d.at.with_timezone(&Utc),
+    })
 }
 
 /// Where the message `m` stands against its gate at `now`.

@@ -276,7 +276,7 @@ pub fn to_json(input: &SiteInput) -> Vec<u8> {
         window: window(s.window),
         point_of_no_return: s.point_of_no_return.map(|i| p.cutover.tasks[i].id.as_str()),
         rollback_deadline: p.cutover.rollback_deadline.as_ref().map(rfc3339),
-        comms: comms_items(input.comms, p, input.built_at),
+        comms: comms_items(input.comms, p, input.now()),
         sessions: p
             .sessions
             .iter()
