@@ -208,7 +208,10 @@ pub fn send(
     } else {
         Ledger::read(root).map_err(ledger_err)?
     };
-    let mailer = Mailer::new(project).map_err(|d| d.to_string())?;
+    // Rendered when sent: `live` and `hypercare` as of this run's now.
+    let mailer = Mailer::new(project)
+        .map_err(|d| d.to_string())?
+        .as_of(opts.now);
 
     let mut summary = Summary {
         ledger_skipped_lines: ledger.skipped_lines,
