@@ -244,6 +244,15 @@ fn message(
         );
     }
     let send = c.time_spec("send", &fm.send)?;
+    // Each T-0 it can be sent against must give a send time within the supported years.
+    let t0s =
+        std::iter::once((p.go_live, p.zone)).chain(p.waves.iter().map(|w| (w.go_live, w.zone)));
+    for (t0, zone) in t0s {
+        let at = send.resolve(t0.with_timezone(&chrono::Utc), zone);
+        if c.in_range("send", &fm.send, at).is_none() {
+            break;
+        }
+    }
     let audience = if fm.audience == "wave" {
         if !fm.per_wave {
             c.error(
@@ -385,12 +394,25 @@ fn sessions(root: &Path, project: &Project, diags: &mut Diagnostics) -> Vec<Sess
         if let Some(id) = &s.id {
             c.id(&join(&at, "id"), id, "session");
         }
+        if let Some(link) = &s.link {
+            c.url(&join(&at, "link"), link, false);
+        }
         for (j, a) in s.audience.iter().enumerate() {
             c.role_or_audience(&index(&join(&at, "audience"), j), a, project);
         }
         let (Some(start), Some(duration)) = (start, duration) else {
             continue;
         };
+        let end = start.checked_add_signed(duration).unwrap_or(start);
+        if c.in_range(
+            &join(&at, "duration"),
+            &s.duration.clone().unwrap_or_default(),
+            end,
+        )
+        .is_none()
+        {
+            continue;
+        }
         let id =
             s.id.clone()
                 .unwrap_or_else(|| format!("{}-{}", slug(&s.title), start.format("%Y%m%d%H%M")));

@@ -81,7 +81,9 @@ pub fn local_to_instant(local: NaiveDateTime, zone: Tz) -> DateTime<Tz> {
         LocalResult::Single(at) => at,
         LocalResult::Ambiguous(first, second) => first.min(second),
         LocalResult::None => {
-            let utc = local - offset_before_gap(local, zone);
+            let utc = local
+                .checked_sub_signed(offset_before_gap(local, zone))
+                .unwrap_or(local);
             zone.from_utc_datetime(&utc)
         }
     }
