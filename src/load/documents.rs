@@ -413,9 +413,15 @@ fn sessions(root: &Path, project: &Project, diags: &mut Diagnostics) -> Vec<Sess
         {
             continue;
         }
-        let id =
-            s.id.clone()
-                .unwrap_or_else(|| format!("{}-{}", slug(&s.title), start.format("%Y%m%d%H%M")));
+        let id = s.id.clone().unwrap_or_else(|| {
+            // A file name: a long title keeps its first words only.
+            let words: String = slug(&s.title).chars().take(60).collect();
+            format!(
+                "{}-{}",
+                words.trim_end_matches('-'),
+                start.format("%Y%m%d%H%M")
+            )
+        });
         if out.iter().any(|o: &Session| o.id == id) {
             c.error(
                 &at,

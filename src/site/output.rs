@@ -127,14 +127,10 @@ pub fn compare_versions(a: &str, b: &str) -> std::cmp::Ordering {
 /// Renders one page with the theme.
 /// (Deferred contexts are built from `input` first.)
 pub fn render_page(theme: &Theme, input: &SiteInput, job: &PageJob) -> Result<String, Diagnostic> {
-    theme
-        .tera
-        .render(job.template, &job.context(input))
-        .map_err(|e| {
-            Diagnostic::new(format!("cannot render {}: {}", job.path, error_chain(&e))).with_hint(
-                "check the theme template named in the message (built-in or under themes/)",
-            )
-        })
+    crate::templates::render(&theme.tera, job.template, &job.context(input)).map_err(|e| {
+        Diagnostic::new(format!("cannot render {}: {}", job.path, error_chain(&e)))
+            .with_hint("check the theme template named in the message (built-in or under themes/)")
+    })
 }
 
 /// Reports rendering progress (a progress bar on a terminal); called from many threads.
@@ -312,7 +308,7 @@ pub fn root_index(
     ctx.insert("site", &serde_json::json!({"title": project.site_title()}));
     ctx.insert("latest", &file.latest);
     ctx.insert("versions", &file.versions);
-    theme.tera.render("root.html", &ctx).map_err(|e| {
+    crate::templates::render(&theme.tera, "root.html", &ctx).map_err(|e| {
         Diagnostics::from(Diagnostic::new(format!(
             "cannot render output/index.html: {}",
             error_chain(&e)
