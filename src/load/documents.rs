@@ -403,14 +403,13 @@ fn sessions(root: &Path, project: &Project, diags: &mut Diagnostics) -> Vec<Sess
         let (Some(start), Some(duration)) = (start, duration) else {
             continue;
         };
+        // Its end too must be within the years tminus schedules.
         let end = start.checked_add_signed(duration).unwrap_or(start);
-        if c.in_range(
-            &join(&at, "duration"),
-            &s.duration.clone().unwrap_or_default(),
-            end,
-        )
-        .is_none()
-        {
+        let (path, written) = match &s.duration {
+            Some(d) => (join(&at, "duration"), format!("{} + {d}", s.start)),
+            None => (join(&at, "start"), s.start.clone()),
+        };
+        if c.in_range(&path, &written, end).is_none() {
             continue;
         }
         let id = s.id.clone().unwrap_or_else(|| {
