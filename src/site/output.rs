@@ -146,14 +146,10 @@ pub fn compare_versions(a: &str, b: &str) -> std::cmp::Ordering {
 /// Renders one page with the theme.
 /// (Deferred contexts are built from `input` first.)
 pub fn render_page(theme: &Theme, input: &SiteInput, job: &PageJob) -> Result<String, Diagnostic> {
-    theme
-        .tera
-        .render(job.template, &job.context(input))
-        .map_err(|e| {
-            Diagnostic::new(format!("cannot render {}: {}", job.path, error_chain(&e))).with_hint(
-                "check the theme template named in the message (built-in or under themes/)",
-            )
-        })
+    crate::templates::render(&theme.tera, job.template, &job.context(input)).map_err(|e| {
+        Diagnostic::new(format!("cannot render {}: {}", job.path, error_chain(&e)))
+            .with_hint("check the theme template named in the message (built-in or under themes/)")
+    })
 }
 
 /// Reports rendering progress (a progress bar on a terminal); called from many threads.
@@ -404,7 +400,7 @@ fn root_page(
         .collect();
     ctx.insert("folders", &folders);
     let name = if not_found { "404.html" } else { "index.html" };
-    theme.tera.render("root.html", &ctx).map_err(|e| {
+    crate::templates::render(&theme.tera, "root.html", &ctx).map_err(|e| {
         Diagnostics::from(Diagnostic::new(format!(
             "cannot render output/{name}: {}",
             error_chain(&e)
