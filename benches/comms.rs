@@ -13,7 +13,7 @@ use std::time::Instant;
 
 use chrono::{TimeZone, Utc};
 use rayon::prelude::*;
-use tminus::render::email::Mailer;
+use tminus::email::Mailer;
 use tminus::send::due::deliveries;
 use tminus::send::ledger::{DeliveryKey, Ledger};
 
@@ -143,7 +143,14 @@ fn send_1000(python: &str, server_args: &[&str]) {
         _ => None,
     };
     let t = Instant::now();
-    let summary = tminus::send::send(&prepared, &opts, &env, &mut |_| {}).unwrap();
+    let summary = tminus::send::send(
+        &prepared.project,
+        &prepared.messages(),
+        &opts,
+        &env,
+        &mut |_| {},
+    )
+    .unwrap();
     let elapsed = t.elapsed().as_secs_f64();
     let _ = server.kill();
     let _ = server.wait();

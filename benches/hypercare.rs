@@ -159,11 +159,15 @@ fn main() {
         prepared.hypercare = Some(j);
         let t = Instant::now();
         let input = SiteInput {
+            base_url: prepared.project.site.base_url.trim().trim_end_matches('/'),
             project: &prepared.project,
             schedule: &prepared.schedule,
             comms: &prepared.comms,
             delivery: None,
             hypercare: prepared.hypercare.as_ref(),
+            rehearsals: &prepared.rehearsals,
+            calendar_sequences: &prepared.calendar_sequences,
+            session_sequences: &prepared.session_sequences,
             versions: &versions,
             built_at: now,
         };
@@ -180,7 +184,7 @@ fn main() {
             .collect();
         let templates = t2.elapsed();
         let t3 = Instant::now();
-        let plan = tminus::site::plan_json::to_json(&prepared, now);
+        let plan = tminus::render::plan_json::to_json(&input);
         let plan_json = t3.elapsed();
         let rendered = t.elapsed();
         bytes = pages.iter().map(String::len).sum::<usize>() + plan.len();

@@ -462,6 +462,10 @@ pub fn save_all(dir: &Path) -> io::Result<()> {
     Ok(())
 }
 
+/// What made the highlighted code: a different tminus, syntect or class prefix (the `hl-`
+/// of `markdown::highlight`, whose tests check it) makes it stale. Defined here, not in
+/// `markdown`, which uses the caches: the caches depend on nothing above them.
+pub const HIGHLIGHT_PRODUCER: &str = concat!(env!("CARGO_PKG_VERSION"), " syntect-5 hl-");
 /// Removes the temporary files in `dir` (`<name>.tmp-<pid>`, `.spill-<pid>`) of processes
 /// that no longer run: a build killed while saving, or on a full disk before this
 /// version. Those of a running process (another build saving now) are left alone.
@@ -513,7 +517,7 @@ pub fn process_is_running(pid: u32) -> bool {
 /// (in the highlight producer, which the others include), and each format's number, bumped
 /// when what it caches changes.
 fn all() -> [(&'static Cache, &'static str, String); 3] {
-    let highlight = crate::markdown::highlight::cache_producer();
+    let highlight = HIGHLIGHT_PRODUCER.to_string();
     [
         (highlighted(), "highlight.bin", highlight.clone()),
         (rendered(), "render.bin", format!("render-2 {highlight}")),

@@ -3,6 +3,8 @@
 //! Built by [`crate::load`]; every id here is valid, every reference resolves, every time is
 //! resolved to an instant and every duration parsed.
 
+pub mod hypercare;
+
 use std::collections::BTreeMap;
 use std::path::PathBuf;
 
@@ -50,7 +52,7 @@ pub struct Project {
     /// Dry runs of the cutover (`content/rehearsals/*.yaml`), by file name.
     pub rehearsals: Vec<Rehearsal>,
     /// Hypercare after go-live (`content/hypercare.yaml`), when the project has it.
-    pub hypercare: Option<crate::load::hypercare::Hypercare>,
+    pub hypercare: Option<hypercare::Hypercare>,
     /// The folder under `themes/` overriding the built-in theme, when present.
     pub theme_dir: Option<PathBuf>,
     /// Set while loading when project.yaml could not be parsed: roster, audiences and waves

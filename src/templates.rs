@@ -83,7 +83,7 @@ impl Theme {
         let mut tera = Tera::default();
         // Tera's default escaping also turns `/` into `&#x2F;`; escaping `& < > " '` is
         // enough for text and quoted attributes, and keeps relative links readable.
-        tera.set_escape_fn(crate::markdown::highlight::escape_html);
+        tera.set_escape_fn(crate::util::escape_html);
         // Templates are added together so `extends` and `include` resolve across them.
         let raw: Vec<(String, String)> = templates
             .iter()

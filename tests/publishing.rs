@@ -212,10 +212,10 @@ fn the_what_changed_page_lists_the_known_differences() {
     let (_g, root) = changes_fixture();
     let out = root.join("output");
     let parse = |v: &str| {
-        tminus::site::changes::parse(&std::fs::read(out.join(v).join("plan.json")).unwrap())
+        tminus::render::changes::parse(&std::fs::read(out.join(v).join("plan.json")).unwrap())
             .unwrap()
     };
-    let c = tminus::site::changes::compare(&parse("v1.0"), &parse("v1.1"));
+    let c = tminus::render::changes::compare(&parse("v1.0"), &parse("v1.1"));
     assert_eq!(c.previous.as_deref(), Some("1.0"));
     assert_eq!(ids(&c.go_live, |x| &x.id), set(&["pilot"]));
     assert_eq!(ids(&c.tasks_added, |x| &x.id), set(&["smoke-test"]));

@@ -4,6 +4,7 @@
 
 mod common;
 
+use std::collections::BTreeMap;
 use std::io::{BufRead, BufReader};
 use std::path::Path;
 use std::process::{Child, Command, Stdio};
@@ -187,6 +188,71 @@ fn serve_reloads_on_change_shows_errors_and_writes_nothing() {
         "the body edit should be incremental:\n{log}"
     );
     assert!(log.contains("rebuilt everything"), "{log}");
+}
+
+/// What depends on the clock: `generated_at` in plan.json, `DTSTAMP` in calendars.
+fn without_clock(text: &str) -> String {
+    let generated = regex::Regex::new(r#""generated_at": ?"[^"]*""#).unwrap();
+    let dtstamp = regex::Regex::new(r"(?m)^DTSTAMP:.*$").unwrap();
+    let text = generated.replace_all(text, "\"generated_at\":\"-\"");
+    dtstamp.replace_all(&text, "DTSTAMP:-").into_owned()
+}
+
+/// `serve` and `build` go through one build sequence: the calendars and `plan.json` served
+/// carry the SEQUENCE numbers `build` writes (bumped for the tasks that moved since the
+/// version in output/), not 0.
+#[test]
+fn served_calendars_and_plan_json_are_the_ones_build_writes() {
+    let (_g, root) = copy_project(&fixture("changes/v1"));
+    ok(&root, &["build"]);
+    // v2 moves tasks: their SEQUENCE goes up against v1's plan.json in output/.
+    std::fs::remove_dir_all(root.join("content")).unwrap();
+    copy_dir(&fixture("changes/v2/content"), &root.join("content"));
+
+    let dir = tempfile::tempdir().unwrap();
+    let server = start(&root, &dir.path().join("serve.log"));
+    let mut served = BTreeMap::new();
+    let (status, plan) = get(&server.base, "/v1.1/plan.json");
+    assert_eq!(status, 200, "{plan}");
+    served.insert("plan.json".to_string(), plan);
+    // The calendars: the whole plan, one per role, the training sessions.
+    let cutover = root.join("content/cutover.yaml");
+    let roles: std::collections::BTreeSet<String> = read(&cutover)
+        .lines()
+        .filter_map(|l| {
+            l.trim()
+                .strip_prefix("owner:")
+                .map(|o| o.trim().to_string())
+        })
+        .collect();
+    let mut calendars = vec![
+        "cutover/cutover.ics".to_string(),
+        "training/sessions.ics".to_string(),
+    ];
+    calendars.extend(roles.iter().map(|r| format!("cutover/{r}.ics")));
+    for path in &calendars {
+        let (status, body) = get(&server.base, &format!("/v1.1/{path}"));
+        assert_eq!(status, 200, "{path}: {body}");
+        served.insert(path.clone(), body);
+    }
+    drop(server);
+
+    ok(&root, &["build"]);
+    let out = root.join("output/v1.1");
+    for (path, body) in &served {
+        assert_eq!(
+            without_clock(body),
+            without_clock(&read(&out.join(path))),
+            "{path} served differs from the one built"
+        );
+    }
+    // The test can fail: moved tasks have a SEQUENCE above 0 (serve used to write 0).
+    assert!(
+        served["cutover/cutover.ics"].contains("SEQUENCE:1"),
+        "{}",
+        served["cutover/cutover.ics"]
+    );
+    assert!(served["plan.json"].contains("\"sequence\": 1"));
 }
 
 /// Waits until `path` answers 200 with `needle` in its body (the watcher has rebuilt).

@@ -2,8 +2,8 @@
 
 use std::path::Path;
 
+use tminus::render::plan_json::comms_items;
 use tminus::render::CommsEntry;
-use tminus::site::plan_json::comms_items;
 
 #[derive(Clone, Copy, clap::ValueEnum)]
 pub enum Format {
@@ -42,7 +42,7 @@ fn print_table(entries: &[CommsEntry]) {
         .map(|e| {
             let m = &e.message;
             [
-                tminus::render::format::rfc3339(&m.send_at),
+                tminus::time::stamp::rfc3339(&m.send_at),
                 m.id.clone(),
                 m.wave.clone().unwrap_or_else(|| "—".into()),
                 m.locale.clone(),
@@ -159,7 +159,7 @@ pub fn preview(
         m.audience,
         m.recipients.len(),
         if m.recipients.len() == 1 { "" } else { "s" },
-        tminus::render::format::rfc3339(&m.send_at),
+        tminus::time::stamp::rfc3339(&m.send_at),
         m.locale
     );
     if candidates.len() > 1 {

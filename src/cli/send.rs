@@ -10,9 +10,10 @@ use std::path::Path;
 
 use chrono::{DateTime, NaiveDateTime, Utc};
 use indicatif::{ProgressBar, ProgressStyle};
+use tminus::delivery::{DeliveryState, StatusRow};
 use tminus::project::Project;
 use tminus::send::ledger::{self, Ledger};
-use tminus::send::{Options, Progress, StatusRow, Summary};
+use tminus::send::{Options, Progress, Summary};
 
 use super::comms::Format;
 
@@ -149,7 +150,13 @@ pub fn send(root: &Path, args: SendArgs<'_>) -> i32 {
         }
     };
     let env = |k: &str| std::env::var(k).ok();
-    let result = tminus::send::send(&prepared, &opts, &env, &mut on);
+    let result = tminus::send::send(
+        &prepared.project,
+        &prepared.messages(),
+        &opts,
+        &env,
+        &mut on,
+    );
     if let Some(b) = &bar {
         b.finish_and_clear();
     }
@@ -269,7 +276,7 @@ pub fn status(root: &Path, format: Format, now: Option<&str>) -> i32 {
             return 1;
         }
     };
-    let rows = tminus::send::status(&prepared, &ledger, now);
+    let rows = tminus::send::status(&prepared.project, &prepared.messages(), &ledger, now);
     match format {
         Format::Json => {
             let json = serde_json::to_string_pretty(&rows).expect("serializes");
@@ -288,21 +295,23 @@ fn print_status(rows: &[StatusRow]) {
                 Some(w) => format!("{}/{w}/{}", r.id, r.locale),
                 None => format!("{}/{}", r.id, r.locale),
             };
-            let state = if r.due && r.state == "scheduled" {
+            let state = if r.due && r.state == DeliveryState::Scheduled {
                 "scheduled (due)".to_string()
-            } else if r.due && r.state == "failed" {
+            } else if r.due && r.state == DeliveryState::Failed {
                 "failed (retry due)".to_string()
             } else {
                 r.state.to_string()
             };
             let detail = match r.state {
-                "sent" => format!(
+                DeliveryState::Sent => format!(
                     "{} {}",
                     r.at.as_ref().map(ledger::utc).unwrap_or_default(),
                     r.message_id.as_deref().unwrap_or("")
                 ),
-                "failed" | "missed" => r.reply.clone().unwrap_or_default(),
-                "in doubt" => {
+                DeliveryState::Failed | DeliveryState::Missed => {
+                    r.reply.clone().unwrap_or_default()
+                }
+                DeliveryState::InDoubt => {
                     let mut d = format!(
                         "claimed {}",
                         r.at.as_ref().map(ledger::utc).unwrap_or_default()
@@ -313,7 +322,7 @@ fn print_status(rows: &[StatusRow]) {
                     }
                     d
                 }
-                _ => String::new(),
+                DeliveryState::Scheduled => String::new(),
             };
             [
                 r.send_at.clone(),
@@ -350,18 +359,18 @@ fn print_status(rows: &[StatusRow]) {
         let refs: Vec<&str> = row.iter().map(String::as_str).collect();
         line(&refs);
     }
-    let count = |s: &str| rows.iter().filter(|r| r.state == s).count();
+    let count = |s: DeliveryState| rows.iter().filter(|r| r.state == s).count();
     text.push_str(&format!(
         "{} deliveries: {} sent, {} scheduled ({} due), {} failed, {} in doubt, {} missed\n",
         rows.len(),
-        count("sent"),
-        count("scheduled"),
+        count(DeliveryState::Sent),
+        count(DeliveryState::Scheduled),
         rows.iter()
-            .filter(|r| r.due && r.state == "scheduled")
+            .filter(|r| r.due && r.state == DeliveryState::Scheduled)
             .count(),
-        count("failed"),
-        count("in doubt"),
-        count("missed")
+        count(DeliveryState::Failed),
+        count(DeliveryState::InDoubt),
+        count(DeliveryState::Missed)
     ));
     super::emit(&text);
 }

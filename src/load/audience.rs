@@ -254,7 +254,7 @@ fn parse(
         }
         let locale = cells[2].map(|(n, l)| (n, l.to_string()));
         if let Some((n, l)) = &locale {
-            if !super::project_file::is_valid_locale(l) {
+            if !super::is_valid_locale(l) {
                 error(err(
                     *n,
                     0,

@@ -218,7 +218,7 @@ fn message(
         None => (stem, None),
     };
     if let Some(l) = &locale {
-        if !super::project_file::is_valid_locale(l) {
+        if !super::is_valid_locale(l) {
             c.diags.push(
                 c.file
                     .error(

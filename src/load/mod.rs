@@ -11,11 +11,9 @@ pub mod hypercare;
 mod project_file;
 mod references;
 mod rehearsal;
-pub mod url;
 mod variables;
 
 pub use audience::address_key;
-pub use project_file::is_loopback;
 
 use std::path::{Path, PathBuf};
 
@@ -182,10 +180,10 @@ impl Checker<'_> {
 
     /// Checks a link against the URL rule ([`url`]); `relative_ok` allows relative links.
     pub fn url(&mut self, path: &str, link: &str, relative_ok: bool) -> bool {
-        if url::is_allowed(link, relative_ok) {
+        if crate::url_rule::is_allowed(link, relative_ok) {
             return true;
         }
-        let (message, hint) = url::refusal(link, relative_ok);
+        let (message, hint) = crate::url_rule::refusal(link, relative_ok);
         self.error(path, message, hint);
         false
     }
@@ -201,6 +199,15 @@ impl Checker<'_> {
         );
         false
     }
+}
+
+/// A BCP 47-ish language tag: `en`, `fr`, `fr-CA`, `zh-Hant`.
+pub fn is_valid_locale(tag: &str) -> bool {
+    let mut parts = tag.split('-');
+    let lang = parts.next().unwrap_or("");
+    (2..=3).contains(&lang.len())
+        && lang.bytes().all(|b| b.is_ascii_lowercase())
+        && parts.all(|p| (1..=8).contains(&p.len()) && p.bytes().all(|b| b.is_ascii_alphanumeric()))
 }
 
 /// A bare address (`ana@contoso.example`), as lettre parses it.

@@ -6,13 +6,14 @@ use std::path::Path;
 use chrono::{Duration, TimeZone};
 use chrono_tz::Tz;
 
-use super::{audience, Checker};
+use super::{audience, is_valid_locale, Checker};
 use crate::diagnostics::Diagnostics;
 use crate::model::project::{ProjectFile, SmtpSecurity};
 use crate::project::{Audience, CommsPolicy, Cutover, Project, Recipient, Wave};
 use crate::source::yaml::{self, index, join};
 use crate::source::SourceFile;
 use crate::time::{local_to_instant, parse_time_spec, TimeSpec};
+use crate::util::is_loopback;
 
 const DEFAULT_MAX_LATENESS_HOURS: i64 = 24;
 const DEFAULT_RATE_PER_SECOND: f64 = 10.0;
@@ -344,24 +345,6 @@ fn check_smtp(c: &mut Checker, smtp: &crate::model::project::SmtpFile) {
             );
         }
     }
-}
-
-/// localhost, 127.0.0.0/8 or ::1.
-pub fn is_loopback(host: &str) -> bool {
-    host.eq_ignore_ascii_case("localhost")
-        || host
-            .trim_matches(['[', ']'])
-            .parse::<std::net::IpAddr>()
-            .is_ok_and(|ip| ip.is_loopback())
-}
-
-/// A BCP 47-ish language tag: `en`, `fr`, `fr-CA`, `zh-Hant`.
-pub fn is_valid_locale(tag: &str) -> bool {
-    let mut parts = tag.split('-');
-    let lang = parts.next().unwrap_or("");
-    (2..=3).contains(&lang.len())
-        && lang.bytes().all(|b| b.is_ascii_lowercase())
-        && parts.all(|p| (1..=8).contains(&p.len()) && p.bytes().all(|b| b.is_ascii_alphanumeric()))
 }
 
 #[cfg(test)]

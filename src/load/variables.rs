@@ -1,7 +1,7 @@
 //! `{{ … }}` in the bodies of runbooks, guides and pages, filled in with the project's
 //! variables while loading — `{{ roster["dba"].phone }}` in a runbook becomes the DBA's
 //! number on the page and in the search index. Comms templates are not touched here: they
-//! are rendered per recipient ([`crate::render::email`]).
+//! are rendered per recipient ([`crate::email`]).
 //!
 //! Only `{{ … }}` outside code is an expression: a code span or block (a Helm chart, an
 //! Ansible task) keeps its braces. Each expression is rendered with Tera on its own, its
@@ -96,7 +96,7 @@ fn fill(body: &mut Body, ctx: &tera::Context, diags: &mut Diagnostics) {
         match tera::Tera::one_off(expression, ctx, false) {
             Ok(value) => {
                 out.push_str(&text[at..start]);
-                crate::markdown::highlight::push_escaped(&mut out, &value);
+                crate::util::push_escaped(&mut out, &value);
             }
             Err(e) => diags.push(error(
                 body,

@@ -21,7 +21,7 @@ use syntect::parsing::{
 };
 use syntect::util::LinesWithEndings;
 
-use super::highlight::push_escaped;
+use crate::util::push_escaped;
 
 /// The compound selectors of the stylesheet's themes, each as its set of atoms.
 pub struct Selectors {

@@ -3,6 +3,7 @@
 //! Only the classes the stylesheet uses are written ([`super::classed`]). Highlighted blocks
 //! are cached by content, on disk between builds ([`crate::cache`]).
 
+use crate::util::escape_html;
 use std::sync::OnceLock;
 
 use syntect::highlighting::{Theme, ThemeSet};
@@ -76,11 +77,6 @@ fn selectors() -> &'static classed::Selectors {
         let (light, dark) = themes();
         classed::Selectors::of_themes(&[light, dark], CLASS_PREFIX)
     })
-}
-
-/// What made the cached HTML: a different tminus or syntect makes it stale.
-pub(crate) fn cache_producer() -> String {
-    format!("{} syntect-5 {}", env!("CARGO_PKG_VERSION"), CLASS_PREFIX)
 }
 
 /// The stylesheet for highlighted code: a light theme, and a dark one under
@@ -183,29 +179,17 @@ fn scope(css: &str, scope: &str) -> String {
     out
 }
 
-pub fn escape_html(text: &str) -> String {
-    let mut out = String::with_capacity(text.len() + 16);
-    push_escaped(&mut out, text);
-    out
-}
-
-/// Appends `text` to `out`, escaped as in [`escape_html`].
-pub fn push_escaped(out: &mut String, text: &str) {
-    for c in text.chars() {
-        match c {
-            '<' => out.push_str("&lt;"),
-            '>' => out.push_str("&gt;"),
-            '&' => out.push_str("&amp;"),
-            '"' => out.push_str("&quot;"),
-            '\'' => out.push_str("&#39;"),
-            c => out.push(c),
-        }
-    }
-}
-
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn the_cache_producer_names_this_tminus_and_class_prefix() {
+        assert_eq!(
+            crate::cache::HIGHLIGHT_PRODUCER,
+            format!("{} syntect-5 {}", env!("CARGO_PKG_VERSION"), CLASS_PREFIX)
+        );
+    }
 
     #[test]
     fn highlights_known_languages_and_escapes_unknown_ones() {

@@ -115,7 +115,10 @@ fn render_uncached(markdown: &str, root: &str) -> Rendered {
                 let class_attr = if classes.is_empty() {
                     String::new()
                 } else {
-                    format!(" class=\"{}\"", highlight::escape_html(&classes.join(" ")))
+                    format!(
+                        " class=\"{}\"",
+                        crate::util::escape_html(&classes.join(" "))
+                    )
                 };
                 let _ = attrs;
                 let mut inner_html = String::new();
@@ -125,7 +128,7 @@ fn render_uncached(markdown: &str, root: &str) -> Rendered {
                 );
                 out.push(Event::Html(CowStr::from(format!(
                     "<h{level_num} id=\"{id}\"{class_attr}>{inner_html}<a class=\"anchor\" href=\"#{id}\" aria-label=\"Link to this section\">#</a></h{level_num}>\n",
-                    id = highlight::escape_html(&anchor),
+                    id = crate::util::escape_html(&anchor),
                 ))));
                 i = end + 1;
                 continue;
@@ -171,7 +174,7 @@ fn render_uncached(markdown: &str, root: &str) -> Rendered {
 /// It is focusable (`tabindex="0"`) so a block wider than the screen scrolls from the keyboard.
 pub fn code_block(code: &str, lang: Option<&str>) -> String {
     let lang_attr = lang
-        .map(|l| format!(" data-lang=\"{}\"", highlight::escape_html(l)))
+        .map(|l| format!(" data-lang=\"{}\"", crate::util::escape_html(l)))
         .unwrap_or_default();
     format!(
         "<pre class=\"code\"{lang_attr} tabindex=\"0\"><code>{}</code></pre>\n",
@@ -217,7 +220,7 @@ fn rewrite_link<'a>(event: Event<'a>, root: &str) -> Event<'a> {
 pub fn defuse_link(event: Event<'_>) -> Event<'_> {
     match event {
         Event::Start(Tag::Link { dest_url, .. })
-            if !crate::load::url::is_allowed(&dest_url, true) =>
+            if !crate::url_rule::is_allowed(&dest_url, true) =>
         {
             Event::InlineHtml(CowStr::Borrowed("<a>"))
         }

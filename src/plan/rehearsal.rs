@@ -9,15 +9,15 @@ use crate::project::{Project, Rehearsal, RehearsalTask};
 
 /// One recorded task, planned against actual.
 #[derive(Debug, Clone)]
-pub struct TaskVariance<'a> {
+pub struct TaskVariance {
     /// Index in the cutover plan.
     pub index: usize,
-    pub record: &'a RehearsalTask,
+    pub record: RehearsalTask,
     pub planned: Duration,
     pub actual: Duration,
 }
 
-impl TaskVariance<'_> {
+impl TaskVariance {
     /// Actual minus planned, in minutes (positive: it ran long).
     pub fn variance_minutes(&self) -> i64 {
         (self.actual - self.planned).num_minutes()
@@ -33,17 +33,18 @@ impl TaskVariance<'_> {
     }
 }
 
-/// A rehearsal measured against the plan, with its re-forecast of go-live night.
+/// A rehearsal measured against the plan, with its re-forecast of go-live night (a plan
+/// product: made once per build, with the schedule; see `site::prepare`).
 #[derive(Debug, Clone)]
-pub struct RehearsalReport<'a> {
-    pub rehearsal: &'a Rehearsal,
+pub struct RehearsalReport {
+    pub rehearsal: Rehearsal,
     /// The recorded tasks, in the order of the plan.
-    pub tasks: Vec<TaskVariance<'a>>,
+    pub tasks: Vec<TaskVariance>,
     /// The plan scheduled with the actual durations.
     pub forecast: Schedule,
 }
 
-impl RehearsalReport<'_> {
+impl RehearsalReport {
     /// How much later (positive) or earlier the forecast finishes than the plan.
     pub fn finish_delta(&self, plan: &Schedule) -> Option<Duration> {
         match (plan.window, self.forecast.window) {
@@ -63,7 +64,7 @@ impl RehearsalReport<'_> {
 }
 
 /// Every rehearsal of `project`, measured and re-forecast.
-pub fn analyse(project: &Project) -> Vec<RehearsalReport<'_>> {
+pub fn analyse(project: &Project) -> Vec<RehearsalReport> {
     project
         .rehearsals
         .iter()
@@ -71,7 +72,7 @@ pub fn analyse(project: &Project) -> Vec<RehearsalReport<'_>> {
         .collect()
 }
 
-pub fn analyse_one<'a>(project: &Project, rehearsal: &'a Rehearsal) -> RehearsalReport<'a> {
+pub fn analyse_one(project: &Project, rehearsal: &Rehearsal) -> RehearsalReport {
     let plan = &project.cutover;
     let mut tasks: Vec<TaskVariance> = rehearsal
         .tasks
@@ -80,7 +81,7 @@ pub fn analyse_one<'a>(project: &Project, rehearsal: &'a Rehearsal) -> Rehearsal
             let index = plan.tasks.iter().position(|t| t.id == record.id)?;
             Some(TaskVariance {
                 index,
-                record,
+                record: record.clone(),
                 planned: plan.tasks[index].duration,
                 actual: record.actual_finish - record.actual_start,
             })
@@ -92,7 +93,7 @@ pub fn analyse_one<'a>(project: &Project, rehearsal: &'a Rehearsal) -> Rehearsal
         actual.tasks[t.index].duration = t.actual;
     }
     RehearsalReport {
-        rehearsal,
+        rehearsal: rehearsal.clone(),
         tasks,
         forecast: schedule(&actual, project.go_live),
     }
@@ -179,7 +180,7 @@ mod tests {
         };
         let v = TaskVariance {
             index: 0,
-            record: &r,
+            record: r,
             planned: Duration::zero(),
             actual: Duration::minutes(5),
         };

@@ -8,8 +8,8 @@
 use std::fmt::Write;
 
 use crate::load::hypercare::{format_number, Metric};
-use crate::markdown::highlight::escape_html as esc;
 use crate::plan::hypercare::State;
+use crate::util::escape_html as esc;
 
 const W: f64 = 640.0;
 const H: f64 = 220.0;

@@ -3,6 +3,8 @@
 use chrono::{DateTime, Duration, Offset, TimeZone};
 use serde::Serialize;
 
+use crate::time::stamp::rfc3339;
+
 /// A time for templates: shown in its zone with the UTC offset, plus machine forms.
 #[derive(Debug, Clone, Serialize)]
 pub struct TimeView {
@@ -32,15 +34,6 @@ where
         iso: rfc3339(t),
         epoch_ms: t.timestamp_millis(),
     }
-}
-
-/// RFC 3339 with the zone's offset and no fractional seconds: `2027-03-29T18:00:00+01:00`.
-pub fn rfc3339<Tz: TimeZone>(t: &DateTime<Tz>) -> String
-where
-    Tz::Offset: std::fmt::Display,
-{
-    t.fixed_offset()
-        .to_rfc3339_opts(chrono::SecondsFormat::Secs, false)
 }
 
 pub fn utc_offset<Tz: TimeZone>(t: &DateTime<Tz>) -> String {

@@ -7,10 +7,10 @@ use std::fmt::Write;
 use chrono::{DateTime, Duration, Timelike};
 use chrono_tz::Tz;
 
-use crate::markdown::highlight::escape_html as esc;
 use crate::model::cutover::TaskKind;
 use crate::plan::cutover::Schedule;
 use crate::project::Project;
+use crate::util::escape_html as esc;
 
 const WIDTH: f64 = 1200.0;
 const LABEL: f64 = 300.0;

@@ -5,13 +5,17 @@
 //! Every page gets the same base context (`site`, `root`, `nav`, `versions`, `page`,
 //! `support`); `themes/default/README.md` documents all variables for theme authors.
 
+pub mod calendar;
+pub mod changes;
 pub mod chart;
-pub mod email;
 pub mod format;
 pub mod gantt;
+pub mod html;
 mod pages;
+pub mod plan_json;
 mod rehearsal;
 mod training;
+pub mod version;
 
 use chrono::{DateTime, Utc};
 use serde::Serialize;
@@ -20,8 +24,9 @@ use serde_json::json;
 use crate::plan::comms::ScheduledMessage;
 use crate::plan::cutover::Schedule;
 use crate::project::Project;
+use crate::urls;
 
-pub use pages::{jobs, page_job};
+pub use pages::{document_job, jobs, Document};
 
 /// A page to render: its path under the version folder, template and variables.
 pub struct PageJob {
@@ -79,7 +84,7 @@ pub struct StaticFile {
 pub struct CommsEntry {
     pub message: ScheduledMessage,
     pub subject: String,
-    pub preview: email::RenderedEmail,
+    pub preview: crate::email::RenderedEmail,
     pub eml: Vec<u8>,
     /// The name of its files ([`crate::plan::comms::file_keys`]).
     pub file_key: String,
@@ -88,35 +93,17 @@ pub struct CommsEntry {
 impl CommsEntry {
     /// The folder of the message's page: `comms/<id>/<wave>` or `comms/<id>`.
     pub fn page_dir(&self) -> String {
-        page_dir(&self.message)
+        urls::message_dir(&self.message.id, self.message.wave.as_deref())
     }
 
     /// The `.eml` download, beside the page.
     pub fn eml_path(&self) -> String {
-        format!("{}/{}.eml", self.page_dir(), self.file_key)
+        urls::eml(
+            &self.message.id,
+            self.message.wave.as_deref(),
+            &self.file_key,
+        )
     }
-}
-
-pub fn page_dir(m: &ScheduledMessage) -> String {
-    match &m.wave {
-        Some(w) => format!("comms/{}/{w}", m.id),
-        None => format!("comms/{}", m.id),
-    }
-}
-
-/// Where a role's cutover calendar goes; a role named `cutover` would collide with the
-/// whole plan's `cutover/cutover.ics`.
-pub fn role_calendar_path(role: &str) -> String {
-    if role == "cutover" {
-        "cutover/role-cutover.ics".to_string()
-    } else {
-        format!("cutover/{role}.ics")
-    }
-}
-
-/// Where a training session's own calendar (its "Add to calendar" link) goes.
-pub fn session_calendar_path(session_id: &str) -> String {
-    format!("training/sessions/{session_id}.ics")
 }
 
 /// A version of the site, for the switcher and `versions.json`.
@@ -145,39 +132,45 @@ impl VersionInfo {
 
 /// Everything the pages are made from.
 pub struct SiteInput<'a> {
+    /// The base URL of absolute links (`site.base_url` without a trailing `/`), or empty
+    /// for relative links (always while serving).
+    pub base_url: &'a str,
     pub project: &'a Project,
     pub schedule: &'a Schedule,
     pub comms: &'a [CommsEntry],
     /// Where each delivery of `comms` stands (only when the project has a send ledger).
-    pub delivery: Option<&'a crate::send::overview::Overview>,
+    pub delivery: Option<&'a crate::delivery::Overview>,
     /// Hypercare as judged for this build, when the project has it.
     pub hypercare: Option<&'a crate::plan::hypercare::Judgment>,
+    /// Each rehearsal measured against the plan, with its re-forecast.
+    pub rehearsals: &'a [crate::plan::rehearsal::RehearsalReport],
+    /// Calendar SEQUENCE per task id (bumped when a task moved since the last build).
+    pub calendar_sequences: &'a std::collections::BTreeMap<String, u32>,
+    /// Calendar SEQUENCE per training session id (bumped when a session moved).
+    pub session_sequences: &'a std::collections::BTreeMap<String, u32>,
     /// Every version in the output, newest first, this one included.
     pub versions: &'a [VersionInfo],
     pub built_at: DateTime<Utc>,
 }
 
-/// `runbooks/deploy/index.html` → `../../`: from a page back to the version root.
-pub fn root_of(path: &str) -> String {
-    "../".repeat(path.matches('/').count())
-}
+pub use crate::urls::root_of;
 
 /// The navigation sections.
 const SECTIONS: &[(&str, &str, &str)] = &[
-    ("dashboard", "Dashboard", "index.html"),
-    ("cutover", "Cutover", "cutover/index.html"),
-    ("runbooks", "Runbooks", "runbooks/index.html"),
-    ("checklists", "Checklists", "checklists/index.html"),
-    ("training", "Training", "training/index.html"),
-    ("comms", "Comms", "comms/index.html"),
-    ("changes", "What changed", "changes/index.html"),
+    ("dashboard", "Dashboard", urls::DASHBOARD),
+    ("cutover", "Cutover", urls::CUTOVER),
+    ("runbooks", "Runbooks", urls::RUNBOOKS),
+    ("checklists", "Checklists", urls::CHECKLISTS),
+    ("training", "Training", urls::TRAINING),
+    ("comms", "Comms", urls::COMMS),
+    ("changes", "What changed", urls::CHANGES),
 ];
 
 impl SiteInput<'_> {
     /// From the page at `path` to the version root: relative (`../../`) by default, or
     /// `{site.base_url}/v<version>/` when the project sets a base URL.
     pub fn root(&self, path: &str) -> String {
-        match self.project.site.base_url.trim().trim_end_matches('/') {
+        match self.base_url {
             "" => root_of(path),
             base => format!("{base}/v{}/", self.project.version),
         }
@@ -185,7 +178,7 @@ impl SiteInput<'_> {
 
     /// The folder holding the versions (`versions.js`), from the page at `path`.
     pub fn versions_root(&self, path: &str) -> String {
-        match self.project.site.base_url.trim().trim_end_matches('/') {
+        match self.base_url {
             "" => format!("{}../", root_of(path)),
             base => format!("{base}/"),
         }
@@ -209,8 +202,8 @@ impl SiteInput<'_> {
         for pg in extra {
             nav.push(json!({
                 "id": format!("page-{}", pg.id), "title": pg.title,
-                "href": format!("{root}pages/{}/index.html", pg.id),
-                "active": section == "pages" && path == format!("pages/{}/index.html", pg.id),
+                "href": format!("{root}{}", urls::page(&pg.id)),
+                "active": section == "pages" && path == urls::page(&pg.id),
             }));
         }
         let versions: Vec<serde_json::Value> = self

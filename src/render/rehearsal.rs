@@ -6,16 +6,13 @@ use serde_json::{json, Value};
 use super::format::time_view;
 use super::{PageJob, SiteInput};
 use crate::plan::cutover::Schedule;
-use crate::plan::rehearsal::{analyse, RehearsalReport};
+use crate::plan::rehearsal::RehearsalReport;
 use crate::project::Project;
 use crate::time::format_duration;
 
 /// The rehearsal pages.
 pub fn jobs(input: &SiteInput) -> Vec<PageJob> {
-    analyse(input.project)
-        .iter()
-        .map(|r| page(input, r))
-        .collect()
+    input.rehearsals.iter().map(|r| page(input, r)).collect()
 }
 
 /// `+35m`, `-10m`, `0m`.
@@ -48,7 +45,7 @@ fn path_of(p: &Project, s: &Schedule) -> Vec<Value> {
 fn page(input: &SiteInput, r: &RehearsalReport) -> PageJob {
     let p = input.project;
     let plan = input.schedule;
-    let path = format!("cutover/rehearsals/{}/index.html", r.rehearsal.id);
+    let path = crate::urls::rehearsal(&r.rehearsal.id);
     let root = input.root(&path);
     let title = format!("Rehearsal: {}", r.rehearsal.title);
     let mut ctx = input.base_context(&path, "cutover", &title);
@@ -136,7 +133,10 @@ fn page(input: &SiteInput, r: &RehearsalReport) -> PageJob {
         "rollback_deadline",
         &p.cutover.rollback_deadline.as_ref().map(time_view),
     );
-    ctx.insert("cutover_href", &format!("{root}cutover/index.html"));
-    ctx.insert("calendar_href", &format!("{root}cutover/cutover.ics"));
+    ctx.insert("cutover_href", &format!("{root}{}", crate::urls::CUTOVER));
+    ctx.insert(
+        "calendar_href",
+        &format!("{root}{}", crate::urls::CUTOVER_CALENDAR),
+    );
     PageJob::ready(path, "rehearsal.html", ctx)
 }

@@ -6,13 +6,20 @@ use chrono::{Duration, Utc};
 use serde_json::{json, Value};
 
 use super::format::time_view;
-use super::pages::guide_summary;
 use super::{PageJob, SiteInput};
 use crate::project::{Guide, Project, Session};
+use crate::urls;
+
+/// A guide as the catalogue and its own page list it.
+pub(super) fn guide_summary(g: &Guide, root: &str) -> Value {
+    json!({"id": g.id, "title": g.title, "summary": g.summary, "kind": g.kind, "kind_label": g.kind.label(),
+        "audience": g.audience, "duration": g.duration.map(crate::time::format_duration), "order": g.order,
+        "href": format!("{root}{}", urls::guide(&g.id))})
+}
 
 pub fn training_index(input: &SiteInput) -> PageJob {
     let p = input.project;
-    let path = "training/index.html";
+    let path = urls::TRAINING;
     let root = input.root(path);
     let mut ctx = input.base_context(path, "training", "Training");
 
@@ -44,7 +51,10 @@ pub fn training_index(input: &SiteInput) -> PageJob {
     ctx.insert("sessions", &sessions);
     ctx.insert("upcoming_count", &upcoming);
     ctx.insert("timezone", p.zone.name());
-    ctx.insert("calendar_href", &format!("{root}training/sessions.ics"));
+    ctx.insert(
+        "calendar_href",
+        &format!("{root}{}", urls::SESSIONS_CALENDAR),
+    );
     PageJob::ready(path, "training.html", ctx)
 }
 
@@ -69,7 +79,7 @@ fn session_view(s: &Session, root: &str, now: chrono::DateTime<Utc>) -> Value {
         "duration": crate::time::format_duration(s.duration), "location": s.location, "link": s.link,
         "capacity": s.capacity, "audience": s.audience,
         "past": finish.with_timezone(&Utc) < now,
-        "ics_href": format!("{root}{}", super::session_calendar_path(&s.id)),
+        "ics_href": format!("{root}{}", urls::session_calendar(&s.id)),
     })
 }
 
@@ -140,7 +150,7 @@ fn learning_paths(p: &Project, root: &str, now: chrono::DateTime<Utc>) -> Vec<Va
 
 /// `search/index.html`: the full results of a search (`?q=`), filled in by `site.js`.
 pub fn search_page(input: &SiteInput) -> PageJob {
-    let path = "search/index.html";
+    let path = urls::SEARCH;
     let ctx = input.base_context(path, "search", "Search");
     PageJob::ready(path, "search.html", ctx)
 }

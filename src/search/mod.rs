@@ -137,7 +137,7 @@ pub fn documents(p: &Project) -> Vec<SearchDoc> {
 
 fn guide_documents(g: &Guide) -> Vec<SearchDoc> {
     let mut docs = Vec::new();
-    let url = format!("training/{}/index.html", g.id);
+    let url = crate::urls::guide(&g.id);
     let entry_kind = match g.kind {
         GuideKind::Faq => "FAQ",
         other => other.label(),
@@ -160,7 +160,7 @@ fn guide_documents(g: &Guide) -> Vec<SearchDoc> {
 
 fn runbook_documents(r: &Runbook) -> Vec<SearchDoc> {
     let mut docs = Vec::new();
-    let url = format!("runbooks/{}/index.html", r.id);
+    let url = crate::urls::runbook(&r.id);
     let crumbs = format!("Runbooks › {}", r.title);
     push_sections(
         &mut docs,
@@ -196,7 +196,7 @@ fn runbook_documents(r: &Runbook) -> Vec<SearchDoc> {
 
 fn page_documents(pg: &Page) -> Vec<SearchDoc> {
     let mut docs = Vec::new();
-    let url = format!("pages/{}/index.html", pg.id);
+    let url = crate::urls::page(&pg.id);
     push_sections(
         &mut docs,
         &pg.body.markdown,
@@ -212,7 +212,7 @@ fn page_documents(pg: &Page) -> Vec<SearchDoc> {
 }
 
 fn checklist_documents(c: &Checklist) -> Vec<SearchDoc> {
-    let url = format!("checklists/{}/index.html", c.id);
+    let url = crate::urls::checklist(&c.id);
     let crumbs = format!("Checklists › {}", c.title);
     let mut docs = vec![SearchDoc {
         title: c.title.clone(),

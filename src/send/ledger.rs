@@ -31,7 +31,7 @@ use std::fs::{File, OpenOptions};
 use std::io::{self, Read, Seek, SeekFrom, Write};
 use std::path::{Path, PathBuf};
 
-use chrono::{DateTime, SecondsFormat, Utc};
+use chrono::{DateTime, Utc};
 use serde::{Deserialize, Serialize};
 
 /// What identifies one delivery: message id, wave and recipient address (as
@@ -409,9 +409,7 @@ impl Lock {
 }
 
 /// RFC 3339 in UTC with seconds, as in the ledger.
-pub fn utc(t: &DateTime<Utc>) -> String {
-    t.to_rfc3339_opts(SecondsFormat::Secs, true)
-}
+pub use crate::time::stamp::utc;
 
 #[cfg(test)]
 mod tests {

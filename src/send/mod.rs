@@ -12,7 +12,6 @@
 
 pub mod due;
 pub mod ledger;
-pub mod overview;
 pub mod smtp;
 mod transaction;
 
@@ -22,10 +21,11 @@ use chrono::{DateTime, Utc};
 use rayon::prelude::*;
 use serde::Serialize;
 
+use crate::delivery::{DeliveryState, Overview, StatusRow};
+use crate::email::{message_id, sender, Mailer};
+use crate::plan::comms::ScheduledMessage;
 use crate::project::{Project, Recipient};
-use crate::render::email::{message_id, sender, Mailer};
-use crate::render::format::rfc3339;
-use crate::site::Prepared;
+use crate::time::stamp::rfc3339;
 use due::{deliveries, standing, Delivery, Standing};
 use ledger::{DeliveryKey, Ledger, Lock, State};
 use smtp::{Fatal, Outcome, Pacer, Session, Settings};
@@ -160,16 +160,17 @@ fn render_one(
 /// How many deliveries are rendered at a time (in parallel) ahead of sending.
 const CHUNK: usize = 256;
 
-/// Sends every delivery due at `opts.now`. `env` supplies the `TMINUS_SMTP_*` variables.
-/// Errs (before sending anything) when the lock, the ledger or the SMTP settings fail.
+/// Sends every delivery of `messages` (the project's scheduled messages) due at
+/// `opts.now`. `env` supplies the `TMINUS_SMTP_*` variables. Errs (before sending
+/// anything) when the lock, the ledger or the SMTP settings fail.
 pub fn send(
-    prepared: &Prepared,
+    project: &Project,
+    messages: &[&ScheduledMessage],
     opts: &Options,
     env: &dyn Fn(&str) -> Option<String>,
     on: &mut dyn FnMut(Progress<'_>),
 ) -> Result<Summary, String> {
     let started = Instant::now();
-    let project = &prepared.project;
     let root = &project.root;
     let records = !opts.dry_run && opts.test_to.is_none();
     let settings = if opts.dry_run {
@@ -206,7 +207,7 @@ pub fn send(
         ledger_skipped_lines: ledger.skipped_lines,
         ..Summary::default()
     };
-    let all = deliveries(prepared.comms.iter().map(|e| &e.message));
+    let all = deliveries(messages.iter().copied());
     let mut todo: Vec<&Delivery<'_>> = Vec::new();
     for d in &all {
         match standing(
@@ -371,39 +372,15 @@ pub fn send(
     Ok(summary)
 }
 
-/// One row of `comms status`: a delivery and where it stands.
-#[derive(Debug, Clone, Serialize)]
-pub struct StatusRow {
-    pub id: String,
-    pub wave: Option<String>,
-    pub locale: String,
-    pub audience: String,
-    pub to: String,
-    /// RFC 3339 in the zone in force.
-    pub send_at: String,
-    /// `scheduled`, `sent`, `failed`, `in doubt` or `missed`.
-    pub state: &'static str,
-    /// Whether a `scheduled` or `failed` delivery would be sent by `comms send --due` now.
-    pub due: bool,
-    /// When it was sent, failed or claimed (RFC 3339 in UTC in the JSON).
-    #[serde(serialize_with = "utc_opt")]
-    pub at: Option<DateTime<Utc>>,
-    pub message_id: Option<String>,
-    /// The server's reply (to the acceptance or the last failure).
-    pub reply: Option<String>,
-}
-
-fn utc_opt<S: serde::Serializer>(t: &Option<DateTime<Utc>>, s: S) -> Result<S::Ok, S::Error> {
-    match t {
-        Some(t) => s.serialize_str(&ledger::utc(t)),
-        None => s.serialize_none(),
-    }
-}
-
-/// Where every delivery of the schedule stands at `now`, in schedule order.
-pub fn status(prepared: &Prepared, ledger: &Ledger, now: DateTime<Utc>) -> Vec<StatusRow> {
-    let policy = prepared.project.comms_policy;
-    deliveries(prepared.comms.iter().map(|e| &e.message))
+/// Where every delivery of `messages` stands at `now`, in schedule order.
+pub fn status(
+    project: &Project,
+    messages: &[&ScheduledMessage],
+    ledger: &Ledger,
+    now: DateTime<Utc>,
+) -> Vec<StatusRow> {
+    let policy = project.comms_policy;
+    deliveries(messages.iter().copied())
         .iter()
         .map(|d| {
             let standing = standing(d, ledger, now, policy.max_lateness, false);
@@ -414,7 +391,7 @@ pub fn status(prepared: &Prepared, ledger: &Ledger, now: DateTime<Utc>) -> Vec<S
                 audience: d.message.audience.clone(),
                 to: d.recipient.email.clone(),
                 send_at: rfc3339(&d.message.send_at),
-                state: "scheduled",
+                state: DeliveryState::Scheduled,
                 due: matches!(standing, Standing::Due { .. }),
                 at: None,
                 message_id: None,
@@ -446,18 +423,173 @@ pub fn status(prepared: &Prepared, ledger: &Ledger, now: DateTime<Utc>) -> Vec<S
                 None => {}
             }
             row.state = match standing {
-                Standing::Sent => "sent",
-                Standing::InDoubt => "in doubt",
-                Standing::Missed => "missed",
+                Standing::Sent => DeliveryState::Sent,
+                Standing::InDoubt => DeliveryState::InDoubt,
+                Standing::Missed => DeliveryState::Missed,
                 Standing::Due { .. } | Standing::NotYet => {
                     if matches!(ledger.state(&d.key), Some(State::Failed { .. })) {
-                        "failed"
+                        DeliveryState::Failed
                     } else {
-                        "scheduled"
+                        DeliveryState::Scheduled
                     }
                 }
             };
             row
         })
         .collect()
+}
+
+/// The delivery status of `messages` at `now` from the ledger of `project` (read only: no
+/// lock, nothing written), one list of rows per message; `None` when the project has no
+/// ledger (nothing was ever sent from it). The site shows it.
+pub fn overview(
+    project: &Project,
+    messages: &[&ScheduledMessage],
+    now: DateTime<Utc>,
+) -> std::io::Result<Option<Overview>> {
+    let root = &project.root;
+    if !Ledger::path_in(root).is_file() {
+        return Ok(None);
+    }
+    let ledger = Ledger::read(root)?;
+    Ok(Some(overview_of(project, messages, &ledger, now)))
+}
+
+/// The delivery status of `messages` at `now` according to `ledger`.
+pub fn overview_of(
+    project: &Project,
+    messages: &[&ScheduledMessage],
+    ledger: &Ledger,
+    now: DateTime<Utc>,
+) -> Overview {
+    let mut rows = status(project, messages, ledger, now).into_iter();
+    // `status` lists the deliveries message by message, recipient by recipient.
+    let entries = messages
+        .iter()
+        .map(|m| rows.by_ref().take(m.recipients.len()).collect())
+        .collect();
+    Overview {
+        as_of: now,
+        entries,
+        skipped_lines: ledger.skipped_lines,
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn minimal() -> crate::site::Prepared {
+        crate::site::prepare(std::path::Path::new(concat!(
+            env!("CARGO_MANIFEST_DIR"),
+            "/tests/fixtures/minimal"
+        )))
+        .expect("fixture loads")
+    }
+
+    #[test]
+    fn rows_line_up_with_the_scheduled_messages_and_their_recipients() {
+        use crate::send::due::deliveries;
+        use chrono::Duration;
+        let dir = tempfile::tempdir().unwrap();
+        let mut prepared = minimal();
+        prepared.project.root = dir.path().to_path_buf();
+        let messages: Vec<&ScheduledMessage> = prepared.comms.iter().map(|e| &e.message).collect();
+        let first = prepared
+            .comms
+            .iter()
+            .map(|e| e.message.send_at.with_timezone(&Utc))
+            .min()
+            .unwrap();
+        assert!(
+            overview(&prepared.project, &messages, first)
+                .unwrap()
+                .is_none(),
+            "no ledger, no status"
+        );
+
+        let mut ledger = Ledger::open(dir.path()).unwrap();
+        let all = deliveries(prepared.comms.iter().map(|e| &e.message));
+        assert!(all.len() >= 4, "the fixture has a few deliveries");
+        ledger
+            .claim(&all[0].key, "en", "<0@x>", all[0].send_at)
+            .unwrap();
+        ledger.commit(&all[0].key, "<0@x>", "250 OK").unwrap();
+        ledger
+            .claim(&all[1].key, "en", "<1@x>", all[1].send_at)
+            .unwrap();
+        ledger.fail(&all[1].key, "<1@x>", "550 no", true).unwrap();
+        ledger
+            .claim(&all[2].key, "en", "<2@x>", all[2].send_at)
+            .unwrap();
+        drop(ledger);
+        // A run writing (or killed while writing) its next line.
+        let mut f = std::fs::OpenOptions::new()
+            .append(true)
+            .open(Ledger::path_in(dir.path()))
+            .unwrap();
+        std::io::Write::write_all(&mut f, b"{\"event\":\"cla").unwrap();
+        drop(f);
+        let before = std::fs::read(Ledger::path_in(dir.path())).unwrap();
+
+        let early = first - Duration::days(1);
+        let o = overview(&prepared.project, &messages, early)
+            .unwrap()
+            .expect("a ledger");
+        assert_eq!(o.skipped_lines, 1);
+        assert_eq!(o.as_of, early);
+        assert_eq!(o.entries.len(), prepared.comms.len());
+        for (rows, e) in o.entries.iter().zip(&prepared.comms) {
+            let to: Vec<&str> = rows.iter().map(|r| r.to.as_str()).collect();
+            let expected: Vec<&str> = e
+                .message
+                .recipients
+                .iter()
+                .map(|r| r.email.as_str())
+                .collect();
+            assert_eq!(to, expected);
+            assert!(rows
+                .iter()
+                .all(|r| r.id == e.message.id && r.wave == e.message.wave));
+        }
+        let total = o.total();
+        assert_eq!((total.sent, total.failed, total.in_doubt), (1, 1, 1));
+        assert_eq!(total.scheduled, all.len() - 3);
+        assert_eq!(
+            (total.due, total.missed),
+            (0, 0),
+            "nothing is due a day early"
+        );
+        let sum = (0..o.entries.len()).fold(0, |n, i| n + o.counts(i).total());
+        assert_eq!(sum, all.len());
+        assert_eq!(
+            o.counts_where(&prepared.comms, |e| e.message.wave.is_none())
+                .total()
+                + o.counts_where(&prepared.comms, |e| e.message.wave.is_some())
+                    .total(),
+            all.len()
+        );
+
+        // Long after every send time, what was never accepted is missed.
+        let late = overview(&prepared.project, &messages, first + Duration::days(400))
+            .unwrap()
+            .unwrap();
+        let c = late.total();
+        assert_eq!((c.sent, c.in_doubt, c.scheduled), (1, 1, 0));
+        assert_eq!(
+            c.missed,
+            all.len() - 2,
+            "failed and never-sent deliveries are missed"
+        );
+        assert_eq!(
+            std::fs::read(Ledger::path_in(dir.path())).unwrap(),
+            before,
+            "read only"
+        );
+        assert!(!dir
+            .path()
+            .join(".tminus")
+            .join(crate::send::ledger::LOCK)
+            .exists());
+    }
 }

@@ -18,9 +18,9 @@ use lettre::transport::smtp::client::{Certificate, SmtpConnection, TlsParameters
 use lettre::transport::smtp::extension::ClientId;
 use lettre::transport::smtp::Error;
 
-use crate::load::is_loopback;
 use crate::model::project::SmtpSecurity;
 use crate::project::Project;
+use crate::util::is_loopback;
 
 /// How to reach the server; built by [`Settings::from_project`].
 #[derive(Clone)]

@@ -105,7 +105,13 @@ pub fn finish(out: &Path) -> io::Result<bool> {
 }
 
 fn write_journal(out: &Path, journal: &Journal) -> io::Result<()> {
-    let tmp = out.join(format!(".tmp{JOURNAL}-{}", journal.pid));
+    // `.tmp-publish-journal-<pid>`: a build killed while writing it leaves a `.tmp-*` file,
+    // which the next build removes (`output::remove_leftovers`).
+    let tmp = out.join(format!(
+        ".tmp-{}-{}",
+        JOURNAL.trim_start_matches('.'),
+        journal.pid
+    ));
     let written = (|| {
         let mut f = fs::File::create(&tmp)?;
         f.write_all(&serde_json::to_vec(journal).map_err(io::Error::other)?)?;

@@ -1,16 +1,24 @@
-//! The site: everything from a project folder to a versioned output folder.
+//! The site: the one build sequence from a project folder to a version (read this first),
+//! publishing it, and the tools around it.
 //!
-//! [`prepare`] loads the project, schedules the cutover and renders the comms (shared by
-//! `build`, `check` and the `comms` commands); [`build`] renders every page and writes the
-//! version atomically (see [`output`]).
+//! - [`prepare`] loads the project and makes the plan products: the cutover schedule, the
+//!   rehearsal analyses, the scheduled messages with their rendered previews (also used by
+//!   the `comms` commands).
+//! - [`run`] is the sequence `build`, `check` and `serve` share: prepare, read the output
+//!   folder once ([`published`]), compute calendar SEQUENCE numbers and the delivery
+//!   status, [`assemble_with`] every page job and file (`render`), then — by [`Mode`] —
+//!   write them atomically ([`output`], [`recycle`], [`fingerprint`]), keep them in memory
+//!   ([`serve`]) or render them and check their links ([`links`]).
+//!
+//! (Over 600 lines on purpose: the sequence and the values it hands from stage to stage —
+//! `Prepared`, `SiteFiles`, `Mode`, `Built` — read top to bottom in one file. Split at
+//! `prepare` / `assemble_with` / `run` if it grows further.)
 
-pub mod calendar;
-pub mod changes;
 pub mod fingerprint;
 pub mod journal;
 pub mod links;
 pub mod output;
-pub mod plan_json;
+pub mod published;
 pub mod recycle;
 pub mod serve;
 pub mod timings;
@@ -21,19 +29,27 @@ use std::time::Instant;
 use chrono::{DateTime, Utc};
 use rayon::prelude::*;
 
+use crate::delivery::Overview;
 use crate::diagnostics::{Diagnostic, Diagnostics};
+use crate::email::Mailer;
+use crate::plan::comms::ScheduledMessage;
 use crate::plan::comms::{expand, file_keys};
 use crate::plan::cutover::{schedule, Schedule};
+use crate::plan::rehearsal::RehearsalReport;
 use crate::project::Project;
-use crate::render::email::Mailer;
+pub use crate::render::version::mark_draft;
+use crate::render::version::{changes_page, not_found_page, sitemap};
 use crate::render::{self, CommsEntry, PageJob, SiteInput, StaticFile};
-use crate::send::overview::Overview;
+use crate::render::{calendar, changes, plan_json};
 use crate::templates::Theme;
+use crate::urls;
 
 /// A loaded, scheduled project with its comms rendered.
 pub struct Prepared {
     pub project: Project,
     pub schedule: Schedule,
+    /// Each rehearsal measured against the plan, with its re-forecast of go-live night.
+    pub rehearsals: Vec<RehearsalReport>,
     pub comms: Vec<CommsEntry>,
     /// Calendar SEQUENCE per task id (bumped when a task moved since the last build).
     pub calendar_sequences: std::collections::BTreeMap<String, u32>,
@@ -46,14 +62,23 @@ pub struct Prepared {
     pub hypercare: Option<crate::plan::hypercare::Judgment>,
 }
 
+impl Prepared {
+    /// The scheduled messages, in schedule order (what `send` needs of a build).
+    pub fn messages(&self) -> Vec<&ScheduledMessage> {
+        self.comms.iter().map(|e| &e.message).collect()
+    }
+}
+
 /// Loads and plans the project in `root`, rendering each scheduled message's preview.
 pub fn prepare(root: &Path) -> Result<Prepared, Diagnostics> {
     let project = crate::load::load(root)?;
     let schedule = schedule(&project.cutover, project.go_live);
+    let rehearsals = crate::plan::rehearsal::analyse(&project);
     let comms = render_comms(&project)?;
     Ok(Prepared {
         project,
         schedule,
+        rehearsals,
         comms,
         calendar_sequences: Default::default(),
         session_sequences: Default::default(),
@@ -75,7 +100,8 @@ pub fn judge_hypercare(prepared: &mut Prepared, now: DateTime<Utc>) {
 /// `prepared.delivery`, as of `now`. A ledger that cannot be read is a warning, not an
 /// error: the pages then show no delivery status.
 pub fn read_delivery_status(prepared: &mut Prepared, now: DateTime<Utc>) {
-    prepared.delivery = match Overview::read(prepared, now) {
+    let overview = crate::send::overview(&prepared.project, &prepared.messages(), now);
+    prepared.delivery = match overview {
         Ok(o) => o,
         Err(e) => {
             eprintln!(
@@ -185,71 +211,50 @@ pub struct SiteFiles<'a> {
     pub theme: Theme,
 }
 
-/// Builds the pages and files of `prepared` (nothing is written), with no previous
-/// version to compare with.
-pub fn assemble<'a>(
-    prepared: &'a Prepared,
-    versions: &'a [render::VersionInfo],
-    built_at: DateTime<Utc>,
-) -> Result<SiteFiles<'a>, Diagnostics> {
-    let theme = Theme::load(prepared.project.theme_dir.as_deref())?;
-    Ok(assemble_with(prepared, versions, built_at, None, theme))
-}
-
-/// The previous version's plan (the next lower version in `versions` whose folder in
-/// `out` has a `plan.json`), for the "what changed" page.
-pub fn previous_plan(
-    out: &Path,
-    versions: &[render::VersionInfo],
-    version: &str,
-) -> Option<changes::PlanView> {
-    let prev = output::previous_version(versions, version)?;
-    let bytes = std::fs::read(out.join(format!("v{}", prev.version)).join("plan.json")).ok()?;
-    let mut plan = changes::parse(&bytes)?;
-    if plan.version.is_empty() {
-        plan.version = prev.version.clone();
-    }
-    Some(plan)
-}
-
 /// Builds the pages and files of `prepared` with a loaded theme; `previous` is the plan of
-/// the version before, for `changes/index.html`.
+/// the version before, for `changes/index.html`; `base_url` makes links absolute (empty:
+/// relative links; see [`Mode::base_url`]).
 pub fn assemble_with<'a>(
     prepared: &'a Prepared,
     versions: &'a [render::VersionInfo],
     built_at: DateTime<Utc>,
     previous: Option<&changes::PlanView>,
     theme: Theme,
+    base_url: &'a str,
 ) -> SiteFiles<'a> {
     let input = SiteInput {
+        base_url: base_url.trim().trim_end_matches('/'),
         project: &prepared.project,
         schedule: &prepared.schedule,
         comms: &prepared.comms,
         delivery: prepared.delivery.as_ref(),
         hypercare: prepared.hypercare.as_ref(),
+        rehearsals: &prepared.rehearsals,
+        calendar_sequences: &prepared.calendar_sequences,
+        session_sequences: &prepared.session_sequences,
         versions,
         built_at,
     };
     let mut pages = render::jobs(&input);
-    let plan = plan_json::to_json(prepared, built_at);
+    let plan = plan_json::to_json(&input);
     pages.push(changes_page(&input, &plan, previous));
     pages.push(not_found_page(&input));
     let mut files = vec![
         StaticFile {
-            path: "sitemap.xml".into(),
-            bytes: sitemap(&prepared.project, &pages).into_bytes(),
+            path: urls::SITEMAP.into(),
+            bytes: sitemap(&input, &pages).into_bytes(),
         },
         StaticFile {
-            path: "plan.json".into(),
+            path: urls::PLAN_JSON.into(),
             bytes: plan,
         },
         StaticFile {
-            path: "training/sessions.ics".into(),
+            path: urls::SESSIONS_CALENDAR.into(),
             bytes: calendar::sessions_ics(&prepared.project, &prepared.session_sequences, built_at)
                 .into_bytes(),
         },
         StaticFile {
-            path: "assets/syntax.css".into(),
+            path: urls::SYNTAX_CSS.into(),
             bytes: crate::markdown::highlight::stylesheet().into_bytes(),
         },
     ];
@@ -268,7 +273,7 @@ pub fn assemble_with<'a>(
     // ([`SiteFiles::search_index`]), while the pages render.
     for s in &prepared.project.sessions {
         files.push(StaticFile {
-            path: render::session_calendar_path(&s.id),
+            path: urls::session_calendar(&s.id),
             bytes: calendar::session_ics(
                 &prepared.project,
                 s,
@@ -301,7 +306,7 @@ pub fn assemble_with<'a>(
 }
 
 /// The search index's file in a version folder.
-pub const SEARCH_INDEX: &str = "searchindex.js";
+pub const SEARCH_INDEX: &str = urls::SEARCH_INDEX;
 
 impl SiteFiles<'_> {
     /// `searchindex.js` (see [`crate::search`]): the slowest file of a large site, so it is
@@ -328,89 +333,13 @@ impl SiteFiles<'_> {
     }
 }
 
-/// `changes/index.html`: this version compared with the one before.
-fn changes_page(input: &SiteInput, plan: &[u8], previous: Option<&changes::PlanView>) -> PageJob {
-    let path = "changes/index.html";
-    let root = input.root(path);
-    let mut ctx = input.base_context(path, "changes", "What changed");
-    let diff = match (previous, changes::parse(plan)) {
-        (Some(before), Some(after)) => changes::compare(before, &after),
-        _ => changes::Changes::default(),
-    };
-    ctx.insert(
-        "previous_href",
-        &diff
-            .previous
-            .as_ref()
-            .map(|v| format!("{}v{v}/changes/index.html", input.versions_root(path))),
-    );
-    ctx.insert("plan_href", &format!("{root}plan.json"));
-    ctx.insert("changes", &diff);
-    PageJob::ready(path, "changes.html", ctx)
-}
-
-/// `404.html` at the version root (and, for the latest version, at the output root).
-fn not_found_page(input: &SiteInput) -> PageJob {
-    let path = "404.html";
-    let mut ctx = input.base_context(path, "not-found", "Page not found");
-    ctx.insert("home_href", &format!("{}index.html", input.root(path)));
-    PageJob::ready(path, "404.html", ctx)
-}
-
-/// `sitemap.xml`: every page of the version. With `site.base_url` the locations are
-/// absolute, as the sitemap protocol requires; without one they are relative to the
-/// version folder (fine for an intranet crawler given the folder, not for a search engine).
-fn sitemap(project: &Project, pages: &[PageJob]) -> String {
-    let base = project.site.base_url.trim().trim_end_matches('/');
-    let prefix = if base.is_empty() {
-        String::new()
-    } else {
-        format!("{base}/v{}/", project.version)
-    };
-    let mut paths: Vec<&str> = pages
-        .iter()
-        .map(|p| p.path.as_str())
-        .filter(|p| *p != "404.html")
-        .collect();
-    paths.sort_unstable();
-    let mut xml = String::from(
-        "<?xml version=\"1.0\" encoding=\"UTF-8\"?>\n<urlset xmlns=\"http://www.sitemaps.org/schemas/sitemap/0.9\">\n",
-    );
-    for p in paths {
-        xml.push_str(&format!(
-            "  <url><loc>{}</loc></url>\n",
-            crate::markdown::highlight::escape_html(&format!("{prefix}{p}"))
-        ));
-    }
-    xml.push_str("</urlset>\n");
-    xml
-}
-
-/// SPEC: a draft is marked DRAFT on every page. The theme shows its own banner
-/// (`site.is_draft`); a page whose theme shows none gets a plain one after `<body>`.
-pub fn mark_draft(project: &Project, html: &mut String) {
-    if project.status != crate::model::project::Status::Draft || html.contains("DRAFT") {
-        return;
-    }
-    let banner = format!(
-        "<p class=\"tminus-draft\" role=\"note\" style=\"margin:0;padding:.4rem 1rem;background:#fff3d6;color:#5c3500;font:600 14px/1.4 system-ui,sans-serif;text-align:center\">DRAFT — version {} of this plan is not approved yet.</p>",
-        crate::markdown::highlight::escape_html(&project.version)
-    );
-    let lower = html.to_ascii_lowercase();
-    let at = lower
-        .find("<body")
-        .and_then(|b| lower[b..].find('>').map(|e| b + e + 1))
-        .unwrap_or(0);
-    html.insert_str(at, &banner);
-}
-
 /// Renders every page of `site` and marks drafts.
 pub fn render_site(
     project: &Project,
     site: &SiteFiles,
     progress: Option<&dyn output::Progress>,
 ) -> Result<Vec<(String, String)>, Diagnostics> {
-    let mut pages = output::render_pages(site, progress)?;
+    let mut pages = output::render_pages(&site.theme, &site.input, &site.pages, progress)?;
     for (_, html) in &mut pages {
         mark_draft(project, html);
     }
@@ -431,6 +360,47 @@ pub struct Checked {
     pub links: usize,
 }
 
+/// A site built in memory (`tminus serve`): what it was made from, kept for re-rendering
+/// one page, and every file by its path under the output folder (`v1.2/index.html`,
+/// `versions.js`, `index.html`, …).
+pub struct InMemory {
+    pub prepared: Prepared,
+    pub theme: Theme,
+    pub versions: Vec<render::VersionInfo>,
+    pub built_at: DateTime<Utc>,
+    pub files: Vec<(String, Vec<u8>)>,
+}
+
+/// Where a build's output goes (as Zola's `BuildMode`). Everything before that — loading,
+/// planning (schedule, calendar sequences, comms), reading the output folder, assembling
+/// the pages — is the same for the three commands ([`run`]).
+pub enum Mode<'a> {
+    /// `tminus build`: written into the output folder (see [`output`]).
+    Disk(&'a BuildOptions<'a>),
+    /// `tminus serve`: kept in memory; links stay on the local server.
+    Memory,
+    /// `tminus check`: rendered, links checked, nothing kept.
+    Nowhere,
+}
+
+impl Mode<'_> {
+    /// The base URL of links: the project's `site.base_url`, except in memory, where links
+    /// must stay on the local server.
+    pub fn base_url<'p>(&self, project: &'p Project) -> &'p str {
+        match self {
+            Mode::Memory => "",
+            _ => &project.site.base_url,
+        }
+    }
+}
+
+/// What [`run`] made, by [`Mode`].
+pub enum Built {
+    Disk(BuildReport),
+    Memory(Box<InMemory>),
+    Nowhere(Box<Checked>),
+}
+
 /// `tminus check`: everything a build does except writing, plus every internal link and
 /// anchor. Returns the project.
 pub fn check(root: &Path) -> Result<Prepared, Diagnostics> {
@@ -440,27 +410,19 @@ pub fn check(root: &Path) -> Result<Prepared, Diagnostics> {
 /// `tminus check`, keeping the rendered pages (for `--external`). `out` is only read: the
 /// previous version's plan feeds the "what changed" page.
 pub fn check_site(root: &Path, out: &Path) -> Result<Checked, Diagnostics> {
-    crate::cache::load_all(&cache_dir(root));
-    let mut prepared = prepare(root)?;
-    let now = Utc::now();
-    read_delivery_status(&mut prepared, now);
-    judge_hypercare(&mut prepared, now);
-    let versions = output::versions_with(out, &prepared.project, now);
-    let previous = previous_plan(out, &versions, &prepared.project.version);
-    let theme = Theme::load(prepared.project.theme_dir.as_deref())?;
-    let mut site = assemble_with(&prepared, &versions, now, previous.as_ref(), theme);
-    let pages = site.render_with_search(None)?;
-    let report = links::check_internal(&prepared.project, &site, &pages);
-    let mut diags = Diagnostics::new();
-    for d in report.errors {
-        diags.push(d);
+    match run(root, out, Mode::Nowhere)? {
+        Built::Nowhere(c) => Ok(*c),
+        _ => unreachable!("Mode::Nowhere makes Built::Nowhere"),
     }
-    let links = report.followed;
-    diags.finish(Checked {
-        prepared,
-        pages,
-        links,
-    })
+}
+
+/// `tminus serve`: the whole site in memory; `out` is only read (other versions, the
+/// previous plan, calendar sequences).
+pub fn build_in_memory(root: &Path, out: &Path) -> Result<InMemory, Diagnostics> {
+    match run(root, out, Mode::Memory)? {
+        Built::Memory(m) => Ok(*m),
+        _ => unreachable!("Mode::Memory makes Built::Memory"),
+    }
 }
 
 /// `tminus build`: validates, renders and writes `out/v<version>/`, then updates
@@ -475,114 +437,199 @@ pub fn build_with(
     out: &Path,
     opts: &BuildOptions,
 ) -> Result<BuildReport, Diagnostics> {
+    match run(root, out, Mode::Disk(opts))? {
+        Built::Disk(r) => Ok(r),
+        _ => unreachable!("Mode::Disk makes Built::Disk"),
+    }
+}
+
+/// The one build sequence of `build`, `check` and `serve`: load and plan the project in
+/// `root`, read the output folder `out` (versions, the previous plan and calendar
+/// sequences), assemble every page and file, then write them (`Disk`: atomically, and not
+/// at all when an approved version is unchanged), keep them (`Memory`) or check their
+/// links (`Nowhere`).
+pub fn run(root: &Path, out: &Path, mode: Mode) -> Result<Built, Diagnostics> {
     let started = Instant::now();
     let timings = timings::Timings::new();
     // Before anything in `out` is read: a publication a killed build left half done.
     output::settle(out);
     let cache = cache_dir(root);
-    timings.time("load the caches", || {
-        crate::cache::load_all(&cache);
-        crate::cache::spill_all(&cache);
-    });
+    match mode {
+        Mode::Disk(_) => timings.time("load the caches", || {
+            crate::cache::load_all(&cache);
+            crate::cache::spill_all(&cache);
+        }),
+        // `check` only reads the caches; `serve` keeps highlighted code in memory.
+        Mode::Nowhere => crate::cache::load_all(&cache),
+        Mode::Memory => {}
+    }
     // `content/` is hashed for the fingerprint while it is loaded (the hash is sequential;
-    // loading keeps the other threads busy).
+    // loading keeps the other threads busy). Only a build needs it.
     let (prepared, content_fingerprint) = rayon::join(
         || timings.time("load, schedule, render comms", || prepare(root)),
         || {
-            timings.time("fingerprint content/ (while loading)", || {
-                fingerprint::of_content(root)
+            matches!(mode, Mode::Disk(_)).then(|| {
+                timings.time("fingerprint content/ (while loading)", || {
+                    fingerprint::of_content(root)
+                })
             })
         },
     );
     let mut prepared = prepared?;
-    let previous_calendars = calendar::previous_sequences(out);
+    // The output folder, read once.
+    let published = published::Published::read(out, &prepared.project.version);
     prepared.calendar_sequences = calendar::sequences(
-        &previous_calendars.tasks,
+        &published.previous.tasks,
         &prepared.project,
         &prepared.schedule,
     );
     prepared.session_sequences =
-        calendar::sessions::sequences(&previous_calendars.sessions, &prepared.project);
-    // The send ledger is not a source: an approved version keeps the delivery status of
-    // the build that published it (see README, "Decisions").
-    let fingerprint = content_fingerprint.finish(&prepared.project);
-    match output::freeze_state(out, &prepared.project, &fingerprint) {
-        output::Freeze::Unchanged(_) if !opts.force => {
-            let version = &prepared.project.version;
-            return Ok(BuildReport {
-                version: version.clone(),
-                version_dir: out.join(format!("v{version}")),
-                pages: 0,
-                files: 0,
-                versions: output::read_versions(out).versions.len(),
-                elapsed: started.elapsed(),
-                unchanged: true,
-                timings: timings.phases(),
-            });
+        calendar::sessions::sequences(&published.previous.sessions, &prepared.project);
+    let mut fingerprint = None;
+    let mut reuse_search_index = false;
+    if let (Mode::Disk(opts), Some(content)) = (&mode, content_fingerprint) {
+        // The send ledger is not a source: an approved version keeps the delivery status
+        // of the build that published it (see README, "Decisions").
+        let print = content.finish(&prepared.project);
+        match published.freeze_state(&print) {
+            output::Freeze::Unchanged(_) if !opts.force => {
+                let version = &prepared.project.version;
+                return Ok(Built::Disk(BuildReport {
+                    version: version.clone(),
+                    version_dir: out.join(format!("v{version}")),
+                    pages: 0,
+                    files: 0,
+                    versions: published.listed.versions.len(),
+                    elapsed: started.elapsed(),
+                    unchanged: true,
+                    timings: timings.phases(),
+                }));
+            }
+            output::Freeze::Changed(v) if !opts.force => {
+                return Err(Diagnostic::new(format!(
+                    "version {} is approved and was published on {}: its content cannot change",
+                    v.version, v.built_at
+                ))
+                .in_file("content/project.yaml")
+                .with_hint(format!(
+                    "give the new plan a new `version:` in content/project.yaml (e.g. the next after {}), \
+                     or rebuild this version anyway with `tminus build --force`",
+                    v.version
+                ))
+                .into());
+            }
+            _ => {}
         }
-        output::Freeze::Changed(v) if !opts.force => {
-            return Err(Diagnostic::new(format!(
-                "version {} is approved and was published on {}: its content cannot change",
-                v.version, v.built_at
-            ))
-            .in_file("content/project.yaml")
-            .with_hint(format!(
-                "give the new plan a new `version:` in content/project.yaml (e.g. the next after {}), \
-                 or rebuild this version anyway with `tminus build --force`",
-                v.version
-            ))
-            .into());
-        }
-        _ => {}
+        // The search index is made from the sources alone: when the live version was
+        // built from the same ones (and the same tminus), its index is linked, not made
+        // again.
+        reuse_search_index = published.lists_fingerprint(&prepared.project.version, &print);
+        fingerprint = Some(print);
     }
-    // The search index is made from the sources alone: when the live version was built
-    // from the same ones (and the same tminus), its index is linked, not made again.
-    let reuse_search_index = output::read_versions(out).versions.iter().any(|v| {
-        v.version == prepared.project.version && v.fingerprint.as_ref() == Some(&fingerprint)
-    });
     let built_at = Utc::now();
     read_delivery_status(&mut prepared, built_at);
-    let now = opts
-        .now
-        .map_or(built_at, |n| n.resolve(prepared.project.zone));
+    // Hypercare is judged as of `build --now` when given (to replay a moment), else now.
+    let now = match &mode {
+        Mode::Disk(opts) => opts
+            .now
+            .map_or(built_at, |n| n.resolve(prepared.project.zone)),
+        _ => built_at,
+    };
     judge_hypercare(&mut prepared, now);
     let project = &prepared.project;
-    let mut versions = output::versions_with(out, project, built_at);
-    if let Some(v) = versions.iter_mut().find(|v| v.version == project.version) {
-        v.fingerprint = Some(fingerprint);
+    let mut versions = published.versions_with(project, built_at);
+    if let Some(print) = fingerprint {
+        if let Some(v) = versions.iter_mut().find(|v| v.version == project.version) {
+            v.fingerprint = Some(print);
+        }
     }
-    let previous = previous_plan(out, &versions, &project.version);
     let theme = Theme::load(project.theme_dir.as_deref())?;
-    let site = timings.time("assemble", || {
-        assemble_with(&prepared, &versions, built_at, previous.as_ref(), theme)
+    let base_url = mode.base_url(project);
+    let mut site = timings.time("assemble", || {
+        assemble_with(
+            &prepared,
+            &versions,
+            built_at,
+            published.previous_plan.as_ref(),
+            theme,
+            base_url,
+        )
     });
-    // Links are checked by `check`, not here: parsing every page of a large site would
-    // multiply the build time.
-    let written = output::write_version(
-        out,
-        project,
-        &site,
-        opts.progress,
-        &versions,
-        reuse_search_index,
-        &timings,
-    )?;
-    // Only a speed-up for the next build: failing to save it is not a build error.
-    let saved = timings.time("save the caches", || crate::cache::save_all(&cache));
-    if let Err(e) = saved {
-        eprintln!(
-            "warning: cannot save the caches in {}: {e}",
-            cache.display()
-        );
+    match mode {
+        Mode::Disk(opts) => {
+            // Links are checked by `check`, not here: parsing every page of a large site
+            // would multiply the build time.
+            let written = output::write_version(
+                out,
+                project,
+                &site,
+                opts.progress,
+                &versions,
+                reuse_search_index,
+                &timings,
+            )?;
+            // Only a speed-up for the next build: failing to save it is not a build error.
+            let saved = timings.time("save the caches", || crate::cache::save_all(&cache));
+            if let Err(e) = saved {
+                eprintln!(
+                    "warning: cannot save the caches in {}: {e}",
+                    cache.display()
+                );
+            }
+            Ok(Built::Disk(BuildReport {
+                version: project.version.clone(),
+                version_dir: written,
+                pages: site.pages.len(),
+                files: site.files.len(),
+                versions: versions.len(),
+                elapsed: started.elapsed(),
+                unchanged: false,
+                timings: timings.phases(),
+            }))
+        }
+        Mode::Memory => {
+            let pages = site.render_with_search(None)?;
+            let version = &project.version;
+            let this_version: std::collections::BTreeSet<String> =
+                site.pages.iter().map(|p| p.path.clone()).collect();
+            let mut files: Vec<(String, Vec<u8>)> = pages
+                .into_iter()
+                .map(|(path, html)| (format!("v{version}/{path}"), html.into_bytes()))
+                .collect();
+            for f in std::mem::take(&mut site.files) {
+                files.push((format!("v{version}/{}", f.path), f.bytes));
+            }
+            // The output folder's own files, as `build` writes them (the server leads
+            // `latest/` to the version being edited).
+            files.extend(output::root_files(
+                &site.theme,
+                project,
+                &versions,
+                &this_version,
+            )?);
+            let SiteFiles { theme, .. } = site;
+            Ok(Built::Memory(Box::new(InMemory {
+                prepared,
+                theme,
+                versions,
+                built_at,
+                files,
+            })))
+        }
+        Mode::Nowhere => {
+            let pages = site.render_with_search(None)?;
+            let report = links::check_internal(project, &site, &pages);
+            let mut diags = Diagnostics::new();
+            for d in report.errors {
+                diags.push(d);
+            }
+            let links = report.followed;
+            drop(site);
+            diags.finish(Built::Nowhere(Box::new(Checked {
+                prepared,
+                pages,
+                links,
+            })))
+        }
     }
-    Ok(BuildReport {
-        version: project.version.clone(),
-        version_dir: written,
-        pages: site.pages.len(),
-        files: site.files.len(),
-        versions: versions.len(),
-        elapsed: started.elapsed(),
-        unchanged: false,
-        timings: timings.phases(),
-    })
 }

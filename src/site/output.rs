@@ -13,7 +13,6 @@ use std::fs;
 use std::io::Write;
 use std::path::{Path, PathBuf};
 
-use chrono::{DateTime, Utc};
 use rayon::prelude::*;
 use serde::{Deserialize, Serialize};
 
@@ -24,7 +23,8 @@ use super::SiteFiles;
 use crate::diagnostics::{Diagnostic, Diagnostics};
 use crate::model::project::LatestMode;
 use crate::project::Project;
-use crate::render::{PageJob, SiteInput, VersionInfo};
+pub use crate::render::html::{render_page, render_pages, Progress};
+use crate::render::VersionInfo;
 use crate::templates::{error_chain, Theme};
 
 /// `output/versions.json`.
@@ -43,34 +43,10 @@ pub fn read_versions(out: &Path) -> VersionsFile {
         .unwrap_or_default()
 }
 
-/// The versions in `out`, with this build's added or updated, newest first. The other
-/// versions carry the list of their pages (read from their folders), for the switcher.
-///
-/// A publication a killed build left half done is finished first (see [`settle`]): `check`
-/// and `serve`, which read the output through this, never see one.
-pub fn versions_with(out: &Path, project: &Project, built_at: DateTime<Utc>) -> Vec<VersionInfo> {
-    settle(out);
-    let mut versions = read_versions(out).versions;
-    versions
-        .retain(|v| v.version != project.version && out.join(format!("v{}", v.version)).is_dir());
-    for v in &mut versions {
-        v.pages = Some(pages_in(&out.join(format!("v{}", v.version))));
-    }
-    versions.push(VersionInfo {
-        version: project.version.clone(),
-        status: project.status_label().to_string(),
-        built_at: built_at.to_rfc3339_opts(chrono::SecondsFormat::Secs, true),
-        fingerprint: None,
-        pages: None,
-    });
-    versions.sort_by(|a, b| compare_versions(&b.version, &a.version));
-    versions
-}
-
 /// Finishes the publication a killed build left half done in `out`, if any (see
-/// [`super::journal`]), so what is read next is one whole publication. The only thing
-/// `check` and `serve` ever change in the output; a failure is a warning (what is read is
-/// then as the killed build left it).
+/// [`super::journal`]), so what is read next is one whole publication. `site::run` calls
+/// it first, in every mode: the only thing `check` and `serve` ever change in the output.
+/// A failure is a warning (what is read is then as the killed build left it).
 pub fn settle(out: &Path) {
     if let Err(e) = super::journal::finish(out) {
         eprintln!(
@@ -114,25 +90,6 @@ pub enum Freeze {
     Changed(VersionInfo),
 }
 
-/// Whether `project`'s version is frozen in `out` (SPEC: a published plan never changes
-/// under people's feet).
-pub fn freeze_state(out: &Path, project: &Project, fingerprint: &str) -> Freeze {
-    let existing = read_versions(out)
-        .versions
-        .into_iter()
-        .find(|v| v.version == project.version && out.join(format!("v{}", v.version)).is_dir());
-    match existing {
-        Some(v) if v.status == "approved" => {
-            if v.fingerprint.as_deref() == Some(fingerprint) {
-                Freeze::Unchanged(v)
-            } else {
-                Freeze::Changed(v)
-            }
-        }
-        _ => Freeze::Open,
-    }
-}
-
 /// Orders `1.10` after `1.9`: numeric parts compare as numbers.
 pub fn compare_versions(a: &str, b: &str) -> std::cmp::Ordering {
     let parts = |s: &str| -> Vec<(u64, String)> {
@@ -141,55 +98,6 @@ pub fn compare_versions(a: &str, b: &str) -> std::cmp::Ordering {
             .collect()
     };
     parts(a).cmp(&parts(b))
-}
-
-/// Renders one page with the theme.
-/// (Deferred contexts are built from `input` first.)
-pub fn render_page(theme: &Theme, input: &SiteInput, job: &PageJob) -> Result<String, Diagnostic> {
-    crate::templates::render(&theme.tera, job.template, &job.context(input)).map_err(|e| {
-        Diagnostic::new(format!("cannot render {}: {}", job.path, error_chain(&e)))
-            .with_hint("check the theme template named in the message (built-in or under themes/)")
-    })
-}
-
-/// Reports rendering progress (a progress bar on a terminal); called from many threads.
-pub trait Progress: Sync {
-    fn start(&self, total: usize);
-    fn advance(&self);
-    fn finish(&self);
-}
-
-/// Renders every page of `site`, in parallel: `(path, html)` in job order.
-pub fn render_pages(
-    site: &SiteFiles,
-    progress: Option<&dyn Progress>,
-) -> Result<Vec<(String, String)>, Diagnostics> {
-    if let Some(p) = progress {
-        p.start(site.pages.len());
-    }
-    let results: Vec<Result<(String, String), Diagnostic>> = site
-        .pages
-        .par_iter()
-        .map(|job| {
-            let html = render_page(&site.theme, &site.input, job)?;
-            if let Some(p) = progress {
-                p.advance();
-            }
-            Ok((job.path.clone(), html))
-        })
-        .collect();
-    if let Some(p) = progress {
-        p.finish();
-    }
-    let mut diags = Diagnostics::new();
-    let mut pages = Vec::with_capacity(results.len());
-    for r in results {
-        match r {
-            Ok(page) => pages.push(page),
-            Err(d) => diags.push(d),
-        }
-    }
-    diags.finish(pages)
 }
 
 /// Writes the rendered `pages` and the files of `site` as `out/v<version>/` and updates the
@@ -330,21 +238,36 @@ fn stage_shared(
             add(&mut journal, &staged, "404.html")?;
         }
     }
-    let json = serde_json::to_string_pretty(&file).expect("versions serialize");
     let this_version: BTreeSet<String> = site.pages.iter().map(|p| p.path.clone()).collect();
-    let index = root_index(&site.theme, project, &file)?;
-    for (dest, bytes) in [
-        ("versions.json", format!("{json}\n").into_bytes()),
-        (
-            "versions.js",
-            versions_js(&file, project, &this_version).into_bytes(),
-        ),
-        ("index.html", index.into_bytes()),
-    ] {
-        let staged = stage_file(out, dest, &bytes).map_err(|e| io("write", &out.join(dest), e))?;
-        add(&mut journal, &staged, dest)?;
+    for (dest, bytes) in root_files(&site.theme, project, versions, &this_version)? {
+        let staged =
+            stage_file(out, &dest, &bytes).map_err(|e| io("write", &out.join(&dest), e))?;
+        add(&mut journal, &staged, &dest)?;
     }
     Ok(journal)
+}
+
+/// The output folder's own files, in the order they are published: `versions.json`,
+/// `versions.js` and `index.html` (`tminus serve` serves the same from memory).
+/// `this_version` lists the pages of the version being built.
+pub fn root_files(
+    theme: &Theme,
+    project: &Project,
+    versions: &[VersionInfo],
+    this_version: &BTreeSet<String>,
+) -> Result<[(String, Vec<u8>); 3], Diagnostics> {
+    let file = VersionsFile {
+        latest: versions.first().map(|v| v.version.clone()),
+        versions: versions.to_vec(),
+    };
+    let json = serde_json::to_string_pretty(&file).expect("versions serialize");
+    let js = versions_js(&file, project, this_version);
+    let index = root_index(theme, project, &file)?;
+    Ok([
+        ("versions.json".into(), format!("{json}\n").into_bytes()),
+        ("versions.js".into(), js.into_bytes()),
+        ("index.html".into(), index.into_bytes()),
+    ])
 }
 
 /// `output/versions.js`, loaded by every page's version switcher: works from disk, where

@@ -27,6 +27,9 @@
 //! gives its recycled tree back as `.prev-<name>` (partly updated: that is harmless), and a
 //! killed build's staging folder is taken as `.prev-<name>` by the next build
 //! (`output::remove_leftovers`). Deleting `.prev-*` is always safe.
+//!
+//! (Over 600 lines, a third of them tests: the staging folder's invariants — what may be
+//! kept, linked or must be new — are easier to check in one place.)
 
 use std::collections::HashSet;
 use std::fs::{self, File, Metadata, OpenOptions};

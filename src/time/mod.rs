@@ -7,6 +7,7 @@
 
 pub mod duration;
 pub mod offset;
+pub mod stamp;
 pub mod zone;
 
 #[cfg(test)]

@@ -9,8 +9,8 @@ use serde::Serialize;
 
 use super::{IncidentJudgment, Judgment, Sla, State};
 use crate::load::hypercare::{format_number, Hypercare};
-use crate::render::format::rfc3339;
 use crate::time::format_duration;
+use crate::time::stamp::rfc3339;
 
 /// At most this many notable incidents are listed on a day's report.
 const NOTABLE: usize = 20;

@@ -5,7 +5,7 @@ use super::*;
 
 pub(super) fn comms_index(input: &SiteInput) -> PageJob {
     let p = input.project;
-    let path = "comms/index.html";
+    let path = crate::urls::COMMS;
     let root = input.root(path);
     let mut ctx = input.base_context(path, "comms", "Communications");
     let mut groups: Vec<Value> = p
@@ -92,7 +92,7 @@ pub(super) fn message_pages(input: &SiteInput) -> Vec<PageJob> {
                     "wave": wave.map(|w| json!({"id": w.id, "name": w.name, "go_live": time_view(&w.go_live)})),
                     "send": p.messages[first.template].send.to_string(),
                     "deliveries": deliveries,
-                    "comms_href": format!("{root}comms/index.html"),
+                    "comms_href": format!("{root}{}", crate::urls::COMMS),
                     "status": counts_where(input, |e| e.page_dir() == dir),
                 }),
             );

@@ -6,7 +6,7 @@ use super::*;
 pub(super) fn cutover(input: &SiteInput) -> PageJob {
     let p = input.project;
     let s = input.schedule;
-    let path = "cutover/index.html";
+    let path = urls::CUTOVER;
     let root = input.root(path);
     let mut ctx = input.base_context(path, "cutover", "Cutover plan");
     let tasks: Vec<Value> = p
@@ -22,7 +22,7 @@ pub(super) fn cutover(input: &SiteInput) -> PageJob {
                 "duration": crate::time::format_duration(t.duration), "duration_minutes": t.duration.num_minutes(),
                 "slack_minutes": st.slack.num_minutes(), "slack": crate::time::format_duration(st.slack),
                 "critical": st.critical, "wave": t.wave, "rollback": t.rollback, "notes": t.notes,
-                "runbook": t.runbook.as_ref().map(|r| json!({"id": r, "href": format!("{root}runbooks/{r}/index.html"),
+                "runbook": t.runbook.as_ref().map(|r| json!({"id": r, "href": format!("{root}{}", urls::runbook(r)),
                     "title": p.runbooks.iter().find(|x| &x.id == r).map(|x| x.title.clone())})),
             })
         })
@@ -62,7 +62,7 @@ pub(super) fn cutover(input: &SiteInput) -> PageJob {
         &rollback_window(p, s).map(|w| {
             json!({
                 "deadline": time_view(&w.deadline),
-                "runbook": {"id": w.runbook, "href": format!("{root}runbooks/{}/index.html", w.runbook),
+                "runbook": {"id": w.runbook, "href": format!("{root}{}", urls::runbook(&w.runbook)),
                     "title": p.runbooks.iter().find(|r| r.id == w.runbook).map(|r| r.title.clone())},
                 "duration": crate::time::format_duration(w.rollback_duration),
                 "latest_decision": time_view(&w.latest_decision),
@@ -80,16 +80,19 @@ pub(super) fn cutover(input: &SiteInput) -> PageJob {
                 .filter(|t| t.owner.as_deref() == Some(role))
                 .count();
             json!({"role": role, "person": person(p, Some(role)), "tasks": count,
-                "href": format!("{root}cutover/run-sheets/{role}/index.html"),
-                "calendar_href": format!("{root}{}", crate::render::role_calendar_path(role))})
+                "href": format!("{root}{}", urls::run_sheet(role)),
+                "calendar_href": format!("{root}{}", urls::role_calendar(role))})
         })
         .collect();
     ctx.insert("run_sheets", &sheets);
-    ctx.insert("calendar_href", &format!("{root}cutover/cutover.ics"));
+    ctx.insert(
+        "calendar_href",
+        &format!("{root}{}", urls::CUTOVER_CALENDAR),
+    );
     let rehearsals: Vec<Value> = p
         .rehearsals
         .iter()
-        .map(|r| json!({"id": r.id, "title": r.title, "date": r.date, "href": format!("{root}cutover/rehearsals/{}/index.html", r.id)}))
+        .map(|r| json!({"id": r.id, "title": r.title, "date": r.date, "href": format!("{root}{}", urls::rehearsal(&r.id))}))
         .collect();
     ctx.insert("rehearsals", &rehearsals);
     PageJob::ready(path, "cutover.html", ctx)
@@ -116,7 +119,7 @@ pub(super) fn run_sheets(input: &SiteInput) -> Vec<PageJob> {
     owner_roles(p)
         .into_iter()
         .map(|role| {
-            let path = format!("cutover/run-sheets/{role}/index.html");
+            let path = urls::run_sheet(role);
             let root = input.root(&path);
             let owner = person(p, Some(role));
             let title = format!("Run sheet: {}", p.role_label(role));
@@ -140,7 +143,7 @@ pub(super) fn run_sheets(input: &SiteInput) -> Vec<PageJob> {
                         "duration": crate::time::format_duration(t.duration), "critical": st.critical,
                         "slack": crate::time::format_duration(st.slack), "rollback": t.rollback, "notes": t.notes,
                         "waits_for": waits_for,
-                        "runbook": t.runbook.as_ref().map(|r| json!({"id": r, "href": format!("{root}runbooks/{r}/index.html"),
+                        "runbook": t.runbook.as_ref().map(|r| json!({"id": r, "href": format!("{root}{}", urls::runbook(r)),
                             "title": p.runbooks.iter().find(|x| &x.id == r).map(|x| x.title.clone())})),
                     })
                 })

@@ -5,7 +5,7 @@ use super::*;
 
 pub(super) fn dashboard(input: &SiteInput) -> PageJob {
     let p = input.project;
-    let path = "index.html";
+    let path = crate::urls::DASHBOARD;
     let mut ctx = input.base_context(path, "dashboard", "Dashboard");
     let root = input.root(path);
     let now = input.built_at;

@@ -3,8 +3,8 @@
 //! needs attention first.
 
 use super::*;
-use crate::send::overview::{listing, row_state, Counts, MAX_ROWS};
-use crate::send::StatusRow;
+use crate::delivery::StatusRow;
+use crate::delivery::{listing, row_state, Counts, MAX_ROWS};
 
 /// `delivery` on the comms pages: `{as_of (TimeView), total (Counts view), skipped_lines}`,
 /// or null without a ledger.

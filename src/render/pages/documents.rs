@@ -5,7 +5,7 @@ use super::*;
 
 pub(super) fn runbook_index(input: &SiteInput) -> PageJob {
     let p = input.project;
-    let path = "runbooks/index.html";
+    let path = urls::RUNBOOKS;
     let root = input.root(path);
     let mut ctx = input.base_context(path, "runbooks", "Runbooks");
     let list: Vec<Value> = p
@@ -14,21 +14,17 @@ pub(super) fn runbook_index(input: &SiteInput) -> PageJob {
         .map(|r| {
             json!({"id": r.id, "title": r.title, "summary": r.summary, "owner": person(p, r.owner.as_deref()),
                 "steps": r.steps.len(), "total": crate::time::format_duration(r.total),
-                "href": format!("{root}runbooks/{}/index.html", r.id)})
+                "href": format!("{root}{}", urls::runbook(&r.id))})
         })
         .collect();
     ctx.insert("runbooks", &list);
     PageJob::ready(path, "runbooks.html", ctx)
 }
 
-pub(super) fn runbook_path(r: &Runbook) -> String {
-    format!("runbooks/{}/index.html", r.id)
-}
-
 pub(super) fn runbook(input: &SiteInput, index: usize) -> tera::Context {
     let p = input.project;
     let r = &p.runbooks[index];
-    let path = runbook_path(r);
+    let path = urls::runbook(&r.id);
     let root = input.root(&path);
     let mut ctx = input.base_context(&path, "runbooks", &r.title);
     let body = markdown::render(&r.body.markdown, &root);
@@ -66,7 +62,7 @@ pub(super) fn runbook(input: &SiteInput, index: usize) -> tera::Context {
 }
 
 pub(super) fn checklist_index(input: &SiteInput) -> PageJob {
-    let path = "checklists/index.html";
+    let path = urls::CHECKLISTS;
     let root = input.root(path);
     let mut ctx = input.base_context(path, "checklists", "Checklists");
     let list: Vec<Value> = input
@@ -91,7 +87,7 @@ pub(super) fn status_class(s: ItemStatus) -> &'static str {
 
 pub(super) fn checklist(input: &SiteInput, c: &Checklist) -> PageJob {
     let p = input.project;
-    let path = format!("checklists/{}/index.html", c.id);
+    let path = urls::checklist(&c.id);
     let root = input.root(&path);
     let mut ctx = input.base_context(&path, "checklists", &c.title);
     let sections: Vec<Value> = c
@@ -118,36 +114,22 @@ pub(super) fn checklist(input: &SiteInput, c: &Checklist) -> PageJob {
     PageJob::ready(path, "checklist.html", ctx)
 }
 
-pub(in crate::render) fn guide_summary(g: &Guide, root: &str) -> Value {
-    json!({"id": g.id, "title": g.title, "summary": g.summary, "kind": g.kind, "kind_label": g.kind.label(),
-        "audience": g.audience, "duration": g.duration.map(crate::time::format_duration), "order": g.order,
-        "href": format!("{root}training/{}/index.html", g.id)})
-}
-
-pub(super) fn guide_path(g: &Guide) -> String {
-    format!("training/{}/index.html", g.id)
-}
-
 pub(super) fn guide(input: &SiteInput, index: usize) -> tera::Context {
     let g = &input.project.guides[index];
-    let path = guide_path(g);
+    let path = urls::guide(&g.id);
     let root = input.root(&path);
     let mut ctx = input.base_context(&path, "training", &g.title);
     let body = markdown::render(&g.body.markdown, &root);
-    let mut view = guide_summary(g, &root);
+    let mut view = crate::render::training::guide_summary(g, &root);
     view["body_html"] = json!(body.html);
     view["toc"] = json!(body.toc);
     ctx.insert("guide", &view);
     ctx
 }
 
-pub(super) fn page_path(pg: &Page) -> String {
-    format!("pages/{}/index.html", pg.id)
-}
-
 pub(super) fn page(input: &SiteInput, index: usize) -> tera::Context {
     let pg = &input.project.pages[index];
-    let path = page_path(pg);
+    let path = urls::page(&pg.id);
     let root = input.root(&path);
     let mut ctx = input.base_context(&path, "pages", &pg.title);
     let body = markdown::render(&pg.body.markdown, &root);

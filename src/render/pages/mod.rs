@@ -1,5 +1,5 @@
 //! The page of each kind, each as a [`PageJob`] with its template variables: the list of
-//! every page ([`jobs`], [`page_job`]) and the small views several pages share. One module
+//! every page ([`jobs`], [`document_job`]) and the small views several pages share. One module
 //! per kind of page: `dashboard`, `cutover` (plan and run sheets), `documents` (runbooks,
 //! checklists, guides, extra pages) and `comms`; training lives in `super::training`.
 
@@ -13,11 +13,7 @@ mod hypercare;
 use comms::{comms_index, message_pages};
 use cutover::{cutover, run_sheets};
 use dashboard::dashboard;
-pub(super) use documents::guide_summary;
-use documents::{
-    checklist, checklist_index, guide, guide_path, page, page_path, runbook, runbook_index,
-    runbook_path,
-};
+use documents::{checklist, checklist_index, guide, page, runbook, runbook_index};
 
 use chrono::Utc;
 use serde_json::{json, Value};
@@ -28,7 +24,8 @@ use crate::markdown;
 use crate::model::checklist::{ItemStatus, Recommendation};
 use crate::model::cutover::TaskKind;
 use crate::plan::cutover::rollback_window;
-use crate::project::{Checklist, Guide, Page, Project, Runbook};
+use crate::project::{Checklist, Project};
+use crate::urls;
 
 /// Every page of the site.
 pub fn jobs(input: &SiteInput) -> Vec<PageJob> {
@@ -43,18 +40,10 @@ pub fn jobs(input: &SiteInput) -> Vec<PageJob> {
         super::training::search_page(input),
     ];
     // Pages whose Markdown is large are built when written (see `PageContext`).
-    jobs.extend(
-        (0..p.runbooks.len())
-            .map(|i| PageJob::deferred(runbook_path(&p.runbooks[i]), "runbook.html", runbook, i)),
-    );
+    jobs.extend((0..p.runbooks.len()).map(|i| document_job(input, Document::Runbook(i))));
     jobs.extend(p.checklists.iter().map(|c| checklist(input, c)));
-    jobs.extend(
-        (0..p.guides.len())
-            .map(|i| PageJob::deferred(guide_path(&p.guides[i]), "guide.html", guide, i)),
-    );
-    jobs.extend(
-        (0..p.pages.len()).map(|i| PageJob::deferred(page_path(&p.pages[i]), "page.html", page, i)),
-    );
+    jobs.extend((0..p.guides.len()).map(|i| document_job(input, Document::Guide(i))));
+    jobs.extend((0..p.pages.len()).map(|i| document_job(input, Document::Page(i))));
     jobs.extend(message_pages(input));
     jobs.extend(run_sheets(input));
     jobs.extend(super::rehearsal::jobs(input));
@@ -83,7 +72,7 @@ fn checklist_summary(c: &Checklist, root: &str) -> Value {
         .count();
     json!({
         "id": c.id, "title": c.title, "summary": c.summary,
-        "href": format!("{root}checklists/{}/index.html", c.id),
+        "href": format!("{root}{}", urls::checklist(&c.id)),
         "recommendation": c.recommendation.label(), "recommendation_class": recommendation_class(c.recommendation),
         "done": closed, "total": items.len(), "percent": percent(closed, items.len()),
         "critical_open": critical_open, "open": items.len() - closed,
@@ -109,52 +98,29 @@ fn message_summary(e: &CommsEntry, p: &Project, root: &str) -> Value {
         "id": m.id, "wave": m.wave, "wave_name": m.wave.as_deref().and_then(|w| p.wave(w)).map(|w| w.name.clone()),
         "locale": m.locale, "audience": m.audience, "subject": e.subject,
         "recipients": m.recipients.len(), "send_at": time_view(&m.send_at),
-        "href": format!("{root}{}/index.html", e.page_dir()),
+        "href": format!("{root}{}", urls::message(&m.id, m.wave.as_deref())),
     })
 }
 
-/// The job of one page, found by its path: a runbook, guide or extra page, or one of the
-/// section indexes. Used by `tminus serve` to re-render only what a change touches.
-pub fn page_job(input: &SiteInput, path: &str) -> Option<PageJob> {
+/// A Markdown document of the project, by its index in the project's list: the pages
+/// `tminus serve` re-renders alone when only a document's body changed.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Document {
+    Runbook(usize),
+    Guide(usize),
+    Page(usize),
+}
+
+/// The job of a document's page (its context is built when the page is written).
+pub fn document_job(input: &SiteInput, document: Document) -> PageJob {
     let p = input.project;
-    let id = |prefix: &str| {
-        path.strip_prefix(prefix)
-            .and_then(|rest| rest.strip_suffix("/index.html"))
-            .filter(|id| !id.contains('/'))
-            .map(str::to_string)
-    };
-    match path {
-        "index.html" => return Some(dashboard(input)),
-        "runbooks/index.html" => return Some(runbook_index(input)),
-        "training/index.html" => return Some(super::training::training_index(input)),
-        _ => {}
+    match document {
+        Document::Runbook(i) => {
+            PageJob::deferred(urls::runbook(&p.runbooks[i].id), "runbook.html", runbook, i)
+        }
+        Document::Guide(i) => {
+            PageJob::deferred(urls::guide(&p.guides[i].id), "guide.html", guide, i)
+        }
+        Document::Page(i) => PageJob::deferred(urls::page(&p.pages[i].id), "page.html", page, i),
     }
-    if let Some(id) = id("runbooks/") {
-        let i = p.runbooks.iter().position(|r| r.id == id)?;
-        return Some(PageJob::deferred(
-            runbook_path(&p.runbooks[i]),
-            "runbook.html",
-            runbook,
-            i,
-        ));
-    }
-    if let Some(id) = id("training/") {
-        let i = p.guides.iter().position(|g| g.id == id)?;
-        return Some(PageJob::deferred(
-            guide_path(&p.guides[i]),
-            "guide.html",
-            guide,
-            i,
-        ));
-    }
-    if let Some(id) = id("pages/") {
-        let i = p.pages.iter().position(|pg| pg.id == id)?;
-        return Some(PageJob::deferred(
-            page_path(&p.pages[i]),
-            "page.html",
-            page,
-            i,
-        ));
-    }
-    None
 }

@@ -119,7 +119,7 @@ fn error_html(theme: Option<&Theme>, errors: &[ErrorView], has_previous: bool) -
         return html;
     }
     // The theme itself is broken: plain HTML.
-    let esc = crate::markdown::highlight::escape_html;
+    let esc = crate::util::escape_html;
     let mut html = String::from("<section id=\"tminus-build-errors\" role=\"alert\" style=\"font-family:sans-serif;border:3px solid #b00020;padding:1rem;margin:1rem\"><h2>Build failed</h2><ol>");
     for e in errors {
         let at = match (&e.file, e.line, e.column) {

@@ -17,6 +17,9 @@
 //!   shows the errors (file, line, column, source line, hint) in a box above it; with no
 //!   good build yet, pages are the error page. Fixing the file reloads the browser.
 //! - `site.base_url` is ignored while serving, so links stay on the local server.
+//!
+//! (Over 600 lines: the watcher, the incremental rebuild and the HTTP handler share the
+//! served state and its lock; the build itself is `super::run` with `Mode::Memory`.)
 
 use std::collections::HashMap;
 use std::path::{Path, PathBuf};
@@ -29,7 +32,7 @@ use chrono::{DateTime, Utc};
 use super::{output, Prepared};
 use crate::diagnostics::Diagnostics;
 use crate::project::Body;
-use crate::render::{SiteInput, VersionInfo};
+use crate::render::{Document, SiteInput, VersionInfo};
 use crate::source::{split_front_matter, SourceFile};
 use crate::templates::Theme;
 
@@ -365,28 +368,34 @@ fn incremental(
         first_line: split.body_line,
     };
     let project = &mut build.prepared.project;
-    let path = if let Some(r) = project.runbooks.iter_mut().find(|r| r.body.file == rel) {
-        r.body = body;
-        format!("runbooks/{}/index.html", r.id)
-    } else if let Some(g) = project.guides.iter_mut().find(|g| g.body.file == rel) {
-        g.body = body;
-        format!("training/{}/index.html", g.id)
-    } else if let Some(p) = project.pages.iter_mut().find(|p| p.body.file == rel) {
-        p.body = body;
-        format!("pages/{}/index.html", p.id)
+    let document = if let Some(i) = project.runbooks.iter().position(|r| r.body.file == rel) {
+        project.runbooks[i].body = body;
+        Document::Runbook(i)
+    } else if let Some(i) = project.guides.iter().position(|g| g.body.file == rel) {
+        project.guides[i].body = body;
+        Document::Guide(i)
+    } else if let Some(i) = project.pages.iter().position(|p| p.body.file == rel) {
+        project.pages[i].body = body;
+        Document::Page(i)
     } else {
         return None;
     };
     let input = SiteInput {
+        // Links stay on the local server.
+        base_url: "",
         project: &build.prepared.project,
         schedule: &build.prepared.schedule,
         comms: &build.prepared.comms,
         delivery: build.prepared.delivery.as_ref(),
         hypercare: build.prepared.hypercare.as_ref(),
+        rehearsals: &build.prepared.rehearsals,
+        calendar_sequences: &build.prepared.calendar_sequences,
+        session_sequences: &build.prepared.session_sequences,
         versions: &build.versions,
         built_at: build.built_at,
     };
-    let job = crate::render::page_job(&input, &path)?;
+    let job = crate::render::document_job(&input, document);
+    let path = job.path.clone();
     Some(
         output::render_page(&build.theme, &input, &job)
             .map(|mut html| {
@@ -397,48 +406,21 @@ fn incremental(
     )
 }
 
-/// Builds the whole site in memory: `(build, files by URL path)`.
+/// Builds the whole site in memory (the one build sequence, [`super::run`]):
+/// `(build, files by URL path)`.
 fn full_build(root: &Path, out: &Path) -> Result<(Build, Files), Diagnostics> {
-    let mut prepared = super::prepare(root)?;
-    // Links must stay on the local server.
-    prepared.project.site.base_url.clear();
-    let built_at = Utc::now();
-    super::read_delivery_status(&mut prepared, built_at);
-    super::judge_hypercare(&mut prepared, built_at);
+    let super::InMemory {
+        prepared,
+        theme,
+        versions,
+        built_at,
+        files,
+    } = super::build_in_memory(root, out)?;
+    let files: Files = files
+        .into_iter()
+        .map(|(path, bytes)| (path, Arc::new(bytes)))
+        .collect();
     let project = &prepared.project;
-    let versions = output::versions_with(out, project, built_at);
-    let previous = super::previous_plan(out, &versions, &project.version);
-    let theme = Theme::load(project.theme_dir.as_deref())?;
-    let mut site = super::assemble_with(&prepared, &versions, built_at, previous.as_ref(), theme);
-    let pages = site.render_with_search(None)?;
-    let version = &project.version;
-    let mut files: Files = HashMap::new();
-    let this_version: std::collections::BTreeSet<String> =
-        pages.iter().map(|(p, _)| p.clone()).collect();
-    for (path, html) in pages {
-        files.insert(format!("v{version}/{path}"), Arc::new(html.into_bytes()));
-    }
-    for f in &site.files {
-        files.insert(format!("v{version}/{}", f.path), Arc::new(f.bytes.clone()));
-    }
-    let listing = output::VersionsFile {
-        latest: versions.first().map(|v| v.version.clone()),
-        versions: versions.clone(),
-    };
-    files.insert(
-        "versions.js".into(),
-        Arc::new(output::versions_js(&listing, project, &this_version).into_bytes()),
-    );
-    files.insert(
-        "versions.json".into(),
-        Arc::new(serde_json::to_vec_pretty(&listing).expect("serializes")),
-    );
-    // The root leads to the version being edited, not to the latest published one.
-    let index = format!(
-        "<!DOCTYPE html><html><head><meta charset=\"utf-8\"><meta http-equiv=\"refresh\" content=\"0; url=v{version}/index.html\"><title>tminus serve</title></head><body><p><a href=\"v{version}/index.html\">{}</a></p></body></html>",
-        crate::markdown::highlight::escape_html(project.site_title())
-    );
-    files.insert("index.html".into(), Arc::new(index.into_bytes()));
     let mut front_matter = HashMap::new();
     let bodies = project
         .runbooks
@@ -453,7 +435,6 @@ fn full_build(root: &Path, out: &Path) -> Result<(Build, Files), Diagnostics> {
             }
         }
     }
-    let super::SiteFiles { theme, .. } = site;
     Ok((
         Build {
             prepared,

@@ -4,7 +4,7 @@
 //! with the layout's pieces encoded once. Also the preheader itself, made from the text.
 
 use super::qp;
-use crate::markdown::highlight::push_escaped;
+use crate::util::push_escaped;
 
 /// A per-recipient value in the layout, written `{{ slot.<name> }}` there.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]

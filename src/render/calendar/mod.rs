@@ -21,7 +21,7 @@ use chrono::{DateTime, TimeZone, Utc};
 use chrono_tz::Tz;
 use icalendar::{Calendar, CalendarDateTime, Event, EventLike};
 
-pub use cutover::{cutover_feeds, previous_sequences, sequences, Previous};
+pub use cutover::{cutover_feeds, previous_of, sequences, Previous, PreviousTask};
 pub use sessions::{session_ics, sessions_ics};
 
 /// A calendar being assembled: its events and the zones their times use.

@@ -51,7 +51,7 @@ impl Layout {
         let mut tera = Tera::default();
         crate::templates::limit(&mut tera);
         tera.autoescape_on(vec![".mjml"]);
-        tera.set_escape_fn(crate::markdown::highlight::escape_html);
+        tera.set_escape_fn(crate::util::escape_html);
         if let Err(e) = tera
             .add_raw_template(TEXT_FOOTER_PATH, &footer)
             .and_then(|()| crate::templates::check_recursion(&tera, TEXT_FOOTER_PATH, &footer))
@@ -217,7 +217,7 @@ mod tests {
             .expect("the built-in layout renders")
     }
 
-    use crate::render::email::skeleton::Fill;
+    use crate::email::skeleton::Fill;
 
     fn fill(s: &Skeleton, subject: &str, email: &str) -> String {
         s.fill(&Fill {

@@ -1,12 +1,11 @@
 //! `plan.json` and the JSON of `comms list`: the machine-readable plan (SPEC §7).
 
-use chrono::{DateTime, Utc};
+use chrono::DateTime;
 use serde::Serialize;
 
-use super::Prepared;
-use crate::render::format::rfc3339;
-use crate::render::CommsEntry;
-use crate::send::overview::Counts;
+use crate::delivery::Counts;
+use crate::render::{CommsEntry, SiteInput};
+use crate::time::stamp::rfc3339;
 
 /// One element of `comms list --format json` (and of `plan.json`'s `comms`).
 #[derive(Debug, Serialize)]
@@ -187,9 +186,11 @@ struct ChecklistEntry<'a> {
     owner: Option<&'a str>,
 }
 
-pub fn to_json(prepared: &Prepared, generated_at: DateTime<Utc>) -> Vec<u8> {
-    let p = &prepared.project;
-    let s = &prepared.schedule;
+/// `plan.json` of the version `input` makes, generated at its build time.
+pub fn to_json(input: &SiteInput) -> Vec<u8> {
+    let p = input.project;
+    let s = input.schedule;
+    let generated_at = input.built_at;
     let plan = Plan {
         version: &p.version,
         project: &p.name,
@@ -228,7 +229,7 @@ pub fn to_json(prepared: &Prepared, generated_at: DateTime<Utc>) -> Vec<u8> {
                 slack_minutes: st.slack.num_minutes(),
                 critical: st.critical,
                 runbook: t.runbook.as_deref(),
-                sequence: prepared.calendar_sequences.get(&t.id).copied().unwrap_or(0),
+                sequence: input.calendar_sequences.get(&t.id).copied().unwrap_or(0),
             })
             .collect(),
         critical_path: s
@@ -239,7 +240,7 @@ pub fn to_json(prepared: &Prepared, generated_at: DateTime<Utc>) -> Vec<u8> {
         window: window(s.window),
         point_of_no_return: s.point_of_no_return.map(|i| p.cutover.tasks[i].id.as_str()),
         rollback_deadline: p.cutover.rollback_deadline.as_ref().map(rfc3339),
-        comms: comms_items(&prepared.comms),
+        comms: comms_items(input.comms),
         sessions: p
             .sessions
             .iter()
@@ -252,15 +253,15 @@ pub fn to_json(prepared: &Prepared, generated_at: DateTime<Utc>) -> Vec<u8> {
                     start: rfc3339(&start),
                     finish: rfc3339(&(start + s.duration)),
                     timezone: zone.name(),
-                    sequence: prepared.session_sequences.get(&s.id).copied().unwrap_or(0),
+                    sequence: input.session_sequences.get(&s.id).copied().unwrap_or(0),
                 }
             })
             .collect(),
         rehearsals: Vec::new(),
-        delivery: prepared.delivery.as_ref().map(|o| DeliveryItem {
-            as_of: crate::send::ledger::utc(&o.as_of),
+        delivery: input.delivery.map(|o| DeliveryItem {
+            as_of: crate::time::stamp::utc(&o.as_of),
             total: o.total(),
-            comms: prepared
+            comms: input
                 .comms
                 .iter()
                 .enumerate()
@@ -273,11 +274,11 @@ pub fn to_json(prepared: &Prepared, generated_at: DateTime<Utc>) -> Vec<u8> {
                 })
                 .collect(),
         }),
-        comms_digests: comms_digests(&prepared.comms),
+        comms_digests: comms_digests(input.comms),
         hypercare: p
             .hypercare
             .as_ref()
-            .zip(prepared.hypercare.as_ref())
+            .zip(input.hypercare)
             .map(|(h, j)| crate::plan::hypercare::report::plan_item(h, j)),
         checklists: p
             .checklists
@@ -304,8 +305,8 @@ pub fn to_json(prepared: &Prepared, generated_at: DateTime<Utc>) -> Vec<u8> {
             .collect(),
     };
     let mut plan = plan;
-    let reports = crate::plan::rehearsal::analyse(p);
-    plan.rehearsals = reports
+    plan.rehearsals = input
+        .rehearsals
         .iter()
         .map(|r| RehearsalItem {
             name: &r.rehearsal.id,

@@ -9,7 +9,6 @@
 //! `sessions` of `plan.json`). Nothing besides the site is written.
 
 use std::collections::{BTreeMap, BTreeSet, HashMap};
-use std::path::Path;
 
 use chrono::{DateTime, FixedOffset, Utc};
 use icalendar::{Component, Event};
@@ -60,7 +59,7 @@ pub fn cutover_feeds(
             None => format!("{title} — cutover tasks of {role}"),
         };
         feeds.push((
-            crate::render::role_calendar_path(role),
+            crate::urls::role_calendar(role),
             feed(project, schedule, sequences, stamp, &name, &mine),
         ));
     }
@@ -137,7 +136,7 @@ pub struct PreviousTask {
     pub sequence: u32,
 }
 
-/// What the newest `plan.json` in the output folder recorded for the calendars.
+/// What a previous build's `plan.json` recorded for the calendars.
 #[derive(Debug, Clone, Default, PartialEq)]
 pub struct Previous {
     /// By task id.
@@ -146,43 +145,17 @@ pub struct Previous {
     pub sessions: HashMap<String, PreviousTask>,
 }
 
-/// The tasks and sessions of the newest `plan.json` (by `generated_at`) under `out/v*/`;
-/// empty when there is none. Files that cannot be read or parsed are skipped.
-pub fn previous_sequences(out: &Path) -> Previous {
-    let Ok(entries) = std::fs::read_dir(out) else {
-        return Previous::default();
-    };
-    let mut newest: Option<(DateTime<FixedOffset>, serde_json::Value)> = None;
-    for entry in entries.flatten() {
-        if !entry.file_name().to_string_lossy().starts_with('v') {
-            continue;
-        }
-        let Ok(text) = std::fs::read(entry.path().join("plan.json")) else {
-            continue;
-        };
-        let Ok(json) = serde_json::from_slice::<serde_json::Value>(&text) else {
-            continue;
-        };
-        let Some(at) = json["generated_at"]
-            .as_str()
-            .and_then(|s| DateTime::parse_from_rfc3339(s).ok())
-        else {
-            continue;
-        };
-        if newest.as_ref().is_none_or(|(best, _)| at > *best) {
-            newest = Some((at, json));
-        }
-    }
-    let Some((_, json)) = newest else {
-        return Previous::default();
-    };
+/// The tasks and sessions a previous build's `plan.json` recorded (the build reads the
+/// newest one in the output folder: `site::published`).
+pub fn previous_of(json: &serde_json::Value) -> Previous {
     Previous {
         tasks: recorded(&json["tasks"]),
         sessions: recorded(&json["sessions"]),
     }
 }
 
-/// The `id`, `start`, `finish` and `sequence` of each element of a `plan.json` list.
+/// The `id`, `start`, `finish` and `sequence` of each element of a `plan.json` list;
+/// elements it does not describe fully are left out.
 fn recorded(list: &serde_json::Value) -> HashMap<String, PreviousTask> {
     let mut out = HashMap::new();
     for t in list.as_array().into_iter().flatten() {

@@ -22,12 +22,12 @@ use serde::Serialize;
 use serde_json::json;
 use tera::Tera;
 
-use super::format::rfc3339;
 use crate::diagnostics::{Diagnostic, Diagnostics, Position};
 use crate::markdown;
 use crate::plan::comms::ScheduledMessage;
 use crate::project::{MessageTemplate, Project, Recipient};
 use crate::templates::{error_chain, tera_position};
+use crate::time::stamp::rfc3339;
 use layout::Layout;
 use skeleton::{Fill, Skeleton};
 
@@ -71,7 +71,7 @@ impl<'a> Mailer<'a> {
     pub fn new(project: &'a Project) -> Result<Self, Diagnostics> {
         let mut tera = Tera::default();
         crate::templates::limit(&mut tera);
-        tera.set_escape_fn(markdown::highlight::escape_html);
+        tera.set_escape_fn(crate::util::escape_html);
         let mut diags = Diagnostics::new();
         for (i, m) in project.messages.iter().enumerate() {
             let subject_line = m.subject_at.map_or(1, |p| p.line);
