@@ -408,3 +408,25 @@ fn variables_in_a_runbook_body_are_filled_in_or_reported_where_they_are() {
         "{err}"
     );
 }
+
+#[test]
+fn an_unclosed_bracket_is_one_error_where_it_opened() {
+    // `system: [PayFlow` never closed: reported at the `[` (with where the parser noticed),
+    // and nothing else — no cascade from the files that depend on project.yaml.
+    let (_guard, root) = example();
+    let project = root.join("content/project.yaml");
+    let text = read(&project);
+    let line = text.lines().position(|l| l.starts_with("system:")).unwrap() + 1;
+    edit(&project, "system: Field Service Hub", "system: [PayFlow");
+    let out = tminus(&root, &["check"]);
+    assert_eq!(out.status.code(), Some(1));
+    let err = stderr(&out);
+    assert!(
+        err.contains(&format!(
+            "content/project.yaml:{line}:9: this is not valid YAML: this `[` list is never closed (the parser noticed at line {}",
+            line + 1
+        )),
+        "{err}"
+    );
+    assert_eq!(err.matches("error:").count(), 1, "{err}");
+}
