@@ -70,12 +70,18 @@ impl<'a> Mailer<'a> {
     /// for each of their locales, waves and audiences; errors point into the files.
     pub fn new(project: &'a Project) -> Result<Self, Diagnostics> {
         let mut tera = Tera::default();
+        crate::templates::limit(&mut tera);
         tera.set_escape_fn(crate::util::escape_html);
         tera.register_function("page_url", PageUrl(site_root(project)));
         let mut diags = Diagnostics::new();
         for (i, m) in project.messages.iter().enumerate() {
             let subject_line = m.subject_at.map_or(1, |p| p.line);
-            if let Err(e) = tera.add_raw_template(&subject_name(i), &m.subject) {
+            if let Err(e) = tera
+                .add_raw_template(&subject_name(i), &m.subject)
+                .and_then(|()| {
+                    crate::templates::check_recursion(&tera, &subject_name(i), &m.subject)
+                })
+            {
                 diags.push(template_error(
                     m,
                     &e,
@@ -85,7 +91,12 @@ impl<'a> Mailer<'a> {
                 ));
             }
             let offset = m.body.first_line.saturating_sub(1);
-            if let Err(e) = tera.add_raw_template(&body_name(i), &m.body.markdown) {
+            if let Err(e) = tera
+                .add_raw_template(&body_name(i), &m.body.markdown)
+                .and_then(|()| {
+                    crate::templates::check_recursion(&tera, &body_name(i), &m.body.markdown)
+                })
+            {
                 diags.push(template_error(m, &e, offset, None, "body"));
             }
         }
@@ -216,9 +227,7 @@ impl<'a> Mailer<'a> {
         ctx: &tera::Context,
     ) -> Result<String, Diagnostic> {
         let template = &self.project.messages[msg.template];
-        let subject = self
-            .tera
-            .render(&subject_name(msg.template), ctx)
+        let subject = crate::templates::render(&self.tera, &subject_name(msg.template), ctx)
             .map_err(|e| render_error(template, &e, "subject"))?;
         if subject.contains(['\r', '\n']) {
             return Err(Diagnostic::new(format!(
@@ -243,9 +252,7 @@ impl<'a> Mailer<'a> {
         let template = &self.project.messages[msg.template];
         let ctx = self.context(msg, recipient);
         let subject = self.render_subject(msg, &ctx)?;
-        let markdown = self
-            .tera
-            .render(&body_name(msg.template), &ctx)
+        let markdown = crate::templates::render(&self.tera, &body_name(msg.template), &ctx)
             .map_err(|e| render_error(template, &e, "body"))?;
         let markdown = match site_root(self.project) {
             Some(root) => absolute_site_links(&markdown, &root),
@@ -333,12 +340,16 @@ fn template_error(
 ) -> Diagnostic {
     let message = error_chain(e);
     let position = tera_position(&message, line_offset).or(fallback);
-    let detail = message
+    let mut detail = message
         .split(" --> ")
         .next()
         .unwrap_or(&message)
         .trim()
         .to_string();
+    // A Tera parse error says what it expected after its position.
+    if let (true, Some(expected)) = (detail.ends_with("':"), message.rsplit_once("= ")) {
+        detail = format!("{detail} {}", expected.1.trim());
+    }
     Diagnostic::new(format!("template error in the {part} of `{}`: {detail}", m.id))
         .in_file(&m.body.file)
         .at(position)

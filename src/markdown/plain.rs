@@ -97,7 +97,8 @@ pub fn to_plain_text(markdown: &str) -> String {
             }
             Event::Start(Tag::Link { dest_url, .. }) => links.push(dest_url.to_string()),
             Event::End(TagEnd::Link) => {
-                if let Some(url) = links.pop() {
+                // A link the URL rule refuses (`javascript:` …) keeps only its text.
+                if let Some(url) = links.pop().filter(|u| crate::url_rule::is_allowed(u, true)) {
                     let bare = url.trim_start_matches("mailto:");
                     if !line.ends_with(bare) {
                         line.push_str(&format!(" <{url}>"));

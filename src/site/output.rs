@@ -323,7 +323,7 @@ fn root_page(
         .collect();
     ctx.insert("folders", &folders);
     let name = if not_found { "404.html" } else { "index.html" };
-    theme.tera.render("root.html", &ctx).map_err(|e| {
+    crate::templates::render(&theme.tera, "root.html", &ctx).map_err(|e| {
         Diagnostics::from(Diagnostic::new(format!(
             "cannot render output/{name}: {}",
             error_chain(&e)

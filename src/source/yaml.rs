@@ -101,13 +101,20 @@ pub fn parse<T: DeserializeOwned>(
     diags: &mut Diagnostics,
 ) -> Option<Located<T>> {
     let line_offset = first_line.saturating_sub(1);
+    if let Err(over) = super::limits::preflight(yaml) {
+        let at = Position::new(over.position.line + line_offset, over.position.column);
+        diags.push(file.error(Some(at), over.message).with_hint(over.hint));
+        return None;
+    }
     let mut value: Value = match serde_yaml::from_str(yaml) {
         Ok(Value::Null) if yaml.trim().is_empty() => Value::Mapping(Default::default()),
         Ok(v) => v,
         Err(e) => {
+            // Errors without a location concern the whole document: its first line.
             let pos = e
                 .location()
-                .map(|l| Position::new(l.line() + line_offset, l.column()));
+                .map(|l| Position::new(l.line() + line_offset, l.column()))
+                .or(Some(Position::new(first_line, 1)));
             let (message, pos) = match unclosed(&e.to_string(), line_offset) {
                 // `system: [PayFlow` never closed: the parser notices on a later line; the
                 // mistake is where the bracket opened.
