@@ -237,11 +237,12 @@ pub fn internal_link(path: &str, root: &str) -> String {
     let path = path.trim_matches('/');
     if path.is_empty() {
         format!("{root}index.html{fragment}")
-    } else if path.ends_with(".html")
-        || path.ends_with(".json")
-        || path.ends_with(".ics")
-        || path.ends_with(".eml")
+    } else if path
+        .rsplit('/')
+        .next()
+        .is_some_and(|last| last.contains('.'))
     {
+        // A file (`plan.json`, `assets/map.png`): ids have no dots, pages are folders.
         format!("{root}{path}{fragment}")
     } else {
         format!("{root}{path}/index.html{fragment}")

@@ -123,7 +123,7 @@ fn render_comms(project: &Project) -> Result<Vec<CommsEntry>, Diagnostics> {
         .map(|(message, file_key)| {
             let first = message.recipients[0].clone();
             let preview = mailer.render(&message, &first)?;
-            let eml = mailer.eml(&message, &first, &preview)?;
+            let eml = mailer.eml(&message, &first, &preview, message.send_at.to_utc())?;
             Ok(CommsEntry {
                 subject: preview.subject.clone(),
                 message,
