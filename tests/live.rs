@@ -395,3 +395,106 @@ fn an_approved_version_is_not_changed_by_the_log() {
         stderr(&o)
     );
 }
+
+/// `tminus serve` is the war-room board: an event recorded with `tminus live` shows on the
+/// open status page (the reload signal, then the page) within a second.
+#[test]
+fn serve_shows_a_recorded_event_within_a_second() {
+    use std::io::{BufRead, BufReader};
+    use std::process::Stdio;
+    use std::time::{Duration, Instant};
+
+    let (_t, dir) = night();
+    std::fs::remove_file(dir.join("content/live.yaml")).unwrap();
+    let o = inside(
+        &dir,
+        &["live", "start", "freeze", "--at", "2026-01-05 09:00"],
+    );
+    assert!(o.status.success(), "{}", stderr(&o));
+    let mut child = Command::new(env!("CARGO_BIN_EXE_tminus"))
+        .current_dir(&dir)
+        .args(["serve", "--port", "0"])
+        .stdout(Stdio::piped())
+        .stderr(Stdio::null())
+        .spawn()
+        .unwrap();
+    struct Kill(std::process::Child);
+    impl Drop for Kill {
+        fn drop(&mut self) {
+            let _ = self.0.kill();
+            let _ = self.0.wait();
+        }
+    }
+    let mut line = String::new();
+    BufReader::new(child.stdout.take().unwrap())
+        .read_line(&mut line)
+        .unwrap();
+    let _child = Kill(child);
+    let base = line
+        .split_whitespace()
+        .find(|w| w.starts_with("http://127.0.0.1:"))
+        .unwrap_or_else(|| panic!("no URL in {line:?}"))
+        .trim_end_matches('/')
+        .to_string();
+    let agent: ureq::Agent = ureq::Agent::config_builder()
+        .http_status_as_error(false)
+        .timeout_global(Some(Duration::from_secs(30)))
+        .build()
+        .into();
+    let get = |path: &str| -> String {
+        agent
+            .get(&format!("{base}{path}"))
+            .call()
+            .unwrap()
+            .body_mut()
+            .read_to_string()
+            .unwrap()
+    };
+    let page = "/v1.0/cutover/status/index.html";
+    assert!(get(page).contains(r#"data-night-status="on track""#));
+    let status: serde_json::Value = serde_json::from_str(&get("/__tminus/status")).unwrap();
+    let since = status["generation"].as_u64().unwrap();
+    // The page's long poll, as the browser holds it.
+    let poll_url = format!("{base}/__tminus/poll?since={since}");
+    let poll_agent = agent.clone();
+    let poll = std::thread::spawn(move || {
+        let body = poll_agent
+            .get(&poll_url)
+            .call()
+            .unwrap()
+            .body_mut()
+            .read_to_string()
+            .unwrap();
+        (Instant::now(), body)
+    });
+    std::thread::sleep(Duration::from_millis(100));
+    let o = inside(
+        &dir,
+        &[
+            "live",
+            "block",
+            "freeze",
+            "--at",
+            "2026-01-05 09:10",
+            "--note",
+            "Legacy still taking writes",
+        ],
+    );
+    assert!(o.status.success(), "{}", stderr(&o));
+    let recorded = Instant::now();
+    let (signalled, _) = poll.join().unwrap();
+    let body = get(page);
+    let shown = Instant::now();
+    assert!(body.contains(r#"data-night-status="blocked""#), "{body}");
+    assert!(body.contains("Legacy still taking writes"));
+    let elapsed = shown.saturating_duration_since(recorded);
+    eprintln!(
+        "recorded → reload signal {:?}, → page {:?}",
+        signalled.saturating_duration_since(recorded),
+        elapsed
+    );
+    assert!(
+        elapsed < Duration::from_secs(1),
+        "the board took {elapsed:?}"
+    );
+}
