@@ -90,10 +90,17 @@ pub fn record(root: &Path, event: &NewEvent, now: DateTime<Utc>) -> Result<Recor
     let first_line = before.matches('\n').count() + prefix.matches('\n').count() + 1;
     let (text, args) = event.to_yaml(&project, now);
     prefix.push_str(&text);
-    let whole = format!("{before}{prefix}");
-    let file = crate::source::SourceFile::new(PATH, whole);
+    // The log as it is was checked by the load; only the new event is read, from its line.
+    let file = crate::source::SourceFile::new(PATH, format!("{before}{prefix}"));
     let mut diags = Diagnostics::new();
-    crate::load::live::events(&file, &project, &mut diags);
+    crate::load::live::events_after(
+        &file,
+        &text,
+        first_line,
+        &project,
+        &project.live,
+        &mut diags,
+    );
     if !diags.is_empty() {
         let mut errors = Vec::new();
         let mut in_file = Diagnostics::new();

@@ -337,6 +337,26 @@ fn the_build_shows_the_night_as_of_build_now() {
     assert_eq!(live["status"], "blocked");
     assert_eq!(live["done"], 1);
     assert_eq!(live["forecast_finish"], "2027-03-28T04:25:00+01:00");
+    let page = |rel: &str| std::fs::read_to_string(dir.join("output/v1.0").join(rel)).unwrap();
+    // The dashboard's banner and the status page: status, X of Y, forecasts, the block.
+    let dashboard = page("index.html");
+    assert!(
+        dashboard.contains(r#"data-night-status="blocked""#),
+        "banner"
+    );
+    assert!(dashboard.contains("1 of 6</strong>"));
+    assert!(dashboard.contains(
+        r#"<time datetime="2027-03-28T04:25:00+01:00"><strong>Sun 28 Mar 04:25</strong></time>"#
+    ));
+    assert!(dashboard.contains("5m before the rollback deadline 04:00"));
+    let status = page("cutover/status/index.html");
+    assert!(status.contains("since <time datetime=\"2027-03-28T00:40:00+00:00\">00:40</time>: Source database locked by the nightly backup"), "{status}");
+    assert!(status.contains("Status:    BLOCKED"));
+    // The cutover page: each task's state; no decision yet on the gate, its checklist's verdict.
+    let cutover = page("cutover/index.html");
+    assert!(cutover.contains(r#"<span class="state state-blocked">blocked</span>"#));
+    assert!(cutover.contains("No decision yet"));
+    assert!(cutover.contains(r#"<span class="rec rec-sm rec-conditional">CONDITIONAL GO</span>"#));
     // Replay a later moment: the same version rebuilt as of 03:05 BST.
     let o = inside(&dir, &["build", "--now", "2027-03-28T03:05"]);
     assert!(o.status.success(), "{}", stderr(&o));
@@ -346,4 +366,135 @@ fn the_build_shows_the_night_as_of_build_now() {
     assert_eq!(plan["live"]["status"], "delayed");
     assert_eq!(plan["live"]["done"], 3);
     assert_eq!(plan["live"]["decisions"][0]["outcome"], "CONDITIONAL GO");
+    let cutover = std::fs::read_to_string(dir.join("output/v1.0/cutover/index.html")).unwrap();
+    assert!(cutover.contains("One open defect accepted by the business owner"));
+    assert!(cutover.contains("Fix DEF-2291 in the first hot-fix — owner DBA, due <time datetime=\"2027-03-29T23:00:00+01:00\">"), "condition with owner and due");
+    assert!(cutover.contains("by Executive sponsor (Sam Okafor)"));
+}
+
+/// The live log is not a source of a version: recording an event on an approved plan's
+/// night does not make its rebuild a refused change.
+#[test]
+fn an_approved_version_is_not_changed_by_the_log() {
+    let (_t, dir) = night();
+    let yaml = dir.join("content/project.yaml");
+    let text = std::fs::read_to_string(&yaml).unwrap();
+    std::fs::write(
+        &yaml,
+        text.replace("version: \"1.0\"", "version: \"1.0\"\nstatus: approved"),
+    )
+    .unwrap();
+    let o = inside(&dir, &["build"]);
+    assert!(o.status.success(), "{}", stderr(&o));
+    let o = inside(&dir, &["live", "start", "load", "--at", "2027-03-28 03:05"]);
+    assert!(o.status.success(), "{}", stderr(&o));
+    let o = inside(&dir, &["build"]);
+    assert!(
+        o.status.success(),
+        "an event refused the approved version's rebuild: {}",
+        stderr(&o)
+    );
+}
+
+/// `tminus serve` is the war-room board: an event recorded with `tminus live` shows on the
+/// open status page (the reload signal, then the page) within a second.
+#[test]
+fn serve_shows_a_recorded_event_within_a_second() {
+    use std::io::{BufRead, BufReader};
+    use std::process::Stdio;
+    use std::time::{Duration, Instant};
+
+    let (_t, dir) = night();
+    std::fs::remove_file(dir.join("content/live.yaml")).unwrap();
+    let o = inside(
+        &dir,
+        &["live", "start", "freeze", "--at", "2026-01-05 09:00"],
+    );
+    assert!(o.status.success(), "{}", stderr(&o));
+    let mut child = Command::new(env!("CARGO_BIN_EXE_tminus"))
+        .current_dir(&dir)
+        .args(["serve", "--port", "0"])
+        .stdout(Stdio::piped())
+        .stderr(Stdio::null())
+        .spawn()
+        .unwrap();
+    struct Kill(std::process::Child);
+    impl Drop for Kill {
+        fn drop(&mut self) {
+            let _ = self.0.kill();
+            let _ = self.0.wait();
+        }
+    }
+    let mut line = String::new();
+    BufReader::new(child.stdout.take().unwrap())
+        .read_line(&mut line)
+        .unwrap();
+    let _child = Kill(child);
+    let base = line
+        .split_whitespace()
+        .find(|w| w.starts_with("http://127.0.0.1:"))
+        .unwrap_or_else(|| panic!("no URL in {line:?}"))
+        .trim_end_matches('/')
+        .to_string();
+    let agent: ureq::Agent = ureq::Agent::config_builder()
+        .http_status_as_error(false)
+        .timeout_global(Some(Duration::from_secs(30)))
+        .build()
+        .into();
+    let get = |path: &str| -> String {
+        agent
+            .get(&format!("{base}{path}"))
+            .call()
+            .unwrap()
+            .body_mut()
+            .read_to_string()
+            .unwrap()
+    };
+    let page = "/v1.0/cutover/status/index.html";
+    assert!(get(page).contains(r#"data-night-status="on track""#));
+    let status: serde_json::Value = serde_json::from_str(&get("/__tminus/status")).unwrap();
+    let since = status["generation"].as_u64().unwrap();
+    // The page's long poll, as the browser holds it.
+    let poll_url = format!("{base}/__tminus/poll?since={since}");
+    let poll_agent = agent.clone();
+    let poll = std::thread::spawn(move || {
+        let body = poll_agent
+            .get(&poll_url)
+            .call()
+            .unwrap()
+            .body_mut()
+            .read_to_string()
+            .unwrap();
+        (Instant::now(), body)
+    });
+    std::thread::sleep(Duration::from_millis(100));
+    let o = inside(
+        &dir,
+        &[
+            "live",
+            "block",
+            "freeze",
+            "--at",
+            "2026-01-05 09:10",
+            "--note",
+            "Legacy still taking writes",
+        ],
+    );
+    assert!(o.status.success(), "{}", stderr(&o));
+    let recorded = Instant::now();
+    let (signalled, _) = poll.join().unwrap();
+    let body = get(page);
+    let shown = Instant::now();
+    assert!(body.contains(r#"data-night-status="blocked""#), "{body}");
+    assert!(body.contains("Legacy still taking writes"));
+    let elapsed = shown.saturating_duration_since(recorded);
+    eprintln!(
+        "recorded → reload signal {:?}, → page {:?}",
+        signalled.saturating_duration_since(recorded),
+        elapsed
+    );
+    assert!(
+        elapsed < Duration::from_secs(1),
+        "the board took {elapsed:?}"
+    );
 }

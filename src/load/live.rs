@@ -56,10 +56,24 @@ fn is_blank(text: &str) -> bool {
 
 /// Checks the text of a live log against `project`; every problem goes to `diags`.
 pub fn events(file: &SourceFile, project: &Project, diags: &mut Diagnostics) -> Vec<LiveEvent> {
-    if is_blank(&file.text) {
+    events_after(file, &file.text, 1, project, &[], diags)
+}
+
+/// Checks `text`, the events written after `earlier` (already checked) from line
+/// `first_line` of `file` on — what `tminus live` appends, checked without reading the
+/// whole log again.
+pub fn events_after(
+    file: &SourceFile,
+    text: &str,
+    first_line: usize,
+    project: &Project,
+    earlier: &[LiveEvent],
+    diags: &mut Diagnostics,
+) -> Vec<LiveEvent> {
+    if is_blank(text) {
         return Vec::new();
     }
-    let Some(parsed) = yaml::parse::<Vec<EventFile>>(file, &file.text, 1, diags) else {
+    let Some(parsed) = yaml::parse::<Vec<EventFile>>(file, text, first_line, diags) else {
         return Vec::new();
     };
     let mut c = Checker {
@@ -81,6 +95,17 @@ pub fn events(file: &SourceFile, project: &Project, diags: &mut Diagnostics) -> 
         .map(|t| t.id.as_str())
         .collect();
     let mut tracks: HashMap<usize, Track> = HashMap::new();
+    for e in earlier {
+        let t = tracks.entry(e.task_index).or_default();
+        let now = Some((e.at, e.line));
+        match e.kind {
+            EventKind::Started => t.started = now,
+            EventKind::Finished => t.finished = now,
+            EventKind::Blocked => t.blocked = now,
+            EventKind::Unblocked => t.blocked = None,
+            EventKind::Decided(_) => {}
+        }
+    }
     let mut out = Vec::with_capacity(parsed.value.len());
     for (i, e) in parsed.value.into_iter().enumerate() {
         let at = index("", i);

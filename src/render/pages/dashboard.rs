@@ -73,6 +73,7 @@ pub(super) fn dashboard(input: &SiteInput) -> PageJob {
         &json!({"runbooks": p.runbooks.len(), "guides": p.guides.len(), "sessions": p.sessions.len(), "messages": input.comms.len()}),
     );
     ctx.insert("hypercare", &super::hypercare::dashboard_card(input, &root));
+    ctx.insert("night", &super::live::night(input, &root));
     PageJob::ready(path, "dashboard.html", ctx)
 }
 
