@@ -132,3 +132,61 @@ fn bad_gate_on_and_repeat_keys_are_located_errors() {
     assert_eq!(build.status.code(), Some(1));
     assert!(!root.join("output").exists());
 }
+
+/// The site: a gated message's page says what it waits on, as of `build --now`; the
+/// status update's page previews its first 24 occurrences and lists the 25th.
+#[test]
+fn the_message_pages_say_what_a_message_waits_on_and_list_the_occurrences() {
+    let (_g, root) = copy_project(&fixture("night-comms"));
+    ok(&root, &["build", "--now", "2027-03-28T02:30:00Z"]);
+    let page = |id: &str| read(&root.join(format!("output/v1.0/comms/{id}/index.html")));
+    assert!(
+        page("live").contains("Waits on the decision at “Go/no-go”"),
+        "{}",
+        page("live")
+    );
+    ok(
+        &root,
+        &["build", "--now", "2027-03-28T03:10:00Z", "--force"],
+    );
+    assert!(page("live").contains("Held: past its send time"));
+    std::fs::write(
+        root.join("content/live.yaml"),
+        "- decision: go-no-go\n  outcome: NO-GO\n  at: 2027-03-28 04:05\n  by: sponsor\n",
+    )
+    .unwrap();
+    ok(
+        &root,
+        &["build", "--now", "2027-03-28T03:10:00Z", "--force"],
+    );
+    let live = page("live");
+    assert!(
+        live.contains(
+            "Cancelled: “Go/no-go” decided NO-GO by sponsor at Sun 28 Mar 2027, 04:05 BST"
+        ),
+        "{live}"
+    );
+    assert!(page("rollback").contains("Released: “Go/no-go” decided NO-GO"));
+    let plan: serde_json::Value =
+        serde_json::from_str(&read(&root.join("output/v1.0/plan.json"))).unwrap();
+    let state = |id: &str| {
+        plan["comms"]
+            .as_array()
+            .unwrap()
+            .iter()
+            .find(|c| c["id"] == id)
+            .unwrap()["state"]
+            .clone()
+    };
+    assert_eq!(state("live"), "cancelled");
+    assert_eq!(state("rollback"), "scheduled");
+    let index = read(&root.join("output/v1.0/comms/index.html"));
+    assert!(
+        index.contains("occurrence 25 of 25"),
+        "the comms index lists each"
+    );
+    let status = page("status");
+    assert_eq!(status.matches("<iframe").count(), 24);
+    assert!(status.contains("1 more delivery"), "{status}");
+    assert!(status.contains("25 of 25"));
+}

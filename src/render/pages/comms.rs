@@ -59,7 +59,11 @@ fn with_status(mut summary: Value, input: &SiteInput, n: usize) -> Value {
     summary
 }
 
-/// One page per message and wave, showing every delivery (locale, zone) of it.
+/// At most this many deliveries of one page are shown with their preview (about 10 kB of
+/// HTML each); the rest are listed in a table.
+const MAX_PREVIEWS: usize = 24;
+
+/// One page per message and wave, showing every delivery (locale, zone, occurrence) of it.
 pub(super) fn message_pages(input: &SiteInput) -> Vec<PageJob> {
     let p = input.project;
     let mut dirs: Vec<String> = input.comms.iter().map(CommsEntry::page_dir).collect();
@@ -76,7 +80,25 @@ pub(super) fn message_pages(input: &SiteInput) -> Vec<PageJob> {
             let root = input.root(&path);
             let title = entries[0].1.subject.clone();
             let mut ctx = input.base_context(&path, "comms", &title);
-            let deliveries: Vec<Value> = entries
+            // A repeating message can have thousands of occurrences: the first ones are shown
+            // in full, the others listed (each still has its .eml beside the page).
+            let (shown, more) = entries.split_at(entries.len().min(MAX_PREVIEWS));
+            let more: Vec<Value> = more
+                .iter()
+                .map(|&(n, e)| {
+                    let m = &e.message;
+                    json!({
+                        "locale": m.locale, "send_at": time_view(&m.send_at),
+                        "timezone": m.send_at.timezone().name(),
+                        "recipients": m.recipients.len(),
+                        "eml_href": format!("{}.eml", e.file_key),
+                        "occurrence": m.occurrence.map(|(i, n)| json!({"index": i, "of": n})),
+                        "status": input.delivery.map(|o| super::delivery::counts_view(&o.counts(n))),
+                        "gate": gate_view(input, m),
+                    })
+                })
+                .collect();
+            let deliveries: Vec<Value> = shown
                 .iter()
                 .map(|&(n, e)| {
                     let m = &e.message;
@@ -106,6 +128,7 @@ pub(super) fn message_pages(input: &SiteInput) -> Vec<PageJob> {
                     })),
                     "gate": gate_view(input, first),
                     "deliveries": deliveries,
+                    "more_deliveries": more,
                     "comms_href": format!("{root}{}", crate::urls::COMMS),
                     "status": counts_where(input, |e| e.page_dir() == dir),
                 }),
