@@ -332,3 +332,80 @@ pub fn file_keys(messages: &[ScheduledMessage], project_zone: Tz) -> Vec<String>
         })
         .collect()
 }
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::project::{Body, GateRef, Named};
+    use chrono::TimeZone;
+
+    fn template(gate: Option<GateRef>, on: GateOn) -> MessageTemplate {
+        MessageTemplate {
+            id: "m".into(),
+            locale: None,
+            subject: "S".into(),
+            send: crate::time::TimeSpec::Exact(chrono::Duration::zero()),
+            audience: AudienceRef::Wave,
+            per_wave: true,
+            gate,
+            on,
+            repeat: None,
+            id_at: None,
+            subject_at: None,
+            body: Body {
+                markdown: String::new(),
+                file: "m.md".into(),
+                first_line: 1,
+            },
+        }
+    }
+
+    fn named(id: &str) -> Named {
+        Named {
+            id: id.into(),
+            at: None,
+        }
+    }
+
+    /// A gate map gates the waves it names; the others are free, except that an
+    /// `on: no-go` message is cancelled for them (no gate, no NO-GO).
+    #[test]
+    fn a_gate_map_gates_only_the_waves_it_names() {
+        let map = Some(GateRef::PerWave(vec![("main".into(), named("gng-main"))]));
+        let go = template(map.clone(), GateOn::Go);
+        let no_go = template(map, GateOn::NoGo);
+        let gate = |on| Gating::Gate {
+            gate: "gng-main".into(),
+            on,
+        };
+        assert_eq!(Gating::of(&go, Some("main")), gate(GateOn::Go));
+        assert_eq!(Gating::of(&go, Some("pilot")), Gating::Free);
+        assert_eq!(Gating::of(&no_go, Some("main")), gate(GateOn::NoGo));
+        assert_eq!(Gating::of(&no_go, Some("pilot")), Gating::Never);
+        let one = template(Some(GateRef::One(named("gng"))), GateOn::Go);
+        assert_eq!(Gating::of(&one, Some("pilot")).gate(), Some("gng"));
+        assert_eq!(Gating::of(&template(None, GateOn::Go), None), Gating::Free);
+    }
+
+    /// The release rule: matching decision → after it; other decision → cancelled; none →
+    /// waiting; `Never` → cancelled.
+    #[test]
+    fn a_decision_releases_or_cancels() {
+        let at = Utc.with_ymd_and_hms(2027, 3, 28, 3, 0, 0).unwrap();
+        let go = |g: bool| move |_: &str| Some(Decided { go: g, at });
+        let gated = |on| Gating::Gate {
+            gate: "g".into(),
+            on,
+        };
+        assert_eq!(gated(GateOn::Go).release(go(true)), Release::After(at));
+        assert_eq!(gated(GateOn::Go).release(go(false)), Release::Cancelled);
+        assert_eq!(gated(GateOn::NoGo).release(go(false)), Release::After(at));
+        assert_eq!(gated(GateOn::NoGo).release(go(true)), Release::Cancelled);
+        assert_eq!(gated(GateOn::Go).release(|_| None), Release::Waiting);
+        assert_eq!(Gating::Never.release(go(false)), Release::Cancelled);
+        assert_eq!(Gating::Free.release(go(false)), Release::Free);
+        let before = at - chrono::Duration::hours(1);
+        assert_eq!(Release::After(at).goes_at(before), Some(at));
+        assert_eq!(Release::After(before).goes_at(at), Some(at));
+    }
+}
