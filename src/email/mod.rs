@@ -15,8 +15,6 @@ pub mod skeleton;
 
 pub use eml::{message_id, sender};
 
-use std::collections::BTreeMap;
-
 use chrono::Utc;
 use chrono_tz::Tz;
 use serde::Serialize;
@@ -147,16 +145,7 @@ impl<'a> Mailer<'a> {
         let zone: Tz = msg.send_at.timezone();
         let wave = msg.wave.as_deref().and_then(|w| p.wave(w));
         let (t0, _) = p.t0(msg.wave.as_deref());
-        let roster: BTreeMap<&str, serde_json::Value> = p
-            .roster
-            .iter()
-            .map(|r| {
-                (
-                    r.role.as_str(),
-                    json!({"name": r.name, "email": r.email, "phone": r.phone, "role": r.role}),
-                )
-            })
-            .collect();
+        let roster = p.roster_variables();
         let sessions: Vec<serde_json::Value> = p
             .sessions
             .iter()
