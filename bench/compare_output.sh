@@ -17,7 +17,8 @@
 #             calendar SEQUENCE from the previous plan.json)
 #
 # Before comparing, what depends on the clock is masked: the build time (`built_at`) in
-# versions.json, versions.js and the output root's index.html, `generated_at` in plan.json and `DTSTAMP` in the .ics
+# versions.json, versions.js and the output root's index.html and 404.html, `generated_at` and
+# `as_of` (hypercare, delivery status) in plan.json and `DTSTAMP` in the .ics
 # files. The hidden `.prev-*` folders are left out. Exit status 0 when the trees are
 # identical, 1 (with a diff) otherwise. Writes nothing in the repository except target/.
 set -euo pipefail
@@ -71,10 +72,12 @@ for side in base cur; do
   find "$TMP/$side" -path '*/.prev-*' -prune -o -type f \
     \( -name versions.json -o -name versions.js -o -name plan.json -o -name '*.ics' \) -print0 |
     xargs -0 sed -i -E \
-      -e 's/"(built_at|generated_at)": ?"[^"]*"/"\1":"<time>"/g' \
+      -e 's/"(built_at|generated_at|as_of)": ?"[^"]*"/"\1":"<time>"/g' \
       -e 's/^DTSTAMP:.*/DTSTAMP:<time>/'
-  # The output root's index.html lists the versions with their build times.
-  sed -i -E 's/<time datetime="[^"]*">[^<]*<\/time>/<time>/g' "$TMP/$side"/*.out/index.html
+  # The output root's index.html and 404.html list the versions with their build times.
+  for f in "$TMP/$side"/*.out/index.html "$TMP/$side"/*.out/404.html; do
+    [ -f "$f" ] && sed -i -E 's/<time datetime="[^"]*">[^<]*<\/time>/<time>/g' "$f"
+  done
 done
 
 status=0

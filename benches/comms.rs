@@ -54,7 +54,10 @@ fn render_all(root: &Path) -> (usize, usize) {
         .par_iter()
         .map(|d| {
             let r = mailer.render(d.message, d.recipient).unwrap();
-            mailer.eml(d.message, d.recipient, &r).unwrap().len()
+            mailer
+                .eml(d.message, d.recipient, &r, d.message.send_at.to_utc())
+                .unwrap()
+                .len()
         })
         .sum();
     (all.len(), bytes)

@@ -28,6 +28,10 @@
 //! Temporary files (`<name>.tmp-<pid>` while a file is rewritten, `.spill-<pid>` for an
 //! instant before it is unlinked) are removed when a save fails, and those of processes
 //! that no longer run are removed by the next save ([`remove_stale`]).
+//!
+//! Why this file is long: about 300 of its lines are the unit tests of the record format
+//! (every byte flipped, every truncation) that belong beside the code they check; the
+//! format itself, loading, lookup, spilling and saving, is one concern.
 
 use std::collections::HashMap;
 use std::fs::{self, File};

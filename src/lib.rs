@@ -29,6 +29,7 @@ pub mod site;
 pub mod source;
 pub mod templates;
 pub mod time;
+pub mod url_rule;
 pub mod urlpath;
 pub mod urls;
 pub mod util;

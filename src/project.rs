@@ -86,6 +86,20 @@ impl Project {
         self.roster.iter().find(|p| p.role == role)
     }
 
+    /// The roster as template variables, by role: `roster["dba"].phone` in comms templates
+    /// and in runbook, guide and page bodies.
+    pub fn roster_variables(&self) -> serde_json::Map<String, serde_json::Value> {
+        self.roster
+            .iter()
+            .map(|r| {
+                (
+                    r.role.clone(),
+                    serde_json::json!({"role": r.role, "title": self.role_label(&r.role), "name": r.name, "email": r.email, "phone": r.phone}),
+                )
+            })
+            .collect()
+    }
+
     /// A role as people read it: the roster's `title` for it, else the id as written
     /// (never re-cased: "dba" must not become "Dba").
     pub fn role_label(&self, role: &str) -> String {

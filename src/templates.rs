@@ -89,7 +89,13 @@ impl Theme {
             .iter()
             .map(|(name, (text, _))| (name.clone(), text.clone()))
             .collect();
-        if let Err(e) = tera.add_raw_templates(raw) {
+        limit(&mut tera);
+        let added = tera.add_raw_templates(raw).and_then(|()| {
+            templates
+                .iter()
+                .try_for_each(|(name, (text, _))| check_recursion(&tera, name, text))
+        });
+        if let Err(e) = added {
             let (file, position, message) = locate_tera_error(&e, &templates);
             diags.push(
                 Diagnostic::new(format!("theme template error: {message}"))
@@ -155,6 +161,237 @@ fn all_files<'a>(dir: &'a Dir<'a>) -> Vec<&'a include_dir::File<'a>> {
         out.extend(all_files(sub));
     }
     out
+}
+
+/// The most numbers the `range` calls of one render may make together: it bounds every
+/// loop over a range, nested loops included (Tera has no limits of its own).
+pub const MAX_RANGE_ITEMS: usize = 100_000;
+/// The most bytes one render may write (64 MiB; the largest built-in page of a
+/// 10,000-page site is far smaller).
+pub const MAX_OUTPUT_BYTES: usize = 64 * 1024 * 1024;
+
+thread_local! {
+    /// What is left of [`MAX_RANGE_ITEMS`] in the render running on this thread.
+    static RANGE_LEFT: std::cell::Cell<usize> = const { std::cell::Cell::new(MAX_RANGE_ITEMS) };
+}
+
+/// Makes `tera` safe for templates written by anyone: `range` is replaced by a bounded one
+/// (same arguments). Render with [`render`] so the bounds apply per render; macros that
+/// call themselves are refused by [`check_recursion`].
+pub fn limit(tera: &mut Tera) {
+    tera.register_function("range", bounded_range);
+}
+
+fn bounded_range(
+    args: &std::collections::HashMap<String, tera::Value>,
+) -> tera::Result<tera::Value> {
+    let number = |key: &str, default: Option<u64>| -> tera::Result<u64> {
+        match args.get(key) {
+            None => default.ok_or_else(|| tera::Error::msg(format!("Function `range` was called without a `{key}` argument"))),
+            Some(v) => v
+                .as_u64()
+                .or_else(|| v.as_f64().filter(|f| *f >= 0.0 && f.fract() == 0.0 && *f < 1e18).map(|f| f as u64))
+                .ok_or_else(|| tera::Error::msg(format!("Function `range` received {key}={v} but `{key}` can only be a whole number"))),
+        }
+    };
+    let start = number("start", Some(0))?;
+    let end = number("end", None)?;
+    let step = number("step_by", Some(1))?.max(1);
+    if start > end {
+        return Err(tera::Error::msg(
+            "Function `range` was called with a `start` argument greater than the `end` one",
+        ));
+    }
+    let count = usize::try_from((end - start).div_ceil(step)).unwrap_or(usize::MAX);
+    let left = RANGE_LEFT.with(|l| l.get());
+    if count > left {
+        return Err(tera::Error::msg(format!(
+            "range(start={start}, end={end}) makes {count} numbers, more than the {MAX_RANGE_ITEMS} all the ranges of one template may make together"
+        )));
+    }
+    RANGE_LEFT.with(|l| l.set(left - count));
+    Ok(tera::Value::Array(
+        (start..end)
+            .step_by(step as usize)
+            .map(tera::Value::from)
+            .collect(),
+    ))
+}
+
+/// Renders template `name` within the bounds: at most [`MAX_RANGE_ITEMS`] numbers from
+/// `range` and [`MAX_OUTPUT_BYTES`] of output.
+pub fn render(tera: &Tera, name: &str, ctx: &tera::Context) -> tera::Result<String> {
+    RANGE_LEFT.with(|l| l.set(MAX_RANGE_ITEMS));
+    let mut out = Capped(Vec::with_capacity(4096));
+    tera.render_to(name, ctx, &mut out)?;
+    String::from_utf8(out.0).map_err(|e| tera::Error::msg(e.to_string()))
+}
+
+/// A buffer that refuses to grow past [`MAX_OUTPUT_BYTES`].
+struct Capped(Vec<u8>);
+
+impl std::io::Write for Capped {
+    fn write(&mut self, buf: &[u8]) -> std::io::Result<usize> {
+        if self.0.len() + buf.len() > MAX_OUTPUT_BYTES {
+            return Err(std::io::Error::other(format!(
+                "the template writes more than {} MiB",
+                MAX_OUTPUT_BYTES / (1024 * 1024)
+            )));
+        }
+        self.0.extend_from_slice(buf);
+        Ok(buf.len())
+    }
+
+    fn flush(&mut self) -> std::io::Result<()> {
+        Ok(())
+    }
+}
+
+/// Refuses a template `name` (whose text is `source`) that includes itself, directly or
+/// through the templates it includes or extends, and macros of it that call themselves,
+/// directly or through other macros (also imported ones): Tera would recurse until the
+/// stack overflows. The error names the template in quotes and ends with ` --> line:col`
+/// of the macro, like Tera's parse errors, so callers locate it as they locate those.
+pub fn check_recursion(tera: &Tera, name: &str, source: &str) -> tera::Result<()> {
+    let Some(template) = tera.templates.get(name) else {
+        return Ok(());
+    };
+    if let Some(chain) = include_cycle(tera, name) {
+        let at = source
+            .find("include")
+            .or_else(|| source.find("extends"))
+            .map(|at| crate::source::position_of(source.as_bytes(), at))
+            .unwrap_or_default();
+        return Err(tera::Error::msg(format!(
+            "'{name}' includes itself ({}); templates may not include themselves, because nothing would bound the depth --> {}:{}",
+            chain.join(" → "),
+            at.line.max(1),
+            at.column.max(1)
+        )));
+    }
+    let mut names: Vec<&String> = template.macros.keys().collect();
+    names.sort();
+    for macro_name in names {
+        let start = (name.to_string(), macro_name.clone());
+        if let Some(chain) = cycle_from(tera, &start) {
+            let needle = format!("macro {macro_name}");
+            let position = source
+                .find(&needle)
+                .map(|at| crate::source::position_of(source.as_bytes(), at))
+                .unwrap_or_default();
+            return Err(tera::Error::msg(format!(
+                "macro `{macro_name}` of '{name}' calls itself ({}); recursive macros are not allowed, because nothing would bound their depth --> {}:{}",
+                chain.join(" → "),
+                position.line.max(1),
+                position.column.max(1)
+            )));
+        }
+    }
+    Ok(())
+}
+
+/// The macros `(template, macro)` calls, resolved to their templates.
+fn calls(tera: &Tera, (file, name): &(String, String)) -> Vec<(String, String)> {
+    let Some(template) = tera.templates.get(file) else {
+        return Vec::new();
+    };
+    let Some(definition) = template.macros.get(name) else {
+        return Vec::new();
+    };
+    // The AST has no visitor; its debug form names every call as
+    // `MacroCall { namespace: "…", name: "…"`, wherever it is nested.
+    let text = format!("{:?}", definition.body);
+    let mut out = Vec::new();
+    for part in text.split("MacroCall { namespace: \"").skip(1) {
+        let Some((namespace, rest)) = part.split_once('"') else {
+            continue;
+        };
+        let Some(called) = rest
+            .strip_prefix(", name: \"")
+            .and_then(|r| r.split('"').next())
+        else {
+            continue;
+        };
+        let target = if namespace == "self" {
+            Some(file.clone())
+        } else {
+            template
+                .imported_macro_files
+                .iter()
+                .find(|(_, ns)| ns == namespace)
+                .map(|(f, _)| f.clone())
+        };
+        if let Some(target) = target {
+            out.push((target, called.to_string()));
+        }
+    }
+    out
+}
+
+/// The templates `name` includes (anywhere, macros included) and the one it extends.
+fn includes(tera: &Tera, name: &str) -> Vec<String> {
+    let Some(template) = tera.templates.get(name) else {
+        return Vec::new();
+    };
+    // As in `calls`: the debug form writes each `Include(WS { … }, ["a.html", …], …)`.
+    let text = format!("{:?}", template.ast);
+    let mut out: Vec<String> = template.parent.iter().cloned().collect();
+    for part in text.split("Include(WS {").skip(1) {
+        let Some(list) = part
+            .split_once("}, [")
+            .and_then(|(_, rest)| rest.split_once(']'))
+        else {
+            continue;
+        };
+        out.extend(
+            list.0
+                .split(", ")
+                .map(|quoted| quoted.trim_matches('"').to_string())
+                .filter(|n| !n.is_empty()),
+        );
+    }
+    out
+}
+
+/// A chain of includes from template `start` back to itself, if there is one.
+fn include_cycle(tera: &Tera, start: &str) -> Option<Vec<String>> {
+    let mut seen: Vec<String> = Vec::new();
+    let mut stack: Vec<(String, Vec<String>)> = vec![(start.to_string(), vec![start.to_string()])];
+    while let Some((node, path)) = stack.pop() {
+        for next in includes(tera, &node) {
+            let mut chain = path.clone();
+            chain.push(next.clone());
+            if next == start {
+                return Some(chain);
+            }
+            if !seen.contains(&next) && seen.len() < 10_000 {
+                seen.push(next.clone());
+                stack.push((next, chain));
+            }
+        }
+    }
+    None
+}
+
+/// A chain of calls from `start` back to itself, if there is one.
+fn cycle_from(tera: &Tera, start: &(String, String)) -> Option<Vec<String>> {
+    let mut seen: Vec<(String, String)> = Vec::new();
+    let mut stack: Vec<((String, String), Vec<String>)> =
+        vec![(start.clone(), vec![start.1.clone()])];
+    while let Some((node, path)) = stack.pop() {
+        for next in calls(tera, &node) {
+            let mut chain = path.clone();
+            chain.push(next.1.clone());
+            if &next == start {
+                return Some(chain);
+            }
+            if !seen.contains(&next) && seen.len() < 10_000 {
+                seen.push(next.clone());
+                stack.push((next, chain));
+            }
+        }
+    }
+    None
 }
 
 /// Tera reports `Failed to parse 'x.html'` then ` --> 3:5` in its cause chain.
@@ -241,6 +478,65 @@ mod tests {
         assert_eq!(text, "<mjml/>");
         assert!(origin.ends_with("layout.mjml") && !origin.starts_with("(built-in"));
         assert!(theme_file(None, "email/missing.mjml").is_err());
+    }
+
+    #[test]
+    fn recursive_macros_and_huge_ranges_are_refused() {
+        let dir = tempfile::tempdir().unwrap();
+        std::fs::create_dir_all(dir.path().join("templates")).unwrap();
+        let page = "ok\n{% macro a() %}{{ self::b() }}{% endmacro a %}\n{% macro b() %}{{ self::a() }}{% endmacro b %}\n{{ self::a() }}";
+        std::fs::write(dir.path().join("templates/page.html"), page).unwrap();
+        let err = Theme::load(Some(dir.path())).err().expect("error");
+        let d = err.iter().next().unwrap();
+        assert!(d.message.contains("calls itself"), "{d}");
+        assert_eq!(d.position, Some(Position::new(2, 4)), "{d}");
+
+        let dir = tempfile::tempdir().unwrap();
+        std::fs::create_dir_all(dir.path().join("templates")).unwrap();
+        std::fs::write(
+            dir.path().join("templates/page.html"),
+            "a\n {% include \"x.html\" %}",
+        )
+        .unwrap();
+        std::fs::write(
+            dir.path().join("templates/x.html"),
+            "{% if true %}{% include \"page.html\" %}{% endif %}",
+        )
+        .unwrap();
+        let err = Theme::load(Some(dir.path())).err().expect("error");
+        let d = err.iter().next().unwrap();
+        assert!(d.message.contains("includes itself"), "{d}");
+        assert_eq!(d.position.map(|p| p.line), Some(2), "{d}");
+
+        let mut tera = Tera::default();
+        limit(&mut tera);
+        tera.add_raw_template(
+            "t",
+            "{% for i in range(end=1000) %}{% for j in range(end=1000) %}{% endfor %}{% endfor %}",
+        )
+        .unwrap();
+        let e = render(&tera, "t", &tera::Context::new()).unwrap_err();
+        assert!(
+            error_chain(&e).contains("more than the 100000"),
+            "{}",
+            error_chain(&e)
+        );
+        tera.add_raw_template(
+            "u",
+            "{% for i in range(start=2, end=10, step_by=3) %}{{ i }}{% endfor %}",
+        )
+        .unwrap();
+        assert_eq!(render(&tera, "u", &tera::Context::new()).unwrap(), "258");
+        let mut ctx = tera::Context::new();
+        ctx.insert("s", &"x".repeat(1024));
+        tera.add_raw_template("v", "{% for i in range(end=70000) %}{{ s }}{% endfor %}")
+            .unwrap();
+        let e = render(&tera, "v", &ctx).unwrap_err();
+        assert!(
+            error_chain(&e).contains("more than 64 MiB"),
+            "{}",
+            error_chain(&e)
+        );
     }
 
     #[test]

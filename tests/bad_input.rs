@@ -408,3 +408,91 @@ fn variables_in_a_runbook_body_are_filled_in_or_reported_where_they_are() {
         "{err}"
     );
 }
+
+#[test]
+fn an_unclosed_bracket_is_one_error_where_it_opened() {
+    // `system: [PayFlow` never closed: reported at the `[` (with where the parser noticed),
+    // and nothing else — no cascade from the files that depend on project.yaml.
+    let (_guard, root) = example();
+    let project = root.join("content/project.yaml");
+    let text = read(&project);
+    let line = text.lines().position(|l| l.starts_with("system:")).unwrap() + 1;
+    edit(&project, "system: Field Service Hub", "system: [PayFlow");
+    let out = tminus(&root, &["check"]);
+    assert_eq!(out.status.code(), Some(1));
+    let err = stderr(&out);
+    assert!(
+        err.contains(&format!(
+            "content/project.yaml:{line}:9: this is not valid YAML: this `[` list is never closed (the parser noticed at line {}",
+            line + 1
+        )),
+        "{err}"
+    );
+    assert_eq!(err.matches("error:").count(), 1, "{err}");
+}
+
+#[test]
+fn site_links_in_emails_need_the_sites_address_and_become_absolute_with_it() {
+    let (_guard, root) = copy_project(&fixture("minimal"));
+    let message = root.join("content/comms/get-ready.md");
+    let mut text = read(&message);
+    text.push_str("\nRead the [guide](@/training/guide) or PAGE_URL.\n");
+    std::fs::write(&message, &text).unwrap();
+    let line = text.lines().count();
+    // No base_url: the link would ship as href="@/training/guide". An error at the link.
+    let out = tminus(&root, &["check"]);
+    assert_eq!(out.status.code(), Some(1));
+    let err = stderr(&out);
+    assert!(
+        err.contains(&format!(
+            "content/comms/get-ready.md:{line}:10: [guide](@/training/guide) links to the site"
+        )),
+        "{err}"
+    );
+    assert!(err.contains("site.base_url"), "{err}");
+    // page_url() says the same when the message is rendered.
+    edit(
+        &message,
+        "PAGE_URL",
+        "{{ page_url(path=\"training/guide\") }}",
+    );
+    let err = stderr(&tminus(&root, &["check"]));
+    assert!(err.contains("page_url needs `site.base_url`"), "{err}");
+    // With a base_url the link and page_url() are absolute, under latest/.
+    let project = root.join("content/project.yaml");
+    let mut yaml = read(&project);
+    yaml.push_str("site: { base_url: \"https://golive.example.com/plan/\" }\n");
+    std::fs::write(&project, &yaml).unwrap();
+    ok(&root, &["check"]);
+    let preview = ok(&root, &["comms", "preview", "get-ready", "--wave", "main"]);
+    let url = "https://golive.example.com/plan/latest/training/guide/index.html";
+    assert!(preview.contains(&format!("guide <{url}>")), "{preview}");
+    assert!(preview.contains(&format!("or {url}.")), "{preview}");
+    let eml = root.join("get-ready.eml");
+    ok(
+        &root,
+        &[
+            "comms",
+            "preview",
+            "get-ready",
+            "--wave",
+            "main",
+            "--eml",
+            eml.to_str().unwrap(),
+        ],
+    );
+    let eml = read(&eml);
+    assert!(
+        !eml.contains("@/training"),
+        "no @/ link is left in the email"
+    );
+    // A link to a page that does not exist is a broken link at its line.
+    edit(&message, "@/training/guide)", "@/training/gide)");
+    let out = tminus(&root, &["check"]);
+    assert_eq!(out.status.code(), Some(1));
+    assert!(
+        stderr(&out).contains(&format!("content/comms/get-ready.md:{line}:10: broken link [guide](@/training/gide) in message get-ready")),
+        "{}",
+        stderr(&out)
+    );
+}

@@ -487,3 +487,26 @@ fn roles_are_written_as_the_roster_writes_them() {
         }
     }
 }
+
+#[test]
+fn times_in_the_example_emails_carry_the_recipients_zone() {
+    // The pilot (Boston) reads the go-live time in Eastern time, the main rollout in UK time:
+    // a bare "18:00" would be read in the reader's own zone.
+    let (_guard, root) = example();
+    let pilot = ok(&root, &["comms", "preview", "get-ready", "--wave", "pilot"]);
+    assert!(
+        pilot.contains("read-only at *18:00 EST on Monday 1 March*"),
+        "{pilot}"
+    );
+    let main = ok(
+        &root,
+        &[
+            "comms",
+            "preview",
+            "final-reminder",
+            "--wave",
+            "main-rollout",
+        ],
+    );
+    assert!(main.contains("18:00 BST on Monday"), "{main}");
+}

@@ -10,8 +10,8 @@ use std::path::Path;
 /// its own layer or above. Keep README's "Architecture" in step.
 const LAYERS: &[&[&str]] = &[
     // What everything uses: errors for people, hashing, small shared helpers, page paths,
-    // URL paths.
-    &["diagnostics", "hash", "util", "urls", "urlpath"],
+    // URL paths, the rule for the URLs a project may write.
+    &["diagnostics", "hash", "util", "urls", "urlpath", "url_rule"],
     // Reading files and YAML, the file formats as written, T-minus time.
     &["source", "model", "time"],
     // The build caches (highlighted code, rendered documents, search documents).

@@ -246,14 +246,38 @@ fn the_what_changed_page_lists_the_known_differences() {
     assert_eq!(c.checklist_items[0].text, "Monitoring dashboards");
     assert_eq!(c.checklist_items[0].before.as_deref(), Some("open"));
     assert_eq!(c.checklist_items[0].after.as_deref(), Some("done"));
-    assert_eq!(c.total, 11);
+    // Runbook and page edits: what changed in each (not in plan.json's tasks or comms).
+    let docs: Vec<(String, Vec<String>)> = c
+        .documents
+        .iter()
+        .map(|d| (format!("{} {}", d.kind, d.id), d.what.clone()))
+        .collect();
+    assert_eq!(
+        docs,
+        vec![
+            ("page hypercare".to_string(), vec!["text".to_string()]),
+            (
+                "runbook deploy".to_string(),
+                vec![
+                    "step 2 (Migrate) command".to_string(),
+                    "step 2 (Migrate) duration 40m → 55m".to_string()
+                ]
+            ),
+        ]
+    );
+    assert!(
+        c.moved_with_go_live.is_empty(),
+        "the project's T-0 did not move"
+    );
+    assert_eq!(c.total, 13);
 
     // The page says the same.
     let page = html(&out.join("v1.1/changes/index.html"));
     for needle in [
         "What changed in version 1.1",
         "version 1.0",
-        "11 changes",
+        "13 changes",
+        "step 2 (Migrate) duration 40m → 55m",
         "smoke-test",
         "notes",
         "backup",

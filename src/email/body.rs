@@ -120,7 +120,8 @@ pub fn body_html(markdown: &str) -> String {
     let mut html = String::with_capacity(markdown.len() * 3 / 2);
     pulldown_cmark::html::push_html(
         &mut html,
-        pulldown_cmark::Parser::new_ext(markdown, crate::markdown::options()),
+        pulldown_cmark::Parser::new_ext(markdown, crate::markdown::options())
+            .map(crate::markdown::defuse_link),
     );
     inline_styles(&html)
 }

@@ -3,7 +3,7 @@
 
 use std::fmt::Write as _;
 
-use chrono::Utc;
+use chrono::{DateTime, Utc};
 use lettre::message::header::{
     ContentTransferEncoding, ContentType, Header, HeaderName, HeaderValue,
 };
@@ -15,12 +15,15 @@ use crate::plan::comms::ScheduledMessage;
 use crate::project::{Project, Recipient};
 
 impl Mailer<'_> {
-    /// The message as an RFC 5322 `.eml` file (multipart/alternative: text, then HTML).
+    /// The message as an RFC 5322 `.eml` file (multipart/alternative: text, then HTML),
+    /// dated `date`: when it is sent (a message sent late must not say it was written on
+    /// the day it was due), or its send time for a preview.
     pub fn eml(
         &self,
         msg: &ScheduledMessage,
         recipient: &Recipient,
         email: &RenderedEmail,
+        date: DateTime<Utc>,
     ) -> Result<Vec<u8>, Diagnostic> {
         let p = self.project;
         let smtp = p.smtp.as_ref();
@@ -43,7 +46,7 @@ impl Mailer<'_> {
             .from(from.clone())
             .to(to)
             .subject(email.subject.clone())
-            .date(msg.send_at.with_timezone(&Utc).into())
+            .date(date.into())
             .message_id(Some(message_id(p, msg, recipient, from.email.domain())))
             .header(AutoSubmitted);
         if let Some(reply_to) = smtp
@@ -159,7 +162,7 @@ mod tests {
         for msg in messages {
             let r = msg.recipients[0].clone();
             let email = mailer.render(&msg, &r).unwrap();
-            let eml = mailer.eml(&msg, &r, &email).unwrap();
+            let eml = mailer.eml(&msg, &r, &email, msg.send_at.to_utc()).unwrap();
             let raw = String::from_utf8(eml.clone()).expect("7-bit");
             assert!(raw.contains("Content-Type: text/html; charset=utf-8\r\nContent-Transfer-Encoding: quoted-printable\r\n"));
             assert!(raw.split("\r\n").all(|l| l.len() <= 998), "SMTP line limit");
@@ -182,7 +185,7 @@ mod tests {
         let r = msg.recipients[0].clone();
         let eml = |m: &ScheduledMessage| {
             let email = mailer.render(m, &r).unwrap();
-            String::from_utf8(mailer.eml(m, &r, &email).unwrap()).unwrap()
+            String::from_utf8(mailer.eml(m, &r, &email, m.send_at.to_utc()).unwrap()).unwrap()
         };
         let first = eml(msg);
         assert_eq!(first, eml(msg), "no random MIME boundary");

@@ -49,9 +49,13 @@ impl Layout {
         (footer, footer_origin): (String, String),
     ) -> Result<Layout, Diagnostic> {
         let mut tera = Tera::default();
+        crate::templates::limit(&mut tera);
         tera.autoescape_on(vec![".mjml"]);
         tera.set_escape_fn(crate::util::escape_html);
-        if let Err(e) = tera.add_raw_template(TEXT_FOOTER_PATH, &footer) {
+        if let Err(e) = tera
+            .add_raw_template(TEXT_FOOTER_PATH, &footer)
+            .and_then(|()| crate::templates::check_recursion(&tera, TEXT_FOOTER_PATH, &footer))
+        {
             let message = error_chain(&e);
             let detail = message.rsplit("= ").next().unwrap_or(&message).trim();
             return Err(
@@ -61,7 +65,10 @@ impl Layout {
                     .with_hint("the footer is a Tera template (Jinja2-like) producing plain text"),
             );
         }
-        if let Err(e) = tera.add_raw_template(LAYOUT_PATH, text) {
+        if let Err(e) = tera
+            .add_raw_template(LAYOUT_PATH, text)
+            .and_then(|()| crate::templates::check_recursion(&tera, LAYOUT_PATH, text))
+        {
             let message = error_chain(&e);
             // `Failed to parse '…': --> 3:7 | … | = expected …`: keep what is expected.
             let detail = message.rsplit("= ").next().unwrap_or(&message).trim();
@@ -117,7 +124,7 @@ impl Layout {
             .map(|s| (s.name().to_string(), json!(s.token())))
             .collect();
         ctx.insert("slot", &slots);
-        let mjml = self.tera.render(LAYOUT_PATH, &ctx).map_err(|e| {
+        let mjml = crate::templates::render(&self.tera, LAYOUT_PATH, &ctx).map_err(|e| {
             let message = error_chain(&e);
             let message = message.replace(&format!("Failed to render '{LAYOUT_PATH}': "), "");
             Diagnostic::new(format!("cannot render the email layout: {message}"))

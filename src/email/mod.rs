@@ -14,8 +14,6 @@ pub mod skeleton;
 
 pub use eml::{message_id, sender};
 
-use std::collections::BTreeMap;
-
 use chrono::Utc;
 use chrono_tz::Tz;
 use serde::Serialize;
@@ -70,11 +68,18 @@ impl<'a> Mailer<'a> {
     /// for each of their locales, waves and audiences; errors point into the files.
     pub fn new(project: &'a Project) -> Result<Self, Diagnostics> {
         let mut tera = Tera::default();
+        crate::templates::limit(&mut tera);
         tera.set_escape_fn(crate::util::escape_html);
+        tera.register_function("page_url", PageUrl(site_root(project)));
         let mut diags = Diagnostics::new();
         for (i, m) in project.messages.iter().enumerate() {
             let subject_line = m.subject_at.map_or(1, |p| p.line);
-            if let Err(e) = tera.add_raw_template(&subject_name(i), &m.subject) {
+            if let Err(e) = tera
+                .add_raw_template(&subject_name(i), &m.subject)
+                .and_then(|()| {
+                    crate::templates::check_recursion(&tera, &subject_name(i), &m.subject)
+                })
+            {
                 diags.push(template_error(
                     m,
                     &e,
@@ -84,7 +89,12 @@ impl<'a> Mailer<'a> {
                 ));
             }
             let offset = m.body.first_line.saturating_sub(1);
-            if let Err(e) = tera.add_raw_template(&body_name(i), &m.body.markdown) {
+            if let Err(e) = tera
+                .add_raw_template(&body_name(i), &m.body.markdown)
+                .and_then(|()| {
+                    crate::templates::check_recursion(&tera, &body_name(i), &m.body.markdown)
+                })
+            {
                 diags.push(template_error(m, &e, offset, None, "body"));
             }
         }
@@ -122,16 +132,7 @@ impl<'a> Mailer<'a> {
         let zone: Tz = msg.send_at.timezone();
         let wave = msg.wave.as_deref().and_then(|w| p.wave(w));
         let (t0, _) = p.t0(msg.wave.as_deref());
-        let roster: BTreeMap<&str, serde_json::Value> = p
-            .roster
-            .iter()
-            .map(|r| {
-                (
-                    r.role.as_str(),
-                    json!({"name": r.name, "email": r.email, "phone": r.phone, "role": r.role}),
-                )
-            })
-            .collect();
+        let roster = p.roster_variables();
         let sessions: Vec<serde_json::Value> = p
             .sessions
             .iter()
@@ -215,9 +216,7 @@ impl<'a> Mailer<'a> {
         ctx: &tera::Context,
     ) -> Result<String, Diagnostic> {
         let template = &self.project.messages[msg.template];
-        let subject = self
-            .tera
-            .render(&subject_name(msg.template), ctx)
+        let subject = crate::templates::render(&self.tera, &subject_name(msg.template), ctx)
             .map_err(|e| render_error(template, &e, "subject"))?;
         if subject.contains(['\r', '\n']) {
             return Err(Diagnostic::new(format!(
@@ -242,10 +241,12 @@ impl<'a> Mailer<'a> {
         let template = &self.project.messages[msg.template];
         let ctx = self.context(msg, recipient);
         let subject = self.render_subject(msg, &ctx)?;
-        let markdown = self
-            .tera
-            .render(&body_name(msg.template), &ctx)
+        let markdown = crate::templates::render(&self.tera, &body_name(msg.template), &ctx)
             .map_err(|e| render_error(template, &e, "body"))?;
+        let markdown = match site_root(self.project) {
+            Some(root) => absolute_site_links(&markdown, &root),
+            None => markdown,
+        };
         let text = markdown::to_plain_text(&markdown);
         let fill = Fill {
             body_html: &body::body_html(&markdown),
@@ -328,12 +329,16 @@ fn template_error(
 ) -> Diagnostic {
     let message = error_chain(e);
     let position = tera_position(&message, line_offset).or(fallback);
-    let detail = message
+    let mut detail = message
         .split(" --> ")
         .next()
         .unwrap_or(&message)
         .trim()
         .to_string();
+    // A Tera parse error says what it expected after its position.
+    if let (true, Some(expected)) = (detail.ends_with("':"), message.rsplit_once("= ")) {
+        detail = format!("{detail} {}", expected.1.trim());
+    }
     Diagnostic::new(format!("template error in the {part} of `{}`: {detail}", m.id))
         .in_file(&m.body.file)
         .at(position)
@@ -353,9 +358,86 @@ fn render_error(m: &MessageTemplate, e: &tera::Error, part: &str) -> Diagnostic 
         .with_hint("variables available: project, system, wave, go_live, send_at, recipient, support, roster, sessions; use `| default(value=\"…\")` for optional ones")
 }
 
+/// Where emails link to the site: `site.base_url` and `latest/` (the address that stays
+/// right as versions come), or `None` without a base_url — a reader's mail client has no
+/// page to resolve a relative link against.
+pub fn site_root(p: &Project) -> Option<String> {
+    let base = p.site.base_url.trim().trim_end_matches('/');
+    (!base.is_empty()).then(|| format!("{base}/latest/"))
+}
+
+/// `markdown` with every `@/path` link destination made absolute under `root`.
+pub fn absolute_site_links(markdown: &str, root: &str) -> String {
+    use pulldown_cmark::{Event, Parser, Tag};
+    let mut edits: Vec<(std::ops::Range<usize>, String)> = Vec::new();
+    for (event, range) in Parser::new_ext(markdown, markdown::options()).into_offset_iter() {
+        if let Event::Start(Tag::Link { dest_url, .. })
+        | Event::Start(Tag::Image { dest_url, .. }) = event
+        {
+            if let Some(path) = dest_url.strip_prefix("@/") {
+                // The destination as written inside this link's source (`[t](@/x)`); a
+                // reference definition is found where it is defined.
+                let written = &markdown[range.clone()];
+                let at = written
+                    .rfind(dest_url.as_ref())
+                    .map(|i| range.start + i)
+                    .or_else(|| markdown.find(&format!("]: {dest_url}")).map(|i| i + 3));
+                if let Some(at) = at {
+                    edits.push((at..at + dest_url.len(), markdown::internal_link(path, root)));
+                }
+            }
+        }
+    }
+    edits.sort_by_key(|(r, _)| r.start);
+    edits.dedup_by_key(|(r, _)| r.start);
+    let mut out = String::with_capacity(markdown.len() + edits.len() * root.len());
+    let mut at = 0;
+    for (range, url) in edits {
+        out.push_str(&markdown[at..range.start]);
+        out.push_str(&url);
+        at = range.end;
+    }
+    out.push_str(&markdown[at..]);
+    out
+}
+
+/// `page_url(path="training/faq")` in a comms template: the page's absolute address.
+struct PageUrl(Option<String>);
+
+impl tera::Function for PageUrl {
+    fn call(
+        &self,
+        args: &std::collections::HashMap<String, tera::Value>,
+    ) -> tera::Result<tera::Value> {
+        let path = args.get("path").and_then(|v| v.as_str()).ok_or_else(|| {
+            tera::Error::msg("page_url needs `path`, e.g. page_url(path=\"training/faq\")")
+        })?;
+        let root = self.0.as_deref().ok_or_else(|| {
+            tera::Error::msg("page_url needs `site.base_url` in project.yaml: an email has no page to be relative to")
+        })?;
+        Ok(tera::Value::String(markdown::internal_link(
+            path.trim_start_matches("@/"),
+            root,
+        )))
+    }
+
+    fn is_safe(&self) -> bool {
+        false
+    }
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn site_links_become_absolute_under_latest() {
+        let md = "See [FAQ](@/training/faq#vpn), ![map](@/assets/map.png), [ext](https://x.example) and [ref][r].\n\n`[no](@/code)`\n\n[r]: @/runbooks/deploy\n";
+        assert_eq!(
+            absolute_site_links(md, "https://h.example/latest/"),
+            "See [FAQ](https://h.example/latest/training/faq/index.html#vpn), ![map](https://h.example/latest/assets/map.png), [ext](https://x.example) and [ref][r].\n\n`[no](@/code)`\n\n[r]: https://h.example/latest/runbooks/deploy/index.html\n"
+        );
+    }
 
     pub(super) fn minimal() -> Project {
         let root = std::path::Path::new(env!("CARGO_MANIFEST_DIR")).join("tests/fixtures/minimal");

@@ -108,6 +108,7 @@ pub fn load(root: &Path, project: &Project, diags: &mut Diagnostics) -> Cutover 
         }
     }
     report_cycles(&tasks, c.spans, &mut c);
+    check_plan_length(&mut c, &plan, &tasks, project);
     let rollback_deadline = plan
         .rollback_deadline
         .as_ref()
@@ -128,6 +129,37 @@ pub fn load(root: &Path, project: &Project, diags: &mut Diagnostics) -> Cutover 
         tasks,
         rollback_deadline,
         rollback_runbook,
+    }
+}
+
+/// The plan cannot finish after the last instant tminus schedules: each task starts at
+/// the latest of its anchor and its dependencies, so the latest anchor (or T-0) plus every
+/// duration bounds the finish. Reported at the duration that crosses it.
+fn check_plan_length(c: &mut Checker, plan: &CutoverFile, tasks: &[Task], project: &Project) {
+    let latest_anchor = tasks
+        .iter()
+        .filter_map(|t| t.anchor)
+        .map(|a| a.with_timezone(&chrono::Utc))
+        .max()
+        .unwrap_or(project.go_live.with_timezone(&chrono::Utc))
+        .max(project.go_live.with_timezone(&chrono::Utc));
+    let mut finish = latest_anchor;
+    for (i, t) in tasks.iter().enumerate() {
+        let next = finish
+            .checked_add_signed(t.duration)
+            .filter(|f| *f <= crate::time::LATEST);
+        match next {
+            Some(f) => finish = f,
+            None => {
+                let written = plan.tasks[i].duration.as_deref().unwrap_or("");
+                c.error(
+                    &join(&index("tasks", i), "duration"),
+                    format!("with `{written}` the plan can run past the year 9999"),
+                    "check the durations: together they must stay within the years tminus schedules",
+                );
+                return;
+            }
+        }
     }
 }
 

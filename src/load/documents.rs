@@ -244,6 +244,15 @@ fn message(
         );
     }
     let send = c.time_spec("send", &fm.send)?;
+    // Each T-0 it can be sent against must give a send time within the supported years.
+    let t0s =
+        std::iter::once((p.go_live, p.zone)).chain(p.waves.iter().map(|w| (w.go_live, w.zone)));
+    for (t0, zone) in t0s {
+        let at = send.resolve(t0.with_timezone(&chrono::Utc), zone);
+        if c.in_range("send", &fm.send, at).is_none() {
+            break;
+        }
+    }
     let audience = if fm.audience == "wave" {
         if !fm.per_wave {
             c.error(
@@ -394,12 +403,24 @@ fn sessions(root: &Path, project: &Project, diags: &mut Diagnostics) -> Vec<Sess
         if let Some(id) = &s.id {
             c.id(&join(&at, "id"), id, "session");
         }
+        if let Some(link) = &s.link {
+            c.url(&join(&at, "link"), link, false);
+        }
         for (j, a) in s.audience.iter().enumerate() {
             c.role_or_audience(&index(&join(&at, "audience"), j), a, project);
         }
         let (Some(start), Some(duration)) = (start, duration) else {
             continue;
         };
+        // Its end too must be within the years tminus schedules.
+        let end = start.checked_add_signed(duration).unwrap_or(start);
+        let (path, written) = match &s.duration {
+            Some(d) => (join(&at, "duration"), format!("{} + {d}", s.start)),
+            None => (join(&at, "start"), s.start.clone()),
+        };
+        if c.in_range(&path, &written, end).is_none() {
+            continue;
+        }
         let id = s.id.clone().unwrap_or_else(|| {
             session_id(&s.title, |id| {
                 explicit.iter().any(|e| e == id) || out.iter().any(|o: &Session| o.id == id)
@@ -430,9 +451,11 @@ fn sessions(root: &Path, project: &Project, diags: &mut Diagnostics) -> Vec<Sess
 /// session keeps its id (and its calendar UID). A title used again gets `-2`, `-3`, … in
 /// the order of the file; `taken` says which ids are already used.
 fn session_id(title: &str, taken: impl Fn(&str) -> bool) -> String {
-    let base = match slug(title) {
-        s if s.is_empty() => "session".to_string(),
-        s => s,
+    // A file name: a long title keeps its first 60 characters.
+    let words: String = slug(title).chars().take(60).collect();
+    let base = match words.trim_end_matches('-') {
+        "" => "session".to_string(),
+        s => s.to_string(),
     };
     let mut id = base.clone();
     let mut n = 1;

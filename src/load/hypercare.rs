@@ -20,7 +20,9 @@ use crate::source::yaml::{self, index, join};
 use crate::source::SourceFile;
 use crate::time::TimeSpec;
 pub use csv::parse_time;
-use csv::{daily_csv, incidents_csv, outside, parse_date, read_csv, DATE_HINT, FIELDS};
+use csv::{
+    daily_csv, incidents_csv, outside, parse_date, read_csv, DATE_HINT, FIELDS, OUTSIDE_PERIOD,
+};
 
 /// Reads `content/hypercare.yaml` when it exists.
 pub fn load(root: &Path, project: &Project, diags: &mut Diagnostics) -> Option<Hypercare> {
@@ -32,12 +34,22 @@ pub fn load(root: &Path, project: &Project, diags: &mut Diagnostics) -> Option<H
         .map_err(|d| diags.push(d))
         .ok()?;
     let parsed = yaml::parse::<HypercareFile>(&file, &file.text, 1, diags)?;
+    let mut own = Diagnostics::new();
     let mut c = Checker {
         file: &file,
         spans: &parsed.spans,
-        diags,
+        diags: &mut own,
     };
-    from_file(root, &mut c, project, parsed.value)
+    let hypercare = from_file(root, &mut c, project, parsed.value);
+    for d in own.into_sorted() {
+        // project.yaml did not parse: T-0, and so the period, are stand-ins, and every
+        // figure would be "outside" it (its own errors say what is wrong).
+        if project.references_unknown && d.message.contains(OUTSIDE_PERIOD) {
+            continue;
+        }
+        diags.push(d);
+    }
+    hypercare
 }
 
 fn from_file(

@@ -115,7 +115,23 @@ impl Checker<'_> {
         zone: Tz,
     ) -> Option<DateTime<Tz>> {
         let spec = self.time_spec(path, text)?;
-        Some(spec.resolve(t0.with_timezone(&chrono::Utc), zone))
+        self.in_range(
+            path,
+            text,
+            spec.resolve(t0.with_timezone(&chrono::Utc), zone),
+        )
+    }
+
+    /// `at` (what `text` at `path` resolved to) when it is within the years tminus
+    /// schedules, else an error there.
+    pub fn in_range(&mut self, path: &str, text: &str, at: DateTime<Tz>) -> Option<DateTime<Tz>> {
+        match time::check_range(text, &at) {
+            Ok(()) => Some(at),
+            Err(e) => {
+                self.error(path, e.message, e.hint);
+                None
+            }
+        }
     }
 
     pub fn duration(&mut self, path: &str, text: &str) -> Option<chrono::Duration> {
@@ -162,6 +178,16 @@ impl Checker<'_> {
             .chain(project.audiences.keys().map(String::as_str))
             .collect();
         self.reference(path, "audience (roster role or audience id)", id, &known)
+    }
+
+    /// Checks a link against the URL rule ([`url`]); `relative_ok` allows relative links.
+    pub fn url(&mut self, path: &str, link: &str, relative_ok: bool) -> bool {
+        if crate::url_rule::is_allowed(link, relative_ok) {
+            return true;
+        }
+        let (message, hint) = crate::url_rule::refusal(link, relative_ok);
+        self.error(path, message, hint);
+        false
     }
 
     pub fn email(&mut self, path: &str, address: &str) -> bool {

@@ -159,6 +159,12 @@ pub fn load(root: &Path, diags: &mut Diagnostics) -> Option<Project> {
             c.email(&join(&at, "email"), email);
         }
     }
+    if let Some(url) = &p.support.url {
+        c.url("support.url", url, false);
+    }
+    if !p.site.base_url.trim().is_empty() {
+        c.url("site.base_url", p.site.base_url.trim(), false);
+    }
     if let Some(email) = &p.support.email {
         c.email("support.email", email);
     }
@@ -260,7 +266,12 @@ pub fn placeholder(root: &Path) -> Project {
         version: "0".into(),
         status: Default::default(),
         zone,
-        go_live: zone.timestamp_opt(0, 0).unwrap(),
+        // Far from both ends of the years tminus schedules, so an offset from this stand-in
+        // T-0 (at most 100 years) is never reported out of range as well.
+        go_live: zone
+            .with_ymd_and_hms(5000, 1, 1, 0, 0, 0)
+            .single()
+            .unwrap_or_else(|| zone.from_utc_datetime(&crate::time::EARLIEST.naive_utc())),
         strategy: None,
         description: None,
         locale: "en".into(),
@@ -293,7 +304,7 @@ pub fn placeholder(root: &Path) -> Project {
 /// A T-0 must be an absolute local time: there is nothing to be relative to.
 fn absolute(c: &mut Checker, path: &str, text: &str, zone: Tz) -> Option<chrono::DateTime<Tz>> {
     match parse_time_spec(text) {
-        Ok(TimeSpec::Absolute(local)) => Some(local_to_instant(local, zone)),
+        Ok(TimeSpec::Absolute(local)) => c.in_range(path, text, local_to_instant(local, zone)),
         Ok(_) => {
             c.error(
                 path,

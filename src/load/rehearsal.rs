@@ -110,8 +110,8 @@ fn actual(
 ) -> Option<DateTime<Tz>> {
     let spec = c.time_spec(path, text)?;
     match (spec, t0) {
-        (TimeSpec::Absolute(_), _) => Some(spec.resolve(Utc::now(), zone)),
-        (_, Some(t0)) => Some(spec.resolve(t0.with_timezone(&Utc), zone)),
+        (TimeSpec::Absolute(_), _) => c.in_range(path, text, spec.resolve(Utc::now(), zone)),
+        (_, Some(t0)) => c.in_range(path, text, spec.resolve(t0.with_timezone(&Utc), zone)),
         (_, None) => {
             c.error(
                 path,

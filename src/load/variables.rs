@@ -42,16 +42,7 @@ pub(super) fn fill_bodies(project: &mut Project, diags: &mut Diagnostics) {
 
 /// The variables a body can use: what is the same for every reader of the site.
 fn context(p: &Project) -> tera::Context {
-    let roster: serde_json::Map<String, serde_json::Value> = p
-        .roster
-        .iter()
-        .map(|r| {
-            (
-                r.role.clone(),
-                json!({"role": r.role, "title": p.role_label(&r.role), "name": r.name, "email": r.email, "phone": r.phone}),
-            )
-        })
-        .collect();
+    let roster = p.roster_variables();
     let mut ctx = tera::Context::new();
     ctx.insert("project", &p.name);
     ctx.insert("system", &p.system);

@@ -211,6 +211,19 @@ fn rewrite_link<'a>(event: Event<'a>, root: &str) -> Event<'a> {
             title,
             id,
         }),
+        other => defuse_link(other),
+    }
+}
+
+/// A link whose scheme the URL rule refuses (`javascript:`, `data:`, …) keeps its text
+/// but loses its destination: `<a>` without `href` is not a live link.
+pub fn defuse_link(event: Event<'_>) -> Event<'_> {
+    match event {
+        Event::Start(Tag::Link { dest_url, .. })
+            if !crate::url_rule::is_allowed(&dest_url, true) =>
+        {
+            Event::InlineHtml(CowStr::Borrowed("<a>"))
+        }
         other => other,
     }
 }
@@ -224,11 +237,12 @@ pub fn internal_link(path: &str, root: &str) -> String {
     let path = path.trim_matches('/');
     if path.is_empty() {
         format!("{root}index.html{fragment}")
-    } else if path.ends_with(".html")
-        || path.ends_with(".json")
-        || path.ends_with(".ics")
-        || path.ends_with(".eml")
+    } else if path
+        .rsplit('/')
+        .next()
+        .is_some_and(|last| last.contains('.'))
     {
+        // A file (`plan.json`, `assets/map.png`): ids have no dots, pages are folders.
         format!("{root}{path}{fragment}")
     } else {
         format!("{root}{path}/index.html{fragment}")
@@ -345,6 +359,15 @@ pub fn rendered_href(dest: &str, root: &str) -> String {
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn script_links_keep_their_text_but_lose_their_destination() {
+        let html = render("[x](javascript:alert(1)) [y]( JAVASCRIPT:alert(1)) <data:text/html,x> [ok](https://a.example)", "").html;
+        assert!(!html.to_lowercase().contains("javascript"), "{html}");
+        assert!(!html.contains("href=\"data:"), "{html}");
+        assert!(html.contains("<a>x</a>"), "{html}");
+        assert!(html.contains("href=\"https://a.example\""), "{html}");
+    }
 
     #[test]
     fn a_rendered_document_round_trips_through_its_cached_form() {

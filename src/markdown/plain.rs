@@ -12,6 +12,9 @@ pub fn to_plain_text(markdown: &str) -> String {
     let mut in_code = false;
     let mut quote_depth = 0usize;
     let mut table_row: Vec<String> = Vec::new();
+    // The column where each open list item's text starts: its later paragraphs, lines
+    // after a hard break and code blocks line up there, not at column 0.
+    let mut item_columns: Vec<usize> = Vec::new();
     let flush = |out: &mut String, line: &mut String, quote_depth: usize| {
         let text = line.trim_end();
         if !text.is_empty() {
@@ -41,7 +44,11 @@ pub fn to_plain_text(markdown: &str) -> String {
                 out.push_str("\n\n");
                 heading = None;
             }
-            Event::Start(Tag::Paragraph) => {}
+            Event::Start(Tag::Paragraph) => {
+                if let (true, Some(&column)) = (line.is_empty(), item_columns.last()) {
+                    line.push_str(&" ".repeat(column));
+                }
+            }
             Event::End(TagEnd::Paragraph) => {
                 flush(&mut out, &mut line, quote_depth);
                 if lists.is_empty() {
@@ -73,8 +80,12 @@ pub fn to_plain_text(markdown: &str) -> String {
                 };
                 line.push_str(&indent);
                 line.push_str(&marker);
+                item_columns.push(indent.len() + marker.len());
             }
-            Event::End(TagEnd::Item) => flush(&mut out, &mut line, quote_depth),
+            Event::End(TagEnd::Item) => {
+                flush(&mut out, &mut line, quote_depth);
+                item_columns.pop();
+            }
             Event::TaskListMarker(done) => line.push_str(if done { "[x] " } else { "[ ] " }),
             Event::Start(Tag::CodeBlock(_)) => {
                 flush(&mut out, &mut line, quote_depth);
@@ -86,7 +97,8 @@ pub fn to_plain_text(markdown: &str) -> String {
             }
             Event::Start(Tag::Link { dest_url, .. }) => links.push(dest_url.to_string()),
             Event::End(TagEnd::Link) => {
-                if let Some(url) = links.pop() {
+                // A link the URL rule refuses (`javascript:` …) keeps only its text.
+                if let Some(url) = links.pop().filter(|u| crate::url_rule::is_allowed(u, true)) {
                     let bare = url.trim_start_matches("mailto:");
                     if !line.ends_with(bare) {
                         line.push_str(&format!(" <{url}>"));
@@ -108,7 +120,9 @@ pub fn to_plain_text(markdown: &str) -> String {
             }
             Event::End(TagEnd::Table) => out.push('\n'),
             Event::Text(t) if in_code => {
+                let column = item_columns.last().copied().unwrap_or(0);
                 for l in t.lines() {
+                    out.push_str(&" ".repeat(column));
                     out.push_str("    ");
                     out.push_str(l);
                     out.push('\n');
@@ -116,7 +130,12 @@ pub fn to_plain_text(markdown: &str) -> String {
             }
             Event::Text(t) | Event::Code(t) => line.push_str(&t),
             Event::SoftBreak => line.push(' '),
-            Event::HardBreak => flush(&mut out, &mut line, quote_depth),
+            Event::HardBreak => {
+                flush(&mut out, &mut line, quote_depth);
+                if let Some(&column) = item_columns.last() {
+                    line.push_str(&" ".repeat(column));
+                }
+            }
             Event::Rule => {
                 flush(&mut out, &mut line, quote_depth);
                 out.push_str("----------\n\n");
@@ -151,6 +170,15 @@ mod tests {
         assert!(text.contains("- one\n- two\n"), "{text}");
         assert!(text.contains("1. first\n2. second\n"), "{text}");
         assert!(!text.contains('<') || text.contains("<https://"));
+    }
+
+    #[test]
+    fn later_paragraphs_of_a_list_item_line_up_with_its_text() {
+        let md = "1. Sign in.\n\n   *Use* your Contoso account.\n\n2. Open *Jobs*.\n   - a nested point\n\n     with its own paragraph\\\n     and a break\n";
+        assert_eq!(
+            to_plain_text(md),
+            "1. Sign in.\n   _Use_ your Contoso account.\n2. Open _Jobs_.\n   - a nested point\n     with its own paragraph\n     and a break\n"
+        );
     }
 
     #[test]

@@ -3,7 +3,10 @@
 //! The previous version is the next lower version number present in the output folder.
 //! Compared: the go-live date (project and waves); tasks added, removed, retimed (start,
 //! finish or duration) or reassigned (owner); messages added, removed, retimed (send times)
-//! or reworded (subject or text, via `comms_digests`); checklist items whose status changed
+//! or reworded (subject or text, via `comms_digests`); runbooks (text, and each step's
+//! title, command, duration, validation and rollback), guides and pages edited, added or
+//! removed (via `documents`); tasks that moved exactly as far as T-0 are one line under the
+//! go-live change, not a retime each; checklist items whose status changed
 //! (an item is known by its checklist, section and text, so a reworded item shows as one
 //! removed and one added).
 
@@ -22,7 +25,86 @@ pub struct PlanView {
     pub tasks: Vec<TaskView>,
     pub comms: Vec<CommsView>,
     pub comms_digests: BTreeMap<String, String>,
+    pub documents: Vec<DocumentView>,
     pub checklists: Vec<ChecklistView>,
+}
+
+/// A runbook, guide or page as `plan.json` records it for comparison (written by
+/// [`documents`], read back from an earlier plan).
+#[derive(Debug, Default, Clone, Serialize, Deserialize, PartialEq)]
+#[serde(default)]
+pub struct DocumentView {
+    /// `runbook`, `guide` or `page`.
+    pub kind: String,
+    pub id: String,
+    pub title: String,
+    /// SHA-256 of the Markdown body.
+    pub text: String,
+    #[serde(skip_serializing_if = "Vec::is_empty")]
+    pub steps: Vec<StepView>,
+}
+
+#[derive(Debug, Default, Clone, Serialize, Deserialize, PartialEq)]
+#[serde(default)]
+pub struct StepView {
+    pub title: String,
+    /// As written (`20m`), or empty.
+    pub duration: String,
+    /// SHA-256 of the command, or empty when the step has none.
+    pub command: String,
+    /// SHA-256 of the validation and rollback text.
+    pub notes: String,
+}
+
+fn sha256(text: &str) -> String {
+    use sha2::{Digest, Sha256};
+    format!("{:x}", Sha256::digest(text.as_bytes()))
+}
+
+/// What `plan.json` records of the project's runbooks, guides and pages.
+pub fn documents(p: &crate::project::Project) -> Vec<DocumentView> {
+    let mut out = Vec::new();
+    for r in &p.runbooks {
+        out.push(DocumentView {
+            kind: "runbook".into(),
+            id: r.id.clone(),
+            title: r.title.clone(),
+            text: sha256(&r.body.markdown),
+            steps: r
+                .steps
+                .iter()
+                .map(|s| StepView {
+                    title: s.spec.title.clone(),
+                    duration: s.spec.duration.clone().unwrap_or_default(),
+                    command: s.spec.command.as_deref().map(sha256).unwrap_or_default(),
+                    notes: sha256(&format!(
+                        "{}\u{0}{}",
+                        s.spec.validation.as_deref().unwrap_or(""),
+                        s.spec.rollback.as_deref().unwrap_or("")
+                    )),
+                })
+                .collect(),
+        });
+    }
+    for g in &p.guides {
+        out.push(DocumentView {
+            kind: "guide".into(),
+            id: g.id.clone(),
+            title: g.title.clone(),
+            text: sha256(&g.body.markdown),
+            steps: Vec::new(),
+        });
+    }
+    for pg in &p.pages {
+        out.push(DocumentView {
+            kind: "page".into(),
+            id: pg.id.clone(),
+            title: pg.title.clone(),
+            text: sha256(&pg.body.markdown),
+            steps: Vec::new(),
+        });
+    }
+    out
 }
 
 #[derive(Debug, Default, Deserialize)]
@@ -86,8 +168,21 @@ pub struct Changes {
     pub messages_retimed: Vec<Retimed>,
     pub messages_reworded: Vec<Reworded>,
     pub checklist_items: Vec<StatusChange>,
+    /// Tasks that moved by exactly as much as the project's T-0: one line, not one each.
+    pub moved_with_go_live: Vec<Item>,
+    /// Runbooks, guides and pages added, removed or edited, with what was edited.
+    pub documents: Vec<DocumentChange>,
     /// How many changes in all.
     pub total: usize,
+}
+
+#[derive(Debug, Serialize, PartialEq)]
+pub struct DocumentChange {
+    pub kind: String,
+    pub id: String,
+    pub title: String,
+    /// "added", "removed", or what changed: "text", "step 3 (Restore) command", …
+    pub what: Vec<String>,
 }
 
 #[derive(Debug, Serialize, PartialEq)]
@@ -164,6 +259,12 @@ pub fn compare(before: &PlanView, after: &PlanView) -> Changes {
         }
     }
 
+    // How far T-0 moved: a task that moved by exactly that much (start and finish) moved with
+    // it and is listed once under the go-live change rather than as a retime of its own.
+    let shift = match (&before.go_live, &after.go_live) {
+        (Some(a), Some(b)) if a != b => instant(b).zip(instant(a)).map(|(b, a)| b - a),
+        _ => None,
+    };
     let old_tasks: BTreeMap<&str, &TaskView> =
         before.tasks.iter().map(|t| (t.id.as_str(), t)).collect();
     let new_tasks: BTreeMap<&str, &TaskView> =
@@ -172,7 +273,13 @@ pub fn compare(before: &PlanView, after: &PlanView) -> Changes {
         match old_tasks.get(t.id.as_str()) {
             None => c.tasks_added.push(item(&t.id, &t.title)),
             Some(old) => {
-                if old.start != t.start
+                let moved = |a: &str, b: &str| instant(b).zip(instant(a)).map(|(b, a)| b - a);
+                let with_go_live = shift.is_some()
+                    && moved(&old.start, &t.start) == shift
+                    && moved(&old.finish, &t.finish) == shift;
+                if with_go_live {
+                    c.moved_with_go_live.push(item(&t.id, &t.title));
+                } else if old.start != t.start
                     || old.finish != t.finish
                     || old.duration_minutes != t.duration_minutes
                 {
@@ -251,7 +358,9 @@ pub fn compare(before: &PlanView, after: &PlanView) -> Changes {
             });
         }
     }
+    c.documents = compare_documents(&before.documents, &after.documents);
     c.total = c.go_live.len()
+        + c.documents.len()
         + c.tasks_added.len()
         + c.tasks_removed.len()
         + c.tasks_retimed.len()
@@ -262,6 +371,87 @@ pub fn compare(before: &PlanView, after: &PlanView) -> Changes {
         + c.messages_reworded.len()
         + c.checklist_items.len();
     c
+}
+
+fn instant(rfc3339: &str) -> Option<chrono::DateTime<chrono::FixedOffset>> {
+    chrono::DateTime::parse_from_rfc3339(rfc3339).ok()
+}
+
+/// Documents by (kind, id): added, removed, or what differs. An earlier plan without
+/// `documents` (older tminus) compares as "nothing known", not as everything added.
+fn compare_documents(before: &[DocumentView], after: &[DocumentView]) -> Vec<DocumentChange> {
+    if before.is_empty() {
+        return Vec::new();
+    }
+    let key = |d: &DocumentView| (d.kind.clone(), d.id.clone());
+    let old: BTreeMap<(String, String), &DocumentView> =
+        before.iter().map(|d| (key(d), d)).collect();
+    let new: BTreeMap<(String, String), &DocumentView> =
+        after.iter().map(|d| (key(d), d)).collect();
+    let mut out = Vec::new();
+    let change = |d: &DocumentView, what: Vec<String>| DocumentChange {
+        kind: d.kind.clone(),
+        id: d.id.clone(),
+        title: d.title.clone(),
+        what,
+    };
+    for (k, d) in &new {
+        let Some(o) = old.get(k) else {
+            out.push(change(d, vec!["added".into()]));
+            continue;
+        };
+        let mut what = Vec::new();
+        if o.title != d.title {
+            what.push(format!("title (was “{}”)", o.title));
+        }
+        if o.text != d.text {
+            what.push("text".into());
+        }
+        for (i, (a, b)) in o.steps.iter().zip(&d.steps).enumerate() {
+            let n = i + 1;
+            if a.title != b.title {
+                what.push(format!(
+                    "step {n} title (was “{}”, now “{}”)",
+                    a.title, b.title
+                ));
+            }
+            if a.command != b.command {
+                what.push(format!("step {n} ({}) command", b.title));
+            }
+            if a.duration != b.duration {
+                let shown = |s: &str| {
+                    if s.is_empty() {
+                        "none".to_string()
+                    } else {
+                        s.to_string()
+                    }
+                };
+                what.push(format!(
+                    "step {n} ({}) duration {} → {}",
+                    b.title,
+                    shown(&a.duration),
+                    shown(&b.duration)
+                ));
+            }
+            if a.notes != b.notes {
+                what.push(format!("step {n} ({}) validation or rollback", b.title));
+            }
+        }
+        if d.steps.len() > o.steps.len() {
+            what.push(format!("{} step(s) added", d.steps.len() - o.steps.len()));
+        } else if o.steps.len() > d.steps.len() {
+            what.push(format!("{} step(s) removed", o.steps.len() - d.steps.len()));
+        }
+        if !what.is_empty() {
+            out.push(change(d, what));
+        }
+    }
+    for (k, o) in &old {
+        if !new.contains_key(k) {
+            out.push(change(o, vec!["removed".into()]));
+        }
+    }
+    out
 }
 
 fn item(id: &str, title: &str) -> Item {
@@ -323,6 +513,26 @@ fn checklist_items(plan: &PlanView) -> BTreeMap<(String, String, String), (Strin
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn tasks_that_move_with_t0_are_one_line() {
+        // T-0 moves a week; `a` and `b` move with it, `c` also changed its duration.
+        let before = parse(br#"{"version":"1.0","go_live":"2027-03-29T18:00:00+01:00","tasks":[
+            {"id":"a","title":"A","start":"2027-03-29T18:00:00+01:00","finish":"2027-03-29T18:30:00+01:00","duration_minutes":30},
+            {"id":"b","title":"B","start":"2027-03-29T18:30:00+01:00","finish":"2027-03-29T19:30:00+01:00","duration_minutes":60},
+            {"id":"c","title":"C","start":"2027-03-29T19:30:00+01:00","finish":"2027-03-29T20:00:00+01:00","duration_minutes":30}]}"#).unwrap();
+        let after = parse(br#"{"version":"1.1","go_live":"2027-04-05T18:00:00+01:00","tasks":[
+            {"id":"a","title":"A","start":"2027-04-05T18:00:00+01:00","finish":"2027-04-05T18:30:00+01:00","duration_minutes":30},
+            {"id":"b","title":"B","start":"2027-04-05T18:30:00+01:00","finish":"2027-04-05T19:30:00+01:00","duration_minutes":60},
+            {"id":"c","title":"C","start":"2027-04-05T19:30:00+01:00","finish":"2027-04-05T20:15:00+01:00","duration_minutes":45}]}"#).unwrap();
+        let c = compare(&before, &after);
+        assert_eq!(c.go_live.len(), 1);
+        let moved: Vec<&str> = c.moved_with_go_live.iter().map(|t| t.id.as_str()).collect();
+        assert_eq!(moved, ["a", "b"]);
+        let retimed: Vec<&str> = c.tasks_retimed.iter().map(|t| t.id.as_str()).collect();
+        assert_eq!(retimed, ["c"]);
+        assert_eq!(c.total, 2);
+    }
 
     #[test]
     fn reports_each_kind_of_change() {

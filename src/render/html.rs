@@ -10,14 +10,10 @@ use crate::templates::{error_chain, Theme};
 /// Renders one page with the theme.
 /// (Deferred contexts are built from `input` first.)
 pub fn render_page(theme: &Theme, input: &SiteInput, job: &PageJob) -> Result<String, Diagnostic> {
-    theme
-        .tera
-        .render(job.template, &job.context(input))
-        .map_err(|e| {
-            Diagnostic::new(format!("cannot render {}: {}", job.path, error_chain(&e))).with_hint(
-                "check the theme template named in the message (built-in or under themes/)",
-            )
-        })
+    crate::templates::render(&theme.tera, job.template, &job.context(input)).map_err(|e| {
+        Diagnostic::new(format!("cannot render {}: {}", job.path, error_chain(&e)))
+            .with_hint("check the theme template named in the message (built-in or under themes/)")
+    })
 }
 
 /// Reports rendering progress (a progress bar on a terminal); called from many threads.

@@ -56,6 +56,9 @@ struct Plan<'a> {
     /// `id/wave/locale` → SHA-256 of the message's plain text: lets "what changed" see a
     /// reworded message whose subject is the same (extension).
     comms_digests: std::collections::BTreeMap<String, String>,
+    /// Runbooks (each step too), guides and pages by a SHA-256 of what they say: lets "what
+    /// changed" see an edited command, duration or text (extension).
+    documents: Vec<super::changes::DocumentView>,
     checklists: Vec<ChecklistItem<'a>>,
     /// Training sessions with the SEQUENCE of their calendar event (extension).
     sessions: Vec<SessionItem<'a>>,
@@ -279,6 +282,7 @@ pub fn to_json(input: &SiteInput) -> Vec<u8> {
         }),
         comms_digests: comms_digests(input.comms),
         live: input.live,
+        documents: super::changes::documents(p),
         hypercare: p
             .hypercare
             .as_ref()

@@ -130,12 +130,13 @@ fn render_one(
     mailer: &Mailer<'_>,
     d: &Delivery<'_>,
     recipient: &Recipient,
+    date: DateTime<Utc>,
 ) -> Result<Ready, String> {
     let rendered = mailer
         .render(d.message, recipient)
         .map_err(|e| e.to_string())?;
     let eml = mailer
-        .eml(d.message, recipient, &rendered)
+        .eml(d.message, recipient, &rendered, date)
         .map_err(|e| e.to_string())?;
     let from = sender(project);
     let to = recipient
@@ -254,12 +255,15 @@ pub fn send(
     let mut pacer = Pacer::new(project.comms_policy.rate_per_second);
     let mut done = 0;
     'chunks: for (c, chunk) in todo.chunks(CHUNK).enumerate() {
+        // The `Date:` of what goes out now: the run's clock (`--now` or the real one) as it
+        // stands, so a message sent late says when it was sent, not when it was due.
+        let date = opts.now + chrono::Duration::from_std(started.elapsed()).unwrap_or_default();
         let rendered: Vec<Result<Ready, String>> = chunk
             .par_iter()
             .enumerate()
             .map(|(i, d)| {
                 let r = test_recipients.get(c * CHUNK + i).unwrap_or(d.recipient);
-                render_one(project, &mailer, d, r)
+                render_one(project, &mailer, d, r, date)
             })
             .collect();
         for (d, ready) in chunk.iter().zip(rendered) {

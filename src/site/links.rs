@@ -380,6 +380,13 @@ pub fn check_internal(
             }
         }
     }
+    report.errors.extend(comms_site_links(
+        project,
+        base,
+        &scanned,
+        &files,
+        &mut report.followed,
+    ));
     for ((template, target, reason), pages) in theme {
         let example = &pages[0];
         let more = if pages.len() > 1 {
@@ -395,6 +402,66 @@ pub fn check_internal(
         );
     }
     report
+}
+
+/// `@/` links in comms templates: emails go to mail clients, so they need the site's
+/// address (`site.base_url`), and each must lead to a page of this version.
+fn comms_site_links(
+    project: &Project,
+    base: Option<(&str, &str)>,
+    scanned: &HashMap<&str, Scanned>,
+    files: &HashSet<&str>,
+    followed: &mut usize,
+) -> Vec<Diagnostic> {
+    let mut errors = Vec::new();
+    for m in &project.messages {
+        let markdown = &m.body.markdown;
+        for l in crate::markdown::links(markdown) {
+            let Some(rest) = l.dest.strip_prefix("@/") else {
+                continue;
+            };
+            let before = &markdown[..l.offset];
+            let line_start = before.rfind('\n').map_or(0, |i| i + 1);
+            let position = Position::new(
+                m.body.first_line + before.matches('\n').count(),
+                before[line_start..].chars().count() + 1,
+            );
+            let source = markdown[line_start..].lines().next().map(str::to_string);
+            let error = |message: String, hint: String| {
+                Diagnostic::new(message)
+                    .in_file(&m.body.file)
+                    .at(Some(position))
+                    .with_source_line(source.clone())
+                    .with_hint(hint)
+            };
+            if base.is_none() {
+                errors.push(error(
+                    format!("[{}]({}) links to the site, but emails have no page to be relative to", l.text, l.dest),
+                    "set `site.base_url` in project.yaml (e.g. https://golive.contoso.example/): `@/` links in emails then point to its latest/ version".into(),
+                ));
+                continue;
+            }
+            *followed += 1;
+            let href = crate::markdown::internal_link(rest, "");
+            let (path, fragment) = match href.split_once('#') {
+                Some((p, f)) => (p.to_string(), Some(f.to_string())),
+                None => (href.clone(), None),
+            };
+            if let Some((reason, hint)) = problem_with(&path, fragment.as_deref(), scanned, files) {
+                errors.push(error(
+                    format!(
+                        "broken link [{}]({}) in message {}: {reason}",
+                        l.text, l.dest, m.id
+                    ),
+                    hint.unwrap_or_else(|| {
+                        "link to a page with `@/` and its site path, e.g. `[FAQ](@/training/faq)`"
+                            .into()
+                    }),
+                ));
+            }
+        }
+    }
+    errors
 }
 
 /// Why `path#fragment` does not resolve, with a hint; `None` when it does.

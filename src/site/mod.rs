@@ -9,6 +9,10 @@
 //!   status, [`assemble_with`] every page job and file (`render`), then — by [`Mode`] —
 //!   write them atomically ([`output`], [`recycle`], [`fingerprint`]), keep them in memory
 //!   ([`serve`]) or render them and check their links ([`links`]).
+//!
+//! (Over 600 lines on purpose: the sequence and the values it hands from stage to stage —
+//! `Prepared`, `SiteFiles`, `Mode`, `Built` — read top to bottom in one file. Split at
+//! `prepare` / `assemble_with` / `run` if it grows further.)
 
 pub mod fingerprint;
 pub mod journal;
@@ -132,7 +136,7 @@ fn render_comms(project: &Project) -> Result<Vec<CommsEntry>, Diagnostics> {
         .map(|(message, file_key)| {
             let first = message.recipients[0].clone();
             let preview = mailer.render(&message, &first)?;
-            let eml = mailer.eml(&message, &first, &preview)?;
+            let eml = mailer.eml(&message, &first, &preview, message.send_at.to_utc())?;
             Ok(CommsEntry {
                 subject: preview.subject.clone(),
                 message,
@@ -218,20 +222,6 @@ pub struct SiteFiles<'a> {
     pub pages: Vec<PageJob>,
     pub files: Vec<StaticFile>,
     pub theme: Theme,
-}
-
-/// Builds the pages and files of `prepared` (nothing is written), with no previous
-/// version to compare with.
-pub fn assemble<'a>(
-    prepared: &'a Prepared,
-    versions: &'a [render::VersionInfo],
-    built_at: DateTime<Utc>,
-) -> Result<SiteFiles<'a>, Diagnostics> {
-    let theme = Theme::load(prepared.project.theme_dir.as_deref())?;
-    let base_url = &prepared.project.site.base_url;
-    Ok(assemble_with(
-        prepared, versions, built_at, None, theme, base_url,
-    ))
 }
 
 /// Builds the pages and files of `prepared` with a loaded theme; `previous` is the plan of

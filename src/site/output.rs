@@ -7,6 +7,10 @@
 //! Earlier versions are never touched. The temporary folder starts from the generation the
 //! previous build replaced, and files that did not change stay hard links to the live
 //! ones (see [`super::recycle`]).
+//!
+//! Why this file passes 600 lines: staging the version, mirroring `latest/` and writing
+//! the shared files is one sequence that must stay readable as one (the swap itself is in
+//! [`super::journal`], the reuse of the previous generation in [`super::recycle`]).
 
 use std::collections::{BTreeMap, BTreeSet};
 use std::fs;
@@ -323,7 +327,7 @@ fn root_page(
         .collect();
     ctx.insert("folders", &folders);
     let name = if not_found { "404.html" } else { "index.html" };
-    theme.tera.render("root.html", &ctx).map_err(|e| {
+    crate::templates::render(&theme.tera, "root.html", &ctx).map_err(|e| {
         Diagnostics::from(Diagnostic::new(format!(
             "cannot render output/{name}: {}",
             error_chain(&e)

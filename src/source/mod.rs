@@ -4,6 +4,7 @@
 //! (a symbolic link) is refused, never read.
 
 pub mod inside;
+pub mod limits;
 pub mod yaml;
 
 use std::path::{Path, PathBuf};
@@ -27,12 +28,41 @@ impl SourceFile {
 
     /// Reads `root/relative`; the diagnostic path stays `relative`. A file that resolves
     /// outside `root` is refused without being read.
+    /// Files over [`limits::MAX_FILE_BYTES`] and text that is not UTF-8 are errors (the
+    /// latter at the line and column of the first bad byte).
     pub fn read(root: &Path, relative: &Path) -> Result<Self, Diagnostic> {
+        use std::io::Read;
         let full = inside::resolve_inside(root, &root.join(relative))
             .map_err(|e| e.diagnostic(relative))?;
-        match std::fs::read_to_string(&full) {
+        let cannot = |e: std::io::Error| {
+            Diagnostic::new(format!("cannot read this file: {e}")).in_file(relative)
+        };
+        let file = std::fs::File::open(&full).map_err(cannot)?;
+        let mut bytes = Vec::new();
+        // One byte more than the limit tells a file at the limit from a larger one.
+        file.take(limits::MAX_FILE_BYTES + 1)
+            .read_to_end(&mut bytes)
+            .map_err(cannot)?;
+        if bytes.len() as u64 > limits::MAX_FILE_BYTES {
+            return Err(Diagnostic::new(format!(
+                "this file is larger than {} MiB, the most tminus reads",
+                limits::MAX_FILE_BYTES / (1024 * 1024)
+            ))
+            .in_file(relative)
+            .at(Some(Position::new(1, 1)))
+            .with_hint("split it into several files"));
+        }
+        match String::from_utf8(bytes) {
             Ok(text) => Ok(SourceFile::new(relative, text)),
-            Err(e) => Err(Diagnostic::new(format!("cannot read this file: {e}")).in_file(relative)),
+            Err(e) => {
+                let bytes = e.as_bytes();
+                let good = e.utf8_error().valid_up_to();
+                let text = String::from_utf8_lossy(bytes).into_owned();
+                let position = position_of(bytes, good);
+                Err(SourceFile::new(relative, text)
+                    .error(Some(position), "this file is not valid UTF-8 text")
+                    .with_hint("save the file as UTF-8 (most editors: \"Save with encoding\"); the column points at the first bad byte"))
+            }
         }
     }
 
@@ -51,6 +81,21 @@ impl SourceFile {
             .at(position)
             .with_source_line(position.and_then(|p| self.line(p.line)))
     }
+}
+
+/// The 1-based line and column (in characters) of byte `offset` of `bytes`.
+pub fn position_of(bytes: &[u8], offset: usize) -> Position {
+    let before = &bytes[..offset.min(bytes.len())];
+    let line_start = before
+        .iter()
+        .rposition(|&b| b == b'\n')
+        .map_or(0, |i| i + 1);
+    let line = before.iter().filter(|&&b| b == b'\n').count() + 1;
+    let column = String::from_utf8_lossy(&before[line_start..])
+        .chars()
+        .count()
+        + 1;
+    Position::new(line, column)
 }
 
 /// A Markdown file split into its YAML front matter and its body.
@@ -115,6 +160,15 @@ mod tests {
         let f = SourceFile::new("a.md", "---\ntitle: A\n# Body\n");
         let e = split_front_matter(&f).unwrap_err();
         assert!(e.message.contains("unclosed front matter"), "{e}");
+    }
+
+    #[test]
+    fn invalid_utf8_is_located_at_the_first_bad_byte() {
+        let dir = tempfile::tempdir().unwrap();
+        std::fs::write(dir.path().join("x.yaml"), b"a: 1\nb: \xc3\xa9\xff x\n").unwrap();
+        let e = SourceFile::read(dir.path(), Path::new("x.yaml")).unwrap_err();
+        assert_eq!(e.location(), "x.yaml:2:5", "{e}");
+        assert!(e.message.contains("UTF-8"), "{e}");
     }
 
     #[test]

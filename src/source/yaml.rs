@@ -101,14 +101,34 @@ pub fn parse<T: DeserializeOwned>(
     diags: &mut Diagnostics,
 ) -> Option<Located<T>> {
     let line_offset = first_line.saturating_sub(1);
+    if let Err(over) = super::limits::preflight(yaml) {
+        let at = Position::new(over.position.line + line_offset, over.position.column);
+        diags.push(file.error(Some(at), over.message).with_hint(over.hint));
+        return None;
+    }
     let mut value: Value = match serde_yaml::from_str(yaml) {
         Ok(Value::Null) if yaml.trim().is_empty() => Value::Mapping(Default::default()),
         Ok(v) => v,
         Err(e) => {
+            // Errors without a location concern the whole document: its first line.
             let pos = e
                 .location()
-                .map(|l| Position::new(l.line() + line_offset, l.column()));
-            let message = strip_location(&e.to_string());
+                .map(|l| Position::new(l.line() + line_offset, l.column()))
+                .or(Some(Position::new(first_line, 1)));
+            let (message, pos) = match unclosed(&e.to_string(), line_offset) {
+                // `system: [PayFlow` never closed: the parser notices on a later line; the
+                // mistake is where the bracket opened.
+                Some((what, opened)) => (
+                    format!(
+                        "this {what} is never closed (the parser noticed at line {}, column {}: {})",
+                        pos.map_or(0, |p| p.line),
+                        pos.map_or(0, |p| p.column),
+                        strip_location(&e.to_string())
+                    ),
+                    Some(opened),
+                ),
+                None => (strip_location(&e.to_string()), pos),
+            };
             diags.push(
                 file.error(pos, format!("this is not valid YAML: {message}"))
                     .with_hint("check the indentation, and quote text that contains `: ` or starts with a special character"),
@@ -280,6 +300,28 @@ fn last_key(path: &str) -> &str {
 }
 
 /// serde_yaml appends " at line L column C"; we print positions ourselves.
+/// For libyaml's "…, while parsing a flow sequence at line L column C": what was left open
+/// (`[` sequence or `{` mapping) and where, in file lines.
+fn unclosed(message: &str, line_offset: usize) -> Option<(&'static str, Position)> {
+    let (_, context) = message.split_once(", while parsing a flow ")?;
+    let what = if context.starts_with("sequence") {
+        "`[` list"
+    } else if context.starts_with("mapping") {
+        "`{` mapping"
+    } else {
+        return None;
+    };
+    let (_, at) = context.split_once(" at line ")?;
+    let (line, column) = at.split_once(" column ")?;
+    let line: usize = line.trim().parse().ok()?;
+    let column: usize = column
+        .trim()
+        .trim_end_matches(|c: char| !c.is_ascii_digit())
+        .parse()
+        .ok()?;
+    Some((what, Position::new(line + line_offset, column)))
+}
+
 fn strip_location(message: &str) -> String {
     match message.find(" at line ") {
         Some(i) => message[..i].to_string(),
@@ -537,8 +579,20 @@ mod tests {
             msgs[0].starts_with("x.yaml:4:15: `critical` should be a boolean"),
             "{msgs:?}"
         );
+        // An unclosed `[`: located where it opened, not on the next line where the parser
+        // noticed (which the message still says). In a front matter, lines are the file's.
         let (_, msgs) = run("title: [T\nitems: 2\n", 1);
         assert!(msgs[0].contains("this is not valid YAML"), "{msgs:?}");
-        assert!(msgs[0].starts_with("x.yaml:2:"), "{msgs:?}");
+        assert!(
+            msgs[0].starts_with("x.yaml:1:8: this is not valid YAML: this `[` list is never closed (the parser noticed at line 2"),
+            "{msgs:?}"
+        );
+        let (_, msgs) = run("a: 1\nb: {x: 1\nc: 2\n", 3);
+        assert!(
+            msgs[0].starts_with(
+                "x.yaml:4:4: this is not valid YAML: this `{` mapping is never closed"
+            ),
+            "{msgs:?}"
+        );
     }
 }

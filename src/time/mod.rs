@@ -47,3 +47,52 @@ impl fmt::Display for TimeError {
 }
 
 impl std::error::Error for TimeError {}
+
+/// The first instant tminus schedules: 1970-01-02 00:00 UTC. Email `Date:` headers and
+/// iCalendar stamps cannot be written before 1970, and a day of margin keeps the local
+/// date in every zone in 1970 or later.
+pub const EARLIEST: chrono::DateTime<chrono::Utc> =
+    match chrono::NaiveDate::from_ymd_opt(1970, 1, 2) {
+        Some(d) => match d.and_hms_opt(0, 0, 0) {
+            Some(at) => at.and_utc(),
+            None => chrono::DateTime::<chrono::Utc>::MIN_UTC,
+        },
+        None => chrono::DateTime::<chrono::Utc>::MIN_UTC,
+    };
+
+/// The last instant tminus schedules: 9999-12-30 23:59:59 UTC (years are written with four
+/// digits everywhere; a day of margin keeps every zone's local date in 9999).
+pub const LATEST: chrono::DateTime<chrono::Utc> =
+    match chrono::NaiveDate::from_ymd_opt(9999, 12, 30) {
+        Some(d) => match d.and_hms_opt(23, 59, 59) {
+            Some(at) => at.and_utc(),
+            None => chrono::DateTime::<chrono::Utc>::MAX_UTC,
+        },
+        None => chrono::DateTime::<chrono::Utc>::MAX_UTC,
+    };
+
+/// Checks that `at` (the instant `written` resolved to) is between [`EARLIEST`] and
+/// [`LATEST`]: outside them a date is a typo (`0207` for `2027`), and the emails, calendar
+/// feeds and pages could not write it.
+pub fn check_range<Z: chrono::TimeZone>(
+    written: &str,
+    at: &chrono::DateTime<Z>,
+) -> Result<(), TimeError> {
+    let utc = at.with_timezone(&chrono::Utc);
+    if (EARLIEST..=LATEST).contains(&utc) {
+        return Ok(());
+    }
+    let side = if utc < EARLIEST {
+        "before 1970"
+    } else {
+        "after the year 9999"
+    };
+    Err(TimeError::new(
+        format!(
+            "`{}` falls on {}, {side}: tminus schedules between 1970 and 9999",
+            written.trim(),
+            utc.format("%Y-%m-%d")
+        ),
+        "check the year (a digit missing or extra?) and, for an offset, the number of days",
+    ))
+}

@@ -361,3 +361,21 @@ proptest! {
         prop_assert_eq!(parse_duration(&format_duration(d)), Ok(d));
     }
 }
+
+#[test]
+fn instants_outside_1970_to_9999_are_refused_with_the_date() {
+    let at = |y, m, d| Utc.with_ymd_and_hms(y, m, d, 12, 0, 0).unwrap();
+    assert!(super::check_range("2027-03-29 18:00", &at(2027, 3, 29)).is_ok());
+    assert!(super::check_range("x", &at(1970, 1, 2)).is_ok());
+    let early = super::check_range(" 0207-02-15T18:00", &at(207, 2, 15)).unwrap_err();
+    assert_eq!(
+        early.message,
+        "`0207-02-15T18:00` falls on 0207-02-15, before 1970: tminus schedules between 1970 and 9999"
+    );
+    let late = super::check_range("T+36000d", &at(9999, 12, 31)).unwrap_err();
+    assert!(
+        late.message.contains("after the year 9999"),
+        "{}",
+        late.message
+    );
+}

@@ -34,6 +34,10 @@ pub fn parse_zone(name: &str) -> Result<Tz, TimeError> {
 /// against both the whole name and its last part (`London` finds `Europe/London`); names
 /// much further than the closest one are left out.
 fn suggestions(name: &str) -> Vec<&'static str> {
+    // No zone name is this long; comparing a long text with 600 names would take seconds.
+    if name.len() > 64 {
+        return Vec::new();
+    }
     let wanted = name.to_lowercase().replace(' ', "_");
     let limit = (wanted.chars().count() / 3).max(1);
     let mut scored: Vec<(usize, &'static str)> = TZ_VARIANTS
@@ -81,7 +85,9 @@ pub fn local_to_instant(local: NaiveDateTime, zone: Tz) -> DateTime<Tz> {
         LocalResult::Single(at) => at,
         LocalResult::Ambiguous(first, second) => first.min(second),
         LocalResult::None => {
-            let utc = local - offset_before_gap(local, zone);
+            let utc = local
+                .checked_sub_signed(offset_before_gap(local, zone))
+                .unwrap_or(local);
             zone.from_utc_datetime(&utc)
         }
     }

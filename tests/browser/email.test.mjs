@@ -13,22 +13,11 @@ import { execFileSync, spawnSync } from "node:child_process";
 import fs from "node:fs";
 import os from "node:os";
 import path from "node:path";
+import { findBinary, repo } from "./common.mjs";
 import { fileURLToPath } from "node:url";
 
-const here = path.dirname(fileURLToPath(import.meta.url));
-const repo = path.resolve(here, "..", "..");
 const MAX_SCORE = 0.5;
 
-function findBinary() {
-  if (process.env.TMINUS_BIN) return path.resolve(process.env.TMINUS_BIN);
-  const targetDir = process.env.CARGO_TARGET_DIR || path.join(repo, "target");
-  const candidates = ["debug", "release"]
-    .map((p) => path.join(targetDir, p, "tminus"))
-    .filter((p) => fs.existsSync(p))
-    .sort((a, b) => fs.statSync(b).mtimeMs - fs.statSync(a).mtimeMs);
-  if (!candidates.length) throw new Error(`no tminus binary in ${targetDir}: run cargo build first or set TMINUS_BIN`);
-  return candidates[0];
-}
 
 const SHORT = `---
 id: short-notice

@@ -14,13 +14,12 @@ import fs from "node:fs";
 import http from "node:http";
 import os from "node:os";
 import path from "node:path";
+import { findBinary, repo } from "./common.mjs";
 import { fileURLToPath, pathToFileURL } from "node:url";
 import { createRequire } from "node:module";
 import { chromium } from "playwright-core";
 
 const require = createRequire(import.meta.url);
-const here = path.dirname(fileURLToPath(import.meta.url));
-const repo = path.resolve(here, "..", "..");
 const artifacts = path.join(repo, "target", "browser-artifacts");
 const AXE_SOURCE = fs.readFileSync(require.resolve("axe-core/axe.min.js"), "utf8");
 
@@ -36,16 +35,6 @@ const consoleErrors = [];
 const externalRequests = [];
 const failedRequests = []; // e.g. GET /favicon.ico 404 when a page links no icon
 
-function findBinary() {
-  if (process.env.TMINUS_BIN) return process.env.TMINUS_BIN;
-  const targetDir = process.env.CARGO_TARGET_DIR || path.join(repo, "target");
-  const candidates = ["debug", "release"]
-    .map((p) => path.join(targetDir, p, "tminus"))
-    .filter((p) => fs.existsSync(p))
-    .sort((a, b) => fs.statSync(b).mtimeMs - fs.statSync(a).mtimeMs);
-  if (!candidates.length) throw new Error(`no tminus binary in ${targetDir}: run cargo build first or set TMINUS_BIN`);
-  return candidates[0];
-}
 
 const TYPES = {
   ".html": "text/html; charset=utf-8", ".js": "text/javascript; charset=utf-8", ".css": "text/css; charset=utf-8",

@@ -2,8 +2,10 @@
 //! aiosmtpd) on 127.0.0.1, started per test with its misbehaviour switched on by arguments.
 //!
 //! Needs Debian's python3-aiosmtpd (`/usr/bin/python3`; `TMINUS_TEST_PYTHON` overrides).
-//! Without it [`python`] says SKIPPED and the test returns — unless `CI` is set, where it
-//! fails.
+//! Without it [`python`] says so, and a test that needs a well-behaved server only gets
+//! [`Server::embedded`] (mailin-embedded, in this process) instead, so `cargo test` sends
+//! real mail on any machine; a test that needs a misbehaving server is SKIPPED — unless
+//! `CI` is set, where a missing aiosmtpd fails.
 
 use std::collections::BTreeMap;
 use std::io::{BufRead, BufReader};
@@ -29,12 +31,13 @@ pub fn python() -> Option<PathBuf> {
     if std::env::var_os("CI").is_some() {
         panic!("CI is set but python3-aiosmtpd is missing: apt-get install -y python3-aiosmtpd");
     }
-    eprintln!("SKIPPED: python3-aiosmtpd is missing (apt-get install python3-aiosmtpd); these tests need a real SMTP server");
+    eprintln!("note: python3-aiosmtpd is missing (apt-get install python3-aiosmtpd): a test that needs a misbehaving or TLS SMTP server is SKIPPED; the others use the embedded server");
     None
 }
 
 pub struct Server {
-    child: Child,
+    /// aiosmtpd's process; `None` for the embedded server (its thread ends with the test).
+    child: Option<Child>,
     pub port: u16,
     pub dir: PathBuf,
 }
@@ -61,7 +64,33 @@ impl Server {
             .parse()
             .expect("a port");
         Server {
-            child,
+            child: Some(child),
+            port,
+            dir: dir.to_path_buf(),
+        }
+    }
+
+    /// A well-behaved SMTP server in this process (mailin-embedded on 127.0.0.1, no TLS)
+    /// that stores what it accepts in `dir` the way `smtp_server.py` does.
+    pub fn embedded(dir: &Path) -> Server {
+        std::fs::create_dir_all(dir).expect("the server's folder");
+        let listener = std::net::TcpListener::bind("127.0.0.1:0").expect("a port");
+        let port = listener.local_addr().expect("its address").port();
+        let mut server = mailin_embedded::Server::new(Store {
+            dir: dir.to_path_buf(),
+            to: Vec::new(),
+            data: Vec::new(),
+        });
+        server
+            .with_name("localhost")
+            .with_ssl(mailin_embedded::SslConfig::None)
+            .expect("no TLS")
+            .with_tcp_listener(listener);
+        std::thread::spawn(move || {
+            let _ = server.serve();
+        });
+        Server {
+            child: None,
             port,
             dir: dir.to_path_buf(),
         }
@@ -79,8 +108,54 @@ impl Server {
 
 impl Drop for Server {
     fn drop(&mut self) {
-        let _ = self.child.kill();
-        let _ = self.child.wait();
+        if let Some(child) = &mut self.child {
+            let _ = child.kill();
+            let _ = child.wait();
+        }
+    }
+}
+
+/// The embedded server's handler: each message into `<n>.eml` and a `stored` line in
+/// `received.jsonl`, as `smtp_server.py` writes them.
+#[derive(Clone)]
+struct Store {
+    dir: PathBuf,
+    to: Vec<String>,
+    data: Vec<u8>,
+}
+
+impl mailin_embedded::Handler for Store {
+    fn data_start(
+        &mut self,
+        _domain: &str,
+        _from: &str,
+        _is8bit: bool,
+        to: &[String],
+    ) -> mailin_embedded::Response {
+        self.to = to.to_vec();
+        self.data.clear();
+        mailin_embedded::response::OK
+    }
+
+    fn data(&mut self, buf: &[u8]) -> std::io::Result<()> {
+        self.data.extend_from_slice(buf);
+        Ok(())
+    }
+
+    fn data_end(&mut self) -> mailin_embedded::Response {
+        use std::io::Write;
+        static NEXT: std::sync::atomic::AtomicUsize = std::sync::atomic::AtomicUsize::new(0);
+        let n = NEXT.fetch_add(1, std::sync::atomic::Ordering::SeqCst);
+        let file = format!("embedded-{}-{n}.eml", std::process::id());
+        std::fs::write(self.dir.join(&file), &self.data).expect("store the message");
+        let line = serde_json::json!({"event": "stored", "rcpt_tos": self.to, "file": file});
+        let mut log = std::fs::OpenOptions::new()
+            .create(true)
+            .append(true)
+            .open(self.dir.join("received.jsonl"))
+            .expect("the log");
+        writeln!(log, "{line}").expect("log the message");
+        mailin_embedded::response::OK
     }
 }
 
@@ -113,7 +188,12 @@ pub fn counts(msgs: &[(Vec<String>, Vec<u8>)]) -> BTreeMap<String, usize> {
     out
 }
 
-/// Starts the server with `args`, or `None` when there is no aiosmtpd (and CI is not set).
+/// Starts aiosmtpd with `args`; without aiosmtpd (and CI not set), the embedded server when
+/// `args` asks for no misbehaviour, else `None`.
 pub fn start(dir: &Path, args: &[&str]) -> Option<Server> {
-    python().map(|py| Server::start(&py, dir, args))
+    match python() {
+        Some(py) => Some(Server::start(&py, dir, args)),
+        None if args.is_empty() => Some(Server::embedded(dir)),
+        None => None,
+    }
 }

@@ -157,10 +157,13 @@ pub(super) const DATE_HINT: &str = "write the date as YYYY-MM-DD, e.g. 2027-03-3
 const TIME_HINT: &str =
     "write YYYY-MM-DD HH:MM in the project's zone, or RFC 3339 with an offset (2027-03-30T08:15:00+01:00)";
 
+/// What every "outside the period" error says (see [`super::load`]).
+pub(super) const OUTSIDE_PERIOD: &str = "is outside the hypercare period";
+
 pub(super) fn outside(h: &Hypercare, date: NaiveDate) -> (String, String) {
     (
         format!(
-            "{date} is outside the hypercare period ({} to {}, days 1 to {})",
+            "{date} {OUTSIDE_PERIOD} ({} to {}, days 1 to {})",
             h.start,
             h.end(),
             h.days

@@ -15,6 +15,8 @@ fn load_with(files: &[(&str, &str)]) -> (Option<Hypercare>, Vec<String>) {
     let mut project = super::super::tests_support::empty_project();
     project.zone = London;
     project.go_live = London.with_ymd_and_hms(2027, 3, 29, 18, 0, 0).unwrap();
+    // A known T-0 (the stand-in project marks it unknown, which hides period errors).
+    project.references_unknown = false;
     let mut diags = Diagnostics::new();
     let h = load(dir.path(), &project, &mut diags);
     let errors = diags
