@@ -1,6 +1,6 @@
 //! Benchmark: go-live night at scale — a 10,000-task plan (100 streams of 100 five-minute
 //! tasks) with 20,000 events in `content/live.yaml` (9,500 tasks done, 100 in progress,
-//! 800 blocks and unblocks, 100 tasks blocked). Times, per run: loading and validating the
+//! 400 blocks of which 300 unblocked, 200 decisions). Times, per run: loading and validating the
 //! project (the plan and the log), the state and forecast (`plan::live::state`, target
 //! ≤ 100 ms), `tminus live status --format json` as a process, one append in process
 //! (`live::record`, target ≤ 50 ms) and `tminus live start` as a process; then `tminus

@@ -73,6 +73,21 @@ pub fn events_after(
     if is_blank(text) {
         return Vec::new();
     }
+    // The log is a list: say so in words rather than as a type error at the root.
+    let first = text.lines().enumerate().find(|(_, l)| {
+        !l.trim().is_empty() && !l.trim_start().starts_with('#') && l.trim() != "---"
+    });
+    if let Some((i, line)) = first {
+        let t = line.trim_start();
+        if !t.starts_with('-') && !t.starts_with('[') {
+            let at = crate::diagnostics::Position::new(first_line + i, line.len() - t.len() + 1);
+            diags.push(
+                file.error(Some(at), "the live log is a list of events, each starting with `- `")
+                    .with_hint("write `- task: extract` then `  started: 2027-03-29 23:40` indented under it, or `- decision: <gate>`"),
+            );
+            return Vec::new();
+        }
+    }
     let Some(parsed) = yaml::parse::<Vec<EventFile>>(file, text, first_line, diags) else {
         return Vec::new();
     };

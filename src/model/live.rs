@@ -11,7 +11,10 @@ use super::opt_scalar;
 /// One event as written. Every key is optional here so that a wrong combination is reported
 /// by the loader in words ("an event has exactly one of …"), not by serde.
 #[derive(Debug, Clone, Default, Deserialize)]
-#[serde(deny_unknown_fields)]
+#[serde(
+    deny_unknown_fields,
+    expecting = "an event (`task:` with `started:`, `finished:`, `blocked:` or `unblocked:`, or `decision:` with `outcome:` and `at:`)"
+)]
 pub struct EventFile {
     /// A cutover task id (task events).
     #[serde(default)]
@@ -45,7 +48,10 @@ pub struct EventFile {
 
 /// A condition of a CONDITIONAL GO: `{ text, owner, due }` (owner and due optional).
 #[derive(Debug, Clone, Deserialize)]
-#[serde(deny_unknown_fields)]
+#[serde(
+    deny_unknown_fields,
+    expecting = "a condition (`{ text: …, owner: role, due: T+2d }`)"
+)]
 pub struct ConditionFile {
     pub text: String,
     /// A roster role.

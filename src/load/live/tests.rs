@@ -311,3 +311,19 @@ fn outcomes_read_in_any_spelling() {
     assert_eq!(Outcome::parse("nogo"), Some(Outcome::NoGo));
     assert_eq!(Outcome::parse("yes"), None);
 }
+
+#[test]
+fn a_log_that_is_not_a_list_or_holds_something_else() {
+    let e = errors("# night\ntask: freeze\nstarted: T-0\n");
+    assert_eq!(
+        e,
+        ["content/live.yaml:2:1: the live log is a list of events, each starting with `- `"]
+    );
+    let e = errors("- task: freeze\n  started: T-0\n- 42\n");
+    assert!(
+        e[0].starts_with("content/live.yaml:3:3:") && e[0].contains("should be an event"),
+        "{e:?}"
+    );
+    let e = errors("- task: freeze\n  started: [T-0\n");
+    assert!(e[0].contains("this is not valid YAML"), "{e:?}");
+}

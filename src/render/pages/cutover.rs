@@ -50,7 +50,7 @@ pub(super) fn cutover(input: &SiteInput) -> PageJob {
         &p.cutover.rollback_deadline.as_ref().map(time_view),
     );
     ctx.insert("timezone", p.zone.name());
-    ctx.insert("gantt_svg", &crate::render::gantt::svg(p, s));
+    ctx.insert("gantt_svg", &crate::render::gantt::svg(p, s, input.live));
     let gates: Vec<Value> = p
         .cutover
         .tasks
