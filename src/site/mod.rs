@@ -553,9 +553,10 @@ pub fn run(root: &Path, out: &Path, mode: Mode) -> Result<Built, Diagnostics> {
             .map_or(built_at, |n| n.resolve(prepared.project.zone)),
         _ => built_at,
     };
-    // Deliveries too, so held and cancelled messages follow the decisions as of then.
+    // The gated messages' states follow the decisions as of then; the delivery status is
+    // the ledger's as of the real build time (what was actually sent).
     prepared.as_of = Some(now);
-    read_delivery_status(&mut prepared, now);
+    read_delivery_status(&mut prepared, built_at);
     judge_hypercare(&mut prepared, now);
     live_state(&mut prepared, now);
     let project = &prepared.project;
