@@ -165,6 +165,7 @@ fn main() {
             comms: &prepared.comms,
             delivery: None,
             hypercare: prepared.hypercare.as_ref(),
+            live: None,
             rehearsals: &prepared.rehearsals,
             calendar_sequences: &prepared.calendar_sequences,
             session_sequences: &prepared.session_sequences,

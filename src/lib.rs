@@ -15,6 +15,7 @@ pub mod diagnostics;
 pub mod email;
 pub mod hash;
 pub mod import;
+pub mod live;
 pub mod load;
 pub mod markdown;
 pub mod model;

@@ -4,6 +4,7 @@
 //! resolved to an instant and every duration parsed.
 
 pub mod hypercare;
+pub mod live;
 
 use std::collections::BTreeMap;
 use std::path::PathBuf;
@@ -53,6 +54,10 @@ pub struct Project {
     pub rehearsals: Vec<Rehearsal>,
     /// Hypercare after go-live (`content/hypercare.yaml`), when the project has it.
     pub hypercare: Option<hypercare::Hypercare>,
+    /// The events of go-live night (`content/live.yaml`), validated, in file order.
+    pub live: Vec<live::LiveEvent>,
+    /// Whether `content/live.yaml` exists (then `plan.json` has `live`).
+    pub live_log: bool,
     /// The folder under `themes/` overriding the built-in theme, when present.
     pub theme_dir: Option<PathBuf>,
     /// Set while loading when project.yaml could not be parsed: roster, audiences and waves
@@ -214,6 +219,11 @@ pub struct Checklist {
     pub summary: Option<String>,
     pub sections: Vec<SectionFile>,
     pub recommendation: Recommendation,
+    /// The go-no-go task this checklist informs (SPEC §6), checked against the plan.
+    pub gate: Option<String>,
+    /// The file and where `gate:` is written, for errors found once the plan is read.
+    pub file: PathBuf,
+    pub gate_at: Option<Position>,
 }
 
 #[derive(Debug, Clone)]

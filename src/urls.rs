@@ -9,6 +9,8 @@
 /// The dashboard.
 pub const DASHBOARD: &str = "index.html";
 pub const CUTOVER: &str = "cutover/index.html";
+/// Go-live night's status page (the bridge update), when the project has a live log.
+pub const LIVE_STATUS: &str = "cutover/status/index.html";
 pub const RUNBOOKS: &str = "runbooks/index.html";
 pub const CHECKLISTS: &str = "checklists/index.html";
 pub const TRAINING: &str = "training/index.html";

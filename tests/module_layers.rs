@@ -24,8 +24,9 @@ const LAYERS: &[&[&str]] = &[
     &["load"],
     // Schedules: the cutover, the comms, rehearsals.
     &["plan"],
-    // Delivery status as plain data; CSV import (validated with the loader).
-    &["delivery", "import"],
+    // Delivery status as plain data; CSV import (validated with the loader); recording the
+    // live log (validated with the loader) and the bridge update.
+    &["delivery", "import", "live"],
     // Emails (previews and sending); the search index.
     &["email", "search"],
     // Pages from the project and its plan; sending what is due.

@@ -5,6 +5,7 @@ mod build;
 mod check;
 mod comms;
 mod import;
+mod live;
 mod new;
 mod send;
 mod serve;
@@ -73,6 +74,63 @@ enum Command {
     /// Import a plan made elsewhere.
     #[command(subcommand)]
     Import(ImportCommand),
+    /// Go-live night: record what happens (content/live.yaml) and see where it stands.
+    #[command(subcommand)]
+    Live(LiveCommand),
+}
+
+/// What every `live` task event takes.
+#[derive(clap::Args)]
+struct TaskEvent {
+    /// The cutover task.
+    task: String,
+    /// When it happened (default: now): a local time (2027-03-29 18:02), a T-offset or RFC 3339.
+    #[arg(long, value_name = "TIME")]
+    at: Option<String>,
+    /// Who records it: a roster role.
+    #[arg(long, value_name = "ROLE")]
+    by: Option<String>,
+    /// A note (for a block: why).
+    #[arg(long, value_name = "TEXT")]
+    note: Option<String>,
+}
+
+#[derive(Subcommand)]
+enum LiveCommand {
+    /// Record that a task started.
+    Start(TaskEvent),
+    /// Record that a task finished.
+    Done(TaskEvent),
+    /// Record that a task is blocked (say why with --note).
+    Block(TaskEvent),
+    /// Record that a block ended.
+    Unblock(TaskEvent),
+    /// Record a go/no-go decision on a go-no-go task.
+    Decide {
+        /// The go-no-go task.
+        gate: String,
+        /// go, conditional-go or no-go.
+        outcome: String,
+        /// Who decided: a roster role.
+        #[arg(long, value_name = "ROLE")]
+        by: String,
+        /// When (default: now).
+        #[arg(long, value_name = "TIME")]
+        at: Option<String>,
+        #[arg(long, value_name = "TEXT")]
+        note: Option<String>,
+        /// A condition of a CONDITIONAL GO, as "TEXT [@owner-role] [by DUE]"; repeat for more.
+        #[arg(long, value_name = "TEXT")]
+        condition: Vec<String>,
+    },
+    /// The night as of now: progress, status, current, next and blocked tasks, forecasts.
+    Status {
+        #[arg(long, value_enum, default_value = "table")]
+        format: comms::Format,
+        /// Pin the clock: RFC 3339, or a local time in the project zone.
+        #[arg(long, value_name = "TIME")]
+        now: Option<String>,
+    },
 }
 
 #[derive(Subcommand)]
@@ -191,6 +249,37 @@ pub fn run() -> i32 {
         ),
         Command::Comms(CommsCommand::Status { format, now }) => {
             send::status(&cli.root, format, now.as_deref())
+        }
+        Command::Live(cmd) => {
+            let event = |e: TaskEvent, what| tminus::live::NewEvent {
+                task: e.task,
+                what,
+                at: e.at,
+                by: e.by,
+                note: e.note,
+                conditions: Vec::new(),
+            };
+            use tminus::live::What;
+            match cmd {
+                LiveCommand::Start(e) => live::record(&cli.root, event(e, What::Start)),
+                LiveCommand::Done(e) => live::record(&cli.root, event(e, What::Done)),
+                LiveCommand::Block(e) => live::record(&cli.root, event(e, What::Block)),
+                LiveCommand::Unblock(e) => live::record(&cli.root, event(e, What::Unblock)),
+                LiveCommand::Decide {
+                    gate,
+                    outcome,
+                    by,
+                    at,
+                    note,
+                    condition,
+                } => match live::decision(gate, &outcome, at, by, note, &condition) {
+                    Ok(e) => live::record(&cli.root, e),
+                    Err(code) => code,
+                },
+                LiveCommand::Status { format, now } => {
+                    live::status(&cli.root, format, now.as_deref())
+                }
+            }
         }
     }
 }

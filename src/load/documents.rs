@@ -365,6 +365,9 @@ fn checklists(root: &Path, project: &Project, diags: &mut Diagnostics) -> Vec<Ch
                 summary: list.summary,
                 sections: list.sections,
                 recommendation,
+                gate: list.gate,
+                file: c.file.path.clone(),
+                gate_at: c.spans.at("gate"),
             })
         },
     )

@@ -8,6 +8,7 @@ mod audience;
 mod cutover;
 mod documents;
 pub mod hypercare;
+pub mod live;
 mod project_file;
 mod references;
 mod rehearsal;
@@ -50,6 +51,7 @@ pub fn load(root: &Path) -> Result<Project, Diagnostics> {
     project.cutover = cutover::load(root, &project, &mut diags);
     project.rehearsals = rehearsal::load_all(root, &project, &mut diags);
     project.hypercare = hypercare::load(root, &project, &mut diags);
+    (project.live, project.live_log) = live::load(root, &project, &mut diags);
     references::check(&project, &mut diags);
     diags.finish(project)
 }

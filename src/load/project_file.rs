@@ -249,6 +249,8 @@ pub fn load(root: &Path, diags: &mut Diagnostics) -> Option<Project> {
         theme_dir,
         rehearsals: Vec::new(),
         hypercare: None,
+        live: Vec::new(),
+        live_log: false,
         references_unknown: false,
         ..fallback
     })
@@ -293,6 +295,8 @@ pub fn placeholder(root: &Path) -> Project {
         theme_dir: None,
         rehearsals: Vec::new(),
         hypercare: None,
+        live: Vec::new(),
+        live_log: false,
         references_unknown: true,
     }
 }

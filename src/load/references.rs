@@ -7,6 +7,7 @@ use crate::diagnostics::{Diagnostic, Diagnostics, Position};
 use crate::project::Project;
 
 pub fn check(project: &Project, diags: &mut Diagnostics) {
+    checklist_gates(project, diags);
     let mut runbooks: HashMap<&str, &std::path::Path> = HashMap::new();
     for rb in &project.runbooks {
         if let Some(first) = runbooks.insert(&rb.id, &rb.body.file) {
@@ -60,5 +61,37 @@ pub fn check(project: &Project, diags: &mut Diagnostics) {
             ),
             Some(_) => {}
         }
+    }
+}
+
+/// A checklist's `gate:` names a go-no-go task of the plan.
+fn checklist_gates(project: &Project, diags: &mut Diagnostics) {
+    let gates: Vec<&str> = project
+        .cutover
+        .tasks
+        .iter()
+        .filter(|t| t.kind == crate::model::cutover::TaskKind::GoNoGo)
+        .map(|t| t.id.as_str())
+        .collect();
+    for c in &project.checklists {
+        let Some(gate) = &c.gate else { continue };
+        if gates.contains(&gate.as_str()) {
+            continue;
+        }
+        let is_task = project.cutover.tasks.iter().any(|t| &t.id == gate);
+        let message = if is_task {
+            format!(
+                "checklist `{}` informs `{gate}`, which is not a go-no-go task",
+                c.id
+            )
+        } else {
+            format!("checklist `{}` informs unknown gate `{gate}`", c.id)
+        };
+        diags.push(
+            Diagnostic::new(message)
+                .in_file(&c.file)
+                .at(c.gate_at)
+                .with_hint(super::cutover::suggest(gate, &gates)),
+        );
     }
 }

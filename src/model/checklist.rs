@@ -12,6 +12,9 @@ pub struct ChecklistFile {
     pub due: Option<String>,
     #[serde(default)]
     pub sections: Vec<SectionFile>,
+    /// The go-no-go task this checklist informs (SPEC §6).
+    #[serde(default)]
+    pub gate: Option<String>,
     /// Extension: one sentence shown in lists.
     #[serde(default)]
     pub summary: Option<String>,

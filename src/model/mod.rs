@@ -7,6 +7,7 @@ pub mod checklist;
 pub mod comms;
 pub mod cutover;
 pub mod hypercare;
+pub mod live;
 pub mod page;
 pub mod project;
 pub mod rehearsal;

@@ -163,7 +163,7 @@ pub fn rollback_window(project: &crate::project::Project, s: &Schedule) -> Optio
 }
 
 /// Kahn's algorithm, stable: ready tasks are taken in file order.
-fn topological_order(tasks: &[Task], index: &HashMap<&str, usize>) -> Vec<usize> {
+pub(crate) fn topological_order(tasks: &[Task], index: &HashMap<&str, usize>) -> Vec<usize> {
     let mut pending: Vec<usize> = tasks
         .iter()
         .map(|t| {

@@ -4,4 +4,5 @@
 pub mod comms;
 pub mod cutover;
 pub mod hypercare;
+pub mod live;
 pub mod rehearsal;

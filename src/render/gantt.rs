@@ -1,6 +1,9 @@
 //! The cutover timeline as an SVG Gantt chart, drawn at build time: no JavaScript, and it
 //! prints. Tasks are grouped by phase; critical tasks, milestones, go/no-go gates and the
 //! point of no return each have their own look; the axis shows the plan's zone and offset.
+//! With go-live night's state (`plan::live`), each task's row also has a second, thinner bar:
+//! what actually happened (done, in progress up to now, blocked) and the forecast of the
+//! rest, against the planned bar above it, with a line at now.
 
 use std::fmt::Write;
 
@@ -9,6 +12,7 @@ use chrono_tz::Tz;
 
 use crate::model::cutover::TaskKind;
 use crate::plan::cutover::Schedule;
+use crate::plan::live::{LiveState, TaskState};
 use crate::project::Project;
 use crate::util::escape_html as esc;
 
@@ -32,12 +36,20 @@ fn tick_step(span: Duration) -> Duration {
     Duration::hours(i64::from(h))
 }
 
-/// The SVG for the cutover plan; `None` when it has no tasks.
-pub fn svg(p: &Project, s: &Schedule) -> Option<String> {
+/// The SVG for the cutover plan, with the night's actual and forecast bars when `live` is
+/// given; `None` when it has no tasks.
+pub fn svg(p: &Project, s: &Schedule, live: Option<&LiveState>) -> Option<String> {
     let (start, end) = s.window?;
     let zone: Tz = p.zone;
-    let start = start.with_timezone(&zone);
-    let end = end.with_timezone(&zone);
+    let mut start = start.with_timezone(&zone);
+    let mut end = end.with_timezone(&zone);
+    if let Some(l) = live {
+        for t in &l.tasks {
+            let first = t.actual_start.unwrap_or(t.forecast_start);
+            start = start.min(first.with_timezone(&zone));
+            end = end.max(t.forecast_finish.with_timezone(&zone));
+        }
+    }
     let span = (end - start).max(Duration::minutes(30));
     let plot = WIDTH - LABEL - RIGHT - PAD;
     let x = |t: DateTime<Tz>| {
@@ -65,19 +77,25 @@ pub fn svg(p: &Project, s: &Schedule) -> Option<String> {
         tasks.sort_by_key(|&i| (s.tasks[i].start, i));
         rows.extend(tasks.into_iter().map(Row::Task));
     }
-    let height = HEADER + rows.len() as f64 * ROW + 30.0;
+    let height = HEADER + rows.len() as f64 * ROW + if live.is_some() { 44.0 } else { 30.0 };
     let mut out = String::with_capacity(rows.len() * 400);
     let _ = write!(
         out,
-        r#"<svg class="gantt" xmlns="http://www.w3.org/2000/svg" viewBox="0 0 {WIDTH} {height}" role="img" aria-labelledby="gantt-title gantt-desc" font-family="system-ui, -apple-system, Segoe UI, Roboto, sans-serif" font-size="12">
+        r#"<svg class="gantt{}" xmlns="http://www.w3.org/2000/svg" viewBox="0 0 {WIDTH} {height}" role="img" aria-labelledby="gantt-title gantt-desc" font-family="system-ui, -apple-system, Segoe UI, Roboto, sans-serif" font-size="12">
 <title id="gantt-title">Cutover timeline</title>
-<desc id="gantt-desc">{} tasks from {} to {} ({}); critical path highlighted.</desc>
-<style>.gantt .bar{{fill:#5b8def}}.gantt .bar.critical{{fill:#d64545}}.gantt .phase{{font-weight:600;fill:currentColor}}.gantt .label{{fill:currentColor}}.gantt .grid{{stroke:#8a94a6;stroke-opacity:.35}}.gantt .day{{stroke:#8a94a6;stroke-opacity:.8}}.gantt .t0{{stroke:#1f9d55;stroke-width:2}}.gantt .pnr{{fill:#b42318}}.gantt .gate{{fill:#b7791f}}.gantt .milestone{{fill:#4a5568}}.gantt .axis{{fill:currentColor;font-size:11px}}.gantt .band{{fill:#8a94a6;fill-opacity:.08}}.gantt .pnr-line{{stroke:#b42318;stroke-dasharray:4 3}}</style>
+<desc id="gantt-desc">{} tasks from {} to {} ({}); critical path highlighted{}.</desc>
+<style>.gantt .bar{{fill:#5b8def}}.gantt .bar.critical{{fill:#d64545}}.gantt .phase{{font-weight:600;fill:currentColor}}.gantt .label{{fill:currentColor}}.gantt .grid{{stroke:#8a94a6;stroke-opacity:.35}}.gantt .day{{stroke:#8a94a6;stroke-opacity:.8}}.gantt .t0{{stroke:#1f9d55;stroke-width:2}}.gantt .pnr{{fill:#b42318}}.gantt .gate{{fill:#b7791f}}.gantt .milestone{{fill:#4a5568}}.gantt .axis{{fill:currentColor;font-size:11px}}.gantt .band{{fill:#8a94a6;fill-opacity:.08}}.gantt .pnr-line{{stroke:#b42318;stroke-dasharray:4 3}}.gantt .actual{{fill:#1f7a4d}}.gantt .actual.blocked{{fill:#b42318}}.gantt .forecast{{fill:none;stroke:#1f7a4d;stroke-dasharray:3 2}}.gantt .now{{stroke:#0a58ab;stroke-width:2}}.gantt.is-live .bar{{fill-opacity:.55}}</style>
 "#,
+        if live.is_some() { " is-live" } else { "" },
         p.cutover.tasks.len(),
         start.format("%a %-d %b %H:%M"),
         end.format("%a %-d %b %H:%M %Z"),
         crate::time::format_duration(end - start),
+        if live.is_some() {
+            "; under each planned bar, what actually happened (solid) and the forecast (dashed)"
+        } else {
+            ""
+        },
     );
 
     // Axis: ticks on whole local hours of the plan's zone (stepping wall-clock time, so the
@@ -133,7 +151,7 @@ pub fn svg(p: &Project, s: &Schedule) -> Option<String> {
                 let (x0, x1) = (x(st.start), x(st.finish));
                 let mid = y + ROW / 2.0;
                 let label = truncate(&t.title, 44);
-                let tip = format!(
+                let mut tip = format!(
                     "{} — {} to {} ({}), slack {}{}",
                     t.title,
                     st.start.format("%a %H:%M"),
@@ -142,6 +160,16 @@ pub fn svg(p: &Project, s: &Schedule) -> Option<String> {
                     crate::time::format_duration(st.slack),
                     if st.critical { ", critical" } else { "" }
                 );
+                let tonight = live.and_then(|l| l.tasks.get(*i).map(|t| (l, t)));
+                if let Some((_, lt)) = tonight {
+                    let _ = write!(
+                        tip,
+                        "; tonight: {}, {} to {}",
+                        lt.state.label(),
+                        lt.actual_start.unwrap_or(lt.forecast_start).format("%H:%M"),
+                        lt.forecast_finish.format("%H:%M %Z")
+                    );
+                }
                 let _ = write!(
                     out,
                     r#"<g><title>{}</title><text class="label" x="14" y="{:.1}">{}</text>"#,
@@ -183,8 +211,56 @@ pub fn svg(p: &Project, s: &Schedule) -> Option<String> {
                         }
                     }
                 }
+                if let Some((l, lt)) = tonight {
+                    // Under the planned bar: actual (solid) up to the finish or now, then the
+                    // forecast (dashed outline).
+                    let yb = y + ROW - 6.0;
+                    let now = l.as_of.with_timezone(&zone);
+                    let solid_end = match lt.state {
+                        TaskState::Done => lt.actual_finish,
+                        TaskState::InProgress | TaskState::Blocked => lt.actual_start.map(|_| now),
+                        _ => None,
+                    };
+                    if let (Some(a), Some(b)) = (lt.actual_start, solid_end) {
+                        let (a, b) = (x(a.with_timezone(&zone)), x(b.with_timezone(&zone)));
+                        let class = if lt.state == TaskState::Blocked {
+                            "actual blocked"
+                        } else {
+                            "actual"
+                        };
+                        let _ = write!(
+                            out,
+                            r#"<rect class="{class}" x="{a:.1}" y="{yb:.1}" width="{:.1}" height="4"/>"#,
+                            (b - a).max(2.0)
+                        );
+                    }
+                    if lt.state != TaskState::Done {
+                        let from = solid_end.unwrap_or(lt.forecast_start).with_timezone(&zone);
+                        let (a, b) = (x(from), x(lt.forecast_finish.with_timezone(&zone)));
+                        if b - a >= 1.0 {
+                            let _ = write!(
+                                out,
+                                r#"<rect class="forecast" x="{a:.1}" y="{yb:.1}" width="{:.1}" height="4"/>"#,
+                                b - a
+                            );
+                        }
+                    }
+                }
                 out.push_str("</g>\n");
             }
+        }
+    }
+    if let Some(l) = live {
+        let now = l.as_of.with_timezone(&zone);
+        if now >= start && now <= end {
+            let tx = x(now);
+            let _ = writeln!(
+                out,
+                r#"<line class="now" x1="{tx:.1}" y1="{:.1}" x2="{tx:.1}" y2="{bottom:.1}"/><text class="axis" x="{:.1}" y="{:.1}">Now</text>"#,
+                HEADER - 4.0,
+                tx + 4.0,
+                bottom - 4.0
+            );
         }
     }
     let t0 = p.go_live.with_timezone(&zone);
@@ -248,6 +324,31 @@ mod tests {
         assert_eq!(tick_step(Duration::hours(30)), Duration::hours(2));
         assert_eq!(tick_step(Duration::hours(93)), Duration::hours(6));
         assert_eq!(tick_step(Duration::days(30)), Duration::hours(48));
+    }
+
+    #[test]
+    fn the_night_draws_actual_and_forecast_bars_under_the_plan() {
+        use chrono::TimeZone;
+        let mut p = crate::load::live::tests::night();
+        let log = "- task: freeze\n  started: 2027-03-27 23:02\n- task: freeze\n  finished: 2027-03-27 23:35\n- task: extract\n  started: 2027-03-27 23:40\n- task: extract\n  blocked: 2027-03-28 00:40\n";
+        p.live = crate::load::live::tests::check(&p, log).unwrap();
+        let s = crate::plan::cutover::schedule(&p.cutover, p.go_live);
+        let plain = svg(&p, &s, None).unwrap();
+        assert!(!plain.contains("class=\"actual") && !plain.contains("class=\"now\""));
+        let now = chrono::Utc.with_ymd_and_hms(2027, 3, 28, 0, 50, 0).unwrap();
+        let l = crate::plan::live::state(&p, &s, now);
+        let live = svg(&p, &s, Some(&l)).unwrap();
+        // freeze done (solid), extract blocked (solid red to now, then its forecast), the
+        // four tasks not started as forecasts only, and the line at now.
+        assert_eq!(live.matches(r#"class="actual""#).count(), 1, "{live}");
+        assert_eq!(live.matches(r#"class="actual blocked""#).count(), 1);
+        assert_eq!(
+            live.matches(r#"class="forecast""#).count(),
+            4,
+            "zero-length ponr has none"
+        );
+        assert!(live.contains(r#"<line class="now""#));
+        assert!(live.contains("tonight: blocked, 23:40 to 02:40 BST"));
     }
 
     #[test]

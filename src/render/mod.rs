@@ -142,6 +142,8 @@ pub struct SiteInput<'a> {
     pub delivery: Option<&'a crate::delivery::Overview>,
     /// Hypercare as judged for this build, when the project has it.
     pub hypercare: Option<&'a crate::plan::hypercare::Judgment>,
+    /// Go-live night as of this build, when the project has a live log.
+    pub live: Option<&'a crate::plan::live::LiveState>,
     /// Each rehearsal measured against the plan, with its re-forecast.
     pub rehearsals: &'a [crate::plan::rehearsal::RehearsalReport],
     /// Calendar SEQUENCE per task id (bumped when a task moved since the last build).

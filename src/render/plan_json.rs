@@ -70,6 +70,9 @@ struct Plan<'a> {
     /// SPEC §9, when the project has hypercare.
     #[serde(skip_serializing_if = "Option::is_none")]
     hypercare: Option<crate::plan::hypercare::report::PlanItem<'a>>,
+    /// SPEC §8, when the project has a live log.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    live: Option<&'a crate::plan::live::LiveState>,
 }
 
 /// `plan.json`'s `delivery`: the counts of the whole schedule and of each element of
@@ -278,6 +281,7 @@ pub fn to_json(input: &SiteInput) -> Vec<u8> {
                 .collect(),
         }),
         comms_digests: comms_digests(input.comms),
+        live: input.live,
         documents: super::changes::documents(p),
         hypercare: p
             .hypercare

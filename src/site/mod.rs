@@ -60,6 +60,9 @@ pub struct Prepared {
     pub delivery: Option<Overview>,
     /// Hypercare judged as of the build's now (see [`judge_hypercare`]).
     pub hypercare: Option<crate::plan::hypercare::Judgment>,
+    /// Go-live night as of the build's now, when the project has a live log (see
+    /// [`live_state`]).
+    pub live: Option<crate::plan::live::LiveState>,
 }
 
 impl Prepared {
@@ -84,6 +87,7 @@ pub fn prepare(root: &Path) -> Result<Prepared, Diagnostics> {
         session_sequences: Default::default(),
         delivery: None,
         hypercare: None,
+        live: None,
     })
 }
 
@@ -94,6 +98,15 @@ pub fn judge_hypercare(prepared: &mut Prepared, now: DateTime<Utc>) {
         .hypercare
         .as_ref()
         .map(|h| crate::plan::hypercare::judge(h, now));
+}
+
+/// Computes go-live night (SPEC §8) as of `now`, once, into `prepared.live` (when the
+/// project has `content/live.yaml`).
+pub fn live_state(prepared: &mut Prepared, now: DateTime<Utc>) {
+    prepared.live = prepared
+        .project
+        .live_log
+        .then(|| crate::plan::live::state(&prepared.project, &prepared.schedule, now));
 }
 
 /// Reads the project's send ledger (read-only: no lock, nothing written) into
@@ -229,6 +242,7 @@ pub fn assemble_with<'a>(
         comms: &prepared.comms,
         delivery: prepared.delivery.as_ref(),
         hypercare: prepared.hypercare.as_ref(),
+        live: prepared.live.as_ref(),
         rehearsals: &prepared.rehearsals,
         calendar_sequences: &prepared.calendar_sequences,
         session_sequences: &prepared.session_sequences,
@@ -528,7 +542,7 @@ pub fn run(root: &Path, out: &Path, mode: Mode) -> Result<Built, Diagnostics> {
     }
     let built_at = Utc::now();
     read_delivery_status(&mut prepared, built_at);
-    // Hypercare is judged as of `build --now` when given (to replay a moment), else now.
+    // Hypercare and the live night are judged as of `build --now` when given (to replay a moment), else now.
     let now = match &mode {
         Mode::Disk(opts) => opts
             .now
@@ -536,6 +550,7 @@ pub fn run(root: &Path, out: &Path, mode: Mode) -> Result<Built, Diagnostics> {
         _ => built_at,
     };
     judge_hypercare(&mut prepared, now);
+    live_state(&mut prepared, now);
     let project = &prepared.project;
     let mut versions = published.versions_with(project, built_at);
     if let Some(print) = fingerprint {

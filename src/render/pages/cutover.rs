@@ -14,7 +14,8 @@ pub(super) fn cutover(input: &SiteInput) -> PageJob {
         .tasks
         .iter()
         .zip(&s.tasks)
-        .map(|(t, st)| {
+        .enumerate()
+        .map(|(i, (t, st))| {
             json!({
                 "id": t.id, "title": t.title, "phase": t.phase, "kind": t.kind, "kind_label": t.kind.label(),
                 "owner": person(p, t.owner.as_deref()), "after": t.after,
@@ -24,9 +25,11 @@ pub(super) fn cutover(input: &SiteInput) -> PageJob {
                 "critical": st.critical, "wave": t.wave, "rollback": t.rollback, "notes": t.notes,
                 "runbook": t.runbook.as_ref().map(|r| json!({"id": r, "href": format!("{root}{}", urls::runbook(r)),
                     "title": p.runbooks.iter().find(|x| &x.id == r).map(|x| x.title.clone())})),
+                "live": input.live.and_then(|l| l.tasks.get(i)).map(super::live::task_view),
             })
         })
         .collect();
+    ctx.insert("night", &super::live::night(input, &root));
     let critical_path: Vec<&str> = s
         .critical_path
         .iter()
@@ -47,14 +50,15 @@ pub(super) fn cutover(input: &SiteInput) -> PageJob {
         &p.cutover.rollback_deadline.as_ref().map(time_view),
     );
     ctx.insert("timezone", p.zone.name());
-    ctx.insert("gantt_svg", &crate::render::gantt::svg(p, s));
+    ctx.insert("gantt_svg", &crate::render::gantt::svg(p, s, input.live));
     let gates: Vec<Value> = p
         .cutover
         .tasks
         .iter()
         .zip(&s.tasks)
         .filter(|(t, _)| matches!(t.kind, TaskKind::GoNoGo | TaskKind::PointOfNoReturn))
-        .map(|(t, st)| json!({"id": t.id, "title": t.title, "kind": t.kind, "kind_label": t.kind.label(), "start": time_view(&st.start), "owner": person(p, t.owner.as_deref())}))
+        .map(|(t, st)| json!({"id": t.id, "title": t.title, "kind": t.kind, "kind_label": t.kind.label(), "start": time_view(&st.start), "owner": person(p, t.owner.as_deref()),
+            "live": super::live::gate_extras(input, &root, &t.id)}))
         .collect();
     ctx.insert("gates", &gates);
     ctx.insert(

@@ -73,18 +73,22 @@ pub(super) fn dashboard(input: &SiteInput) -> PageJob {
         &json!({"runbooks": p.runbooks.len(), "guides": p.guides.len(), "sessions": p.sessions.len(), "messages": input.comms.len()}),
     );
     ctx.insert("hypercare", &super::hypercare::dashboard_card(input, &root));
+    ctx.insert("night", &super::live::night(input, &root));
     PageJob::ready(path, "dashboard.html", ctx)
 }
 
-/// The worst recommendation over all checklists.
+/// Go-live readiness (SPEC §6): the worst recommendation of the checklists that name a
+/// `gate`, or of every checklist when none does.
 pub(super) fn overall_recommendation(p: &Project) -> Option<Recommendation> {
     let rank = |r: &Recommendation| match r {
         Recommendation::Go => 0,
         Recommendation::ConditionalGo => 1,
         Recommendation::NoGo => 2,
     };
+    let gated = p.checklists.iter().any(|c| c.gate.is_some());
     p.checklists
         .iter()
+        .filter(|c| !gated || c.gate.is_some())
         .map(|c| c.recommendation)
         .max_by_key(rank)
 }

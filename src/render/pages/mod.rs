@@ -9,6 +9,7 @@ mod dashboard;
 mod delivery;
 mod documents;
 mod hypercare;
+mod live;
 
 use comms::{comms_index, message_pages};
 use cutover::{cutover, run_sheets};
@@ -48,6 +49,7 @@ pub fn jobs(input: &SiteInput) -> Vec<PageJob> {
     jobs.extend(run_sheets(input));
     jobs.extend(super::rehearsal::jobs(input));
     jobs.extend(hypercare::jobs(input));
+    jobs.extend(live::status_page(input));
     jobs
 }
 

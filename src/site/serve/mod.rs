@@ -388,6 +388,7 @@ fn incremental(
         comms: &build.prepared.comms,
         delivery: build.prepared.delivery.as_ref(),
         hypercare: build.prepared.hypercare.as_ref(),
+        live: build.prepared.live.as_ref(),
         rehearsals: &build.prepared.rehearsals,
         calendar_sequences: &build.prepared.calendar_sequences,
         session_sequences: &build.prepared.session_sequences,
