@@ -166,6 +166,7 @@ fn main() {
             delivery: None,
             hypercare: prepared.hypercare.as_ref(),
             live: None,
+            as_of: None,
             rehearsals: &prepared.rehearsals,
             calendar_sequences: &prepared.calendar_sequences,
             session_sequences: &prepared.session_sequences,

@@ -26,14 +26,20 @@ pub enum DeliveryState {
     /// Claimed by a run that never recorded the outcome.
     #[serde(rename = "in doubt")]
     InDoubt,
-    /// Never accepted, and now too late to send.
+    /// Never accepted, and now too late to send (or superseded by a later occurrence).
     #[serde(rename = "missed")]
     Missed,
+    /// Gated, past its send time, and no decision on its gate yet.
+    #[serde(rename = "held")]
+    Held,
+    /// Gated, and the decision does not let it go: never sent.
+    #[serde(rename = "cancelled")]
+    Cancelled,
 }
 
 impl DeliveryState {
     /// As `comms status` and the JSON write it: `scheduled`, `sent`, `failed`, `in doubt`,
-    /// `missed`.
+    /// `missed`, `held`, `cancelled`.
     pub fn as_str(self) -> &'static str {
         match self {
             DeliveryState::Scheduled => "scheduled",
@@ -41,6 +47,8 @@ impl DeliveryState {
             DeliveryState::Failed => "failed",
             DeliveryState::InDoubt => "in doubt",
             DeliveryState::Missed => "missed",
+            DeliveryState::Held => "held",
+            DeliveryState::Cancelled => "cancelled",
         }
     }
 }
@@ -64,6 +72,12 @@ pub struct StatusRow {
     pub state: DeliveryState,
     /// Whether a `scheduled` or `failed` delivery would be sent by `comms send --due` now.
     pub due: bool,
+    /// For a repeating message: which occurrence (from 1).
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub occurrence: Option<usize>,
+    /// For a gated message: the go-no-go task it waits on.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub gate: Option<String>,
     /// When it was sent, failed or claimed (RFC 3339 in UTC in the JSON).
     #[serde(serialize_with = "utc_opt")]
     pub at: Option<DateTime<Utc>>,
@@ -124,6 +138,8 @@ pub struct Counts {
     pub failed: usize,
     pub in_doubt: usize,
     pub missed: usize,
+    pub held: usize,
+    pub cancelled: usize,
     /// Not sent yet, no failure recorded (`due` of them are past their send time).
     pub scheduled: usize,
     pub due: usize,
@@ -142,6 +158,8 @@ impl Counts {
             DeliveryState::Failed => self.failed += 1,
             DeliveryState::InDoubt => self.in_doubt += 1,
             DeliveryState::Missed => self.missed += 1,
+            DeliveryState::Held => self.held += 1,
+            DeliveryState::Cancelled => self.cancelled += 1,
             DeliveryState::Scheduled => {
                 self.scheduled += 1;
                 if row.due {
@@ -152,7 +170,13 @@ impl Counts {
     }
 
     pub fn total(&self) -> usize {
-        self.sent + self.failed + self.in_doubt + self.missed + self.scheduled
+        self.sent
+            + self.failed
+            + self.in_doubt
+            + self.missed
+            + self.held
+            + self.cancelled
+            + self.scheduled
     }
 
     /// The deliveries someone should look at: failed, in doubt or missed.
@@ -168,6 +192,8 @@ impl Counts {
             (self.failed, "failed"),
             (self.in_doubt, "in doubt"),
             (self.missed, "missed"),
+            (self.held, "held"),
+            (self.cancelled, "cancelled"),
         ] {
             if n > 0 {
                 parts.push(format!("{n} {what}"));
@@ -188,7 +214,7 @@ impl Counts {
     }
 
     /// One word for the whole: `(label, class)`. What needs attention comes first (failed,
-    /// in doubt, missed), then how far sending got (sent, partly sent, due, scheduled).
+    /// in doubt, missed), then held, all cancelled, then how far sending got (sent, partly sent, due, scheduled).
     pub fn badge(&self) -> (&'static str, &'static str) {
         if self.failed > 0 {
             ("Failed", "failed")
@@ -196,6 +222,10 @@ impl Counts {
             ("In doubt", "in-doubt")
         } else if self.missed > 0 {
             ("Missed", "missed")
+        } else if self.held > 0 {
+            ("Held", "held")
+        } else if self.total() > 0 && self.cancelled == self.total() {
+            ("Cancelled", "cancelled")
         } else if self.total() > 0 && self.sent == self.total() {
             ("Sent", "sent")
         } else if self.sent > 0 {
@@ -215,6 +245,8 @@ pub fn row_state(row: &StatusRow) -> (&'static str, &'static str) {
         DeliveryState::Failed => ("Failed", "failed"),
         DeliveryState::InDoubt => ("In doubt", "in-doubt"),
         DeliveryState::Missed => ("Missed", "missed"),
+        DeliveryState::Held => ("Held", "held"),
+        DeliveryState::Cancelled => ("Cancelled", "cancelled"),
         DeliveryState::Scheduled if row.due => ("Due", "due"),
         DeliveryState::Scheduled => ("Scheduled", "scheduled"),
     }
@@ -281,6 +313,8 @@ mod tests {
             send_at: "2027-03-15T09:00:00+01:00".into(),
             state,
             due,
+            occurrence: None,
+            gate: None,
             at: None,
             message_id: None,
             reply: None,

@@ -266,11 +266,69 @@ pub struct MessageTemplate {
     pub send: TimeSpec,
     pub audience: AudienceRef,
     pub per_wave: bool,
+    /// The decision the message waits for (SPEC §4), if any.
+    pub gate: Option<GateRef>,
+    /// Which outcome lets it go.
+    pub on: GateOn,
+    /// Later occurrences after `send`, if any.
+    pub repeat: Option<Repeat>,
     /// Where `id:` is written, when it is.
     pub id_at: Option<Position>,
     /// Where the subject is written.
     pub subject_at: Option<Position>,
     pub body: Body,
+}
+
+/// `gate:` of a message: one go-no-go task, or one per wave (waves not named are not gated).
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum GateRef {
+    One(Named),
+    PerWave(Vec<(String, Named)>),
+}
+
+/// A task id as written, with where it is written.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Named {
+    pub id: String,
+    pub at: Option<Position>,
+}
+
+/// `on:` of a gated message.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Default)]
+pub enum GateOn {
+    /// GO or CONDITIONAL GO.
+    #[default]
+    Go,
+    NoGo,
+}
+
+impl GateOn {
+    pub fn as_str(self) -> &'static str {
+        match self {
+            GateOn::Go => "go",
+            GateOn::NoGo => "no-go",
+        }
+    }
+}
+
+/// `repeat: { every, until }`.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct Repeat {
+    pub every: crate::time::repeat::Every,
+    pub until: TimeSpec,
+}
+
+impl MessageTemplate {
+    /// The gate of this message for `wave`: `None` when the message is not gated there.
+    pub fn gate_for(&self, wave: Option<&str>) -> Option<&str> {
+        match (&self.gate, wave) {
+            (Some(GateRef::One(g)), _) => Some(&g.id),
+            (Some(GateRef::PerWave(map)), Some(w)) => {
+                map.iter().find(|(k, _)| k == w).map(|(_, g)| g.id.as_str())
+            }
+            _ => None,
+        }
+    }
 }
 
 #[derive(Debug, Clone)]

@@ -316,12 +316,30 @@ fn tminus_new_scaffolds_a_buildable_project_with_the_five_announcements() {
         ids,
         [
             "almost-here",
+            "cutover-status",
             "final-reminder",
             "get-ready",
             "hows-it-going",
+            "hypercare-daily",
+            "rollback-notice",
             "were-live"
         ]
     );
+    // The night's messages: "We're live" waits for the go/no-go in the second wave, the
+    // rollback notice goes only after a NO-GO, the status update repeats every 15 minutes.
+    let of = |id: &str, wave: Option<&str>| {
+        list.as_array()
+            .unwrap()
+            .iter()
+            .find(|m| m["id"] == id && m["wave"].as_str() == wave)
+            .unwrap()
+            .clone()
+    };
+    assert_eq!(of("were-live", Some("everyone"))["gate"], "go-no-go");
+    assert!(of("were-live", Some("pilot")).get("gate").is_none());
+    assert_eq!(of("rollback-notice", None)["on"], "no-go");
+    assert_eq!(of("cutover-status", None)["occurrences"], 17);
+    assert_eq!(of("hypercare-daily", None)["occurrences"], 30);
     // Everything the starter schedules is still ahead, whenever it is created.
     let now = chrono::Utc::now();
     for m in list.as_array().unwrap() {

@@ -2,6 +2,7 @@
 
 use std::path::Path;
 
+use tminus::plan::comms::{gate_state, Gating};
 use tminus::render::plan_json::comms_items;
 use tminus::render::CommsEntry;
 
@@ -11,10 +12,20 @@ pub enum Format {
     Json,
 }
 
-pub fn list(root: &Path, format: Format, wave: Option<&str>) -> i32 {
+pub fn list(root: &Path, format: Format, wave: Option<&str>, now: Option<&str>) -> i32 {
     let prepared = match tminus::site::prepare(root) {
         Ok(p) => p,
         Err(d) => return super::report(&d),
+    };
+    let now = match now {
+        Some(t) => match super::send::parse_now(t, &prepared.project) {
+            Ok(t) => t,
+            Err(e) => {
+                eprintln!("error: {e}");
+                return 2;
+            }
+        },
+        None => chrono::Utc::now(),
     };
     if let Some(w) = wave {
         if prepared.project.wave(w).is_none() {
@@ -28,27 +39,46 @@ pub fn list(root: &Path, format: Format, wave: Option<&str>) -> i32 {
         .collect();
     match format {
         Format::Json => {
-            let json = serde_json::to_string_pretty(&comms_items(&entries)).expect("serializes");
+            let items = comms_items(&entries, &prepared.project, now);
+            let json = serde_json::to_string_pretty(&items).expect("serializes");
             super::emit(&format!("{json}\n"));
         }
-        Format::Table => print_table(&entries),
+        Format::Table => print_table(&entries, &prepared.project, now),
     }
     0
 }
 
-fn print_table(entries: &[CommsEntry]) {
+fn print_table(
+    entries: &[CommsEntry],
+    project: &tminus::project::Project,
+    now: chrono::DateTime<chrono::Utc>,
+) {
     let rows: Vec<[String; 7]> = entries
         .iter()
         .map(|e| {
             let m = &e.message;
+            let mut id = m.id.clone();
+            if let Some((i, n)) = m.occurrence {
+                id.push_str(&format!(" #{i}/{n}"));
+            }
+            let mut subject = e.subject.clone();
+            match &m.gating {
+                Gating::Free => {}
+                Gating::Never => subject.push_str("  [cancelled: no gate for this wave]"),
+                Gating::Gate { gate, on } => subject.push_str(&format!(
+                    "  [{}: on {} of {gate}]",
+                    gate_state(project, m, now),
+                    on.as_str()
+                )),
+            }
             [
                 tminus::time::stamp::rfc3339(&m.send_at),
-                m.id.clone(),
+                id,
                 m.wave.clone().unwrap_or_else(|| "—".into()),
                 m.locale.clone(),
                 m.audience.clone(),
                 m.recipients.len().to_string(),
-                e.subject.clone(),
+                subject,
             ]
         })
         .collect();

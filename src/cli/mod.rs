@@ -157,6 +157,9 @@ enum CommsCommand {
         /// Only this wave's messages.
         #[arg(long)]
         wave: Option<String>,
+        /// Pin the clock for the gated messages' state (as for `comms send`).
+        #[arg(long, value_name = "TIME")]
+        now: Option<String>,
     },
     /// Show one rendered message (headers and plain text).
     Preview {
@@ -190,7 +193,8 @@ enum CommsCommand {
         #[arg(long)]
         resend_in_doubt: bool,
     },
-    /// Per message and recipient: scheduled, sent, failed, in doubt or missed.
+    /// Per message and recipient: scheduled, sent, failed, in doubt, missed, held or
+    /// cancelled.
     Status {
         #[arg(long, value_enum, default_value = "table")]
         format: comms::Format,
@@ -216,8 +220,8 @@ pub fn run() -> i32 {
         Command::Import(ImportCommand::Cutover { file, out, force }) => {
             import::cutover(&cli.root, &file, out.as_deref(), force)
         }
-        Command::Comms(CommsCommand::List { format, wave }) => {
-            comms::list(&cli.root, format, wave.as_deref())
+        Command::Comms(CommsCommand::List { format, wave, now }) => {
+            comms::list(&cli.root, format, wave.as_deref(), now.as_deref())
         }
         Command::Comms(CommsCommand::Preview {
             id,

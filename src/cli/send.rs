@@ -189,6 +189,31 @@ fn print_summary(o: &mut Out, project: &Project, s: &Summary, opts: &Options) {
             ));
         }
     }
+    if !s.superseded.is_empty() {
+        out.push_str("missed (a later occurrence of the same repeating message was due too: only the latest is sent):\n");
+        for (key, at) in &s.superseded {
+            out.push_str(&format!(
+                "  {key}  (was due {})\n",
+                tminus::send::ledger::utc(at)
+            ));
+        }
+    }
+    if !s.held.is_empty() {
+        out.push_str("held (past their send time, waiting for a go/no-go decision; sent by the first run after a decision that lets them go):\n");
+        for (key, gate) in &s.held {
+            out.push_str(&format!("  {key}  (waits on {gate})\n"));
+        }
+    }
+    if !s.cancelled.is_empty() {
+        out.push_str("cancelled (the decision does not let them go; never sent):\n");
+        for (key, gate) in &s.cancelled {
+            if gate.is_empty() {
+                out.push_str(&format!("  {key}  (no gate for this wave, so no NO-GO)\n"));
+            } else {
+                out.push_str(&format!("  {key}  (decision on {gate})\n"));
+            }
+        }
+    }
     if !s.in_doubt.is_empty() {
         out.push_str("in doubt (handed to the server, no answer recorded: the connection dropped or the reply timed out after the message, or a run stopped there; never resent by itself — check the mailbox or the server's log, then rerun with --resend-in-doubt to send again):\n");
         for d in &s.in_doubt {
@@ -218,10 +243,17 @@ fn print_summary(o: &mut Out, project: &Project, s: &Summary, opts: &Options) {
         "{mode}, failed {}, in doubt {}, missed {}, already sent {}, not yet due {}",
         s.failed.len(),
         s.in_doubt.len(),
-        s.missed.len(),
+        s.missed.len() + s.superseded.len(),
         s.already_sent,
         s.not_yet
     ));
+    if !s.held.is_empty() || !s.cancelled.is_empty() {
+        out.push_str(&format!(
+            ", held {}, cancelled {}",
+            s.held.len(),
+            s.cancelled.len()
+        ));
+    }
     if !opts.dry_run {
         out.push_str(&format!(
             " ({} connection{}, {} retr{}, {:.1}s)",
@@ -291,10 +323,13 @@ fn print_status(rows: &[StatusRow]) {
     let cells: Vec<[String; 6]> = rows
         .iter()
         .map(|r| {
-            let message = match &r.wave {
+            let mut message = match &r.wave {
                 Some(w) => format!("{}/{w}/{}", r.id, r.locale),
                 None => format!("{}/{}", r.id, r.locale),
             };
+            if let Some(n) = r.occurrence {
+                message.push_str(&format!(" #{n}"));
+            }
             let state = if r.due && r.state == DeliveryState::Scheduled {
                 "scheduled (due)".to_string()
             } else if r.due && r.state == DeliveryState::Failed {
@@ -308,9 +343,10 @@ fn print_status(rows: &[StatusRow]) {
                     r.at.as_ref().map(ledger::utc).unwrap_or_default(),
                     r.message_id.as_deref().unwrap_or("")
                 ),
-                DeliveryState::Failed | DeliveryState::Missed => {
-                    r.reply.clone().unwrap_or_default()
-                }
+                DeliveryState::Failed
+                | DeliveryState::Missed
+                | DeliveryState::Held
+                | DeliveryState::Cancelled => r.reply.clone().unwrap_or_default(),
                 DeliveryState::InDoubt => {
                     let mut d = format!(
                         "claimed {}",
@@ -361,7 +397,7 @@ fn print_status(rows: &[StatusRow]) {
     }
     let count = |s: DeliveryState| rows.iter().filter(|r| r.state == s).count();
     text.push_str(&format!(
-        "{} deliveries: {} sent, {} scheduled ({} due), {} failed, {} in doubt, {} missed\n",
+        "{} deliveries: {} sent, {} scheduled ({} due), {} failed, {} in doubt, {} missed, {} held, {} cancelled\n",
         rows.len(),
         count(DeliveryState::Sent),
         count(DeliveryState::Scheduled),
@@ -370,7 +406,9 @@ fn print_status(rows: &[StatusRow]) {
             .count(),
         count(DeliveryState::Failed),
         count(DeliveryState::InDoubt),
-        count(DeliveryState::Missed)
+        count(DeliveryState::Missed),
+        count(DeliveryState::Held),
+        count(DeliveryState::Cancelled)
     ));
     super::emit(&text);
 }

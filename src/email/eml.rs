@@ -123,12 +123,23 @@ pub fn message_id(
     recipient: &Recipient,
     domain: &str,
 ) -> String {
-    let hash = crate::hash::fnv1a_parts(&[
+    let occurrence = msg
+        .occurrence_at()
+        .map(|t| crate::time::stamp::utc(&t))
+        .unwrap_or_default();
+    let address = crate::load::address_key(&recipient.email);
+    let mut parts: Vec<&[u8]> = vec![
         p.name.as_bytes(),
         msg.id.as_bytes(),
         msg.wave.as_deref().unwrap_or("").as_bytes(),
-        crate::load::address_key(&recipient.email).as_bytes(),
-    ]);
+        address.as_bytes(),
+    ];
+    // Each occurrence of a repeating message is a message of its own: mail systems drop a
+    // second message with a Message-ID they have seen. Others keep the Message-ID they had.
+    if !occurrence.is_empty() {
+        parts.push(occurrence.as_bytes());
+    }
+    let hash = crate::hash::fnv1a_parts(&parts);
     format!("<{hash:016x}.{}@{domain}>", msg.id)
 }
 

@@ -9,6 +9,7 @@
 pub mod body;
 pub mod eml;
 pub mod layout;
+mod live;
 mod qp;
 pub mod skeleton;
 
@@ -47,10 +48,19 @@ pub struct Mailer<'a> {
     layout: Layout,
     /// The layout rendered for every locale, wave and audience a message can have.
     skeletons: Vec<(SkeletonKey, Skeleton)>,
-    /// The `hypercare` variable by send time (judged once per instant).
-    hypercare:
-        std::sync::Mutex<std::collections::HashMap<chrono::DateTime<Utc>, serde_json::Value>>,
+    /// The `hypercare` variable by instant (judged once per instant).
+    hypercare: ValueCache,
+    /// The `live` variable by instant (the night's state computed once per instant).
+    live: ValueCache,
+    /// The plan, for the `live` variable (made when a template first needs it).
+    schedule: std::sync::OnceLock<crate::plan::cutover::Schedule>,
+    /// The instant the night-tied variables are rendered as of: `comms send`'s now (a
+    /// template is rendered when it is sent); `None`: each message's send time (previews).
+    as_of: Option<chrono::DateTime<Utc>>,
 }
+
+type ValueCache =
+    std::sync::Mutex<std::collections::HashMap<chrono::DateTime<Utc>, serde_json::Value>>;
 
 /// What the layout is rendered for: locale, wave (per-wave messages), audience.
 type SkeletonKey = (String, Option<String>, String);
@@ -123,6 +133,9 @@ impl<'a> Mailer<'a> {
             layout,
             skeletons,
             hypercare: Default::default(),
+            live: Default::default(),
+            schedule: Default::default(),
+            as_of: None,
         })
     }
 
@@ -173,26 +186,13 @@ impl<'a> Mailer<'a> {
         if let Some(v) = self.hypercare_at(msg) {
             ctx.insert("hypercare", &v);
         }
-        ctx
-    }
-
-    /// `hypercare` (SPEC §4, §9) as of the message's send time: the latest day's figures and
-    /// their status, the open incidents, the exit criteria and the recommendation. Only for
-    /// templates that name it.
-    fn hypercare_at(&self, msg: &ScheduledMessage) -> Option<serde_json::Value> {
-        let h = self.project.hypercare.as_ref()?;
-        let t = &self.project.messages[msg.template];
-        if !t.subject.contains("hypercare") && !t.body.markdown.contains("hypercare") {
-            return None;
+        if let Some(v) = self.live_at(msg) {
+            ctx.insert("live", &v);
         }
-        let at = msg.send_at.with_timezone(&Utc);
-        let mut cache = self.hypercare.lock().unwrap_or_else(|e| e.into_inner());
-        let v = cache.entry(at).or_insert_with(|| {
-            let j = crate::plan::hypercare::judge(h, at);
-            serde_json::to_value(crate::plan::hypercare::report::template_value(h, &j))
-                .unwrap_or_default()
-        });
-        Some(v.clone())
+        if let Some((i, n)) = msg.occurrence {
+            ctx.insert("occurrence", &json!({"index": i, "of": n}));
+        }
+        ctx
     }
 
     /// The subject of `msg` for its first recipient (what `comms list` shows).

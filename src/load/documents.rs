@@ -287,6 +287,7 @@ fn message(
         }
         AudienceRef::Named(fm.audience.clone())
     };
+    let (gate, on, repeat) = super::comms::schedule_keys(c, p, &fm, &send)?;
     Some(MessageTemplate {
         id,
         locale,
@@ -294,6 +295,9 @@ fn message(
         send,
         audience,
         per_wave: fm.per_wave,
+        gate,
+        on,
+        repeat,
         id_at: c.spans.at("id"),
         subject_at: c.spans.at("subject"),
         body,

@@ -5,6 +5,7 @@
 //! The result is either a complete, valid project or every error found.
 
 mod audience;
+mod comms;
 mod cutover;
 mod documents;
 pub mod hypercare;
@@ -53,6 +54,7 @@ pub fn load(root: &Path) -> Result<Project, Diagnostics> {
     project.hypercare = hypercare::load(root, &project, &mut diags);
     (project.live, project.live_log) = live::load(root, &project, &mut diags);
     references::check(&project, &mut diags);
+    comms::check_gates(&project, &mut diags);
     diags.finish(project)
 }
 

@@ -49,7 +49,7 @@ pub fn check(project: &Project, diags: &mut Diagnostics) {
                     .at(at)
                     .with_hint(format!("add comms/{}.md: it goes to recipients of every other locale", m.id)),
             ),
-            Some(base) if base.send != m.send || base.audience != m.audience || base.per_wave != m.per_wave => diags.push(
+            Some(base) if base.send != m.send || base.audience != m.audience || base.per_wave != m.per_wave || base.repeat != m.repeat || base.on != m.on || gate_ids(base) != gate_ids(m) => diags.push(
                 Diagnostic::new(format!(
                     "locale variant of `{}` has a different schedule from {}",
                     m.id,
@@ -57,10 +57,22 @@ pub fn check(project: &Project, diags: &mut Diagnostics) {
                 ))
                 .in_file(&m.body.file)
                 .at(at)
-                .with_hint("a variant only translates: give it the same `send`, `audience` and `per_wave` as the base"),
+                .with_hint("a variant only translates: give it the same `send`, `audience`, `per_wave`, `gate`, `on` and `repeat` as the base"),
             ),
             Some(_) => {}
         }
+    }
+}
+
+/// The gate of a message per wave, without where it is written.
+fn gate_ids(m: &crate::project::MessageTemplate) -> Vec<(Option<&str>, &str)> {
+    match &m.gate {
+        None => Vec::new(),
+        Some(crate::project::GateRef::One(g)) => vec![(None, g.id.as_str())],
+        Some(crate::project::GateRef::PerWave(map)) => map
+            .iter()
+            .map(|(w, g)| (Some(w.as_str()), g.id.as_str()))
+            .collect(),
     }
 }
 

@@ -461,7 +461,14 @@ fn item(id: &str, title: &str) -> Item {
     }
 }
 
+/// The send times of a message; a repeating message's many occurrences as the first and
+/// the last with their count (`t1, …, t57 (57 times)`).
 fn join(times: &BTreeSet<String>) -> String {
+    if times.len() > 4 {
+        let first = times.iter().next().cloned().unwrap_or_default();
+        let last = times.iter().next_back().cloned().unwrap_or_default();
+        return format!("{first}, …, {last} ({} times)", times.len());
+    }
     times.iter().cloned().collect::<Vec<_>>().join(", ")
 }
 
@@ -558,5 +565,12 @@ mod tests {
         assert!(c.messages_reworded[0].text_changed);
         assert_eq!(c.checklist_items[0].after.as_deref(), Some("done"));
         assert_eq!(c.total, 7);
+    }
+
+    #[test]
+    fn many_send_times_are_summarised() {
+        let set = |n: usize| -> BTreeSet<String> { (1..=n).map(|i| format!("t{i:02}")).collect() };
+        assert_eq!(join(&set(2)), "t01, t02");
+        assert_eq!(join(&set(57)), "t01, …, t57 (57 times)");
     }
 }

@@ -144,6 +144,8 @@ pub struct SiteInput<'a> {
     pub hypercare: Option<&'a crate::plan::hypercare::Judgment>,
     /// Go-live night as of this build, when the project has a live log.
     pub live: Option<&'a crate::plan::live::LiveState>,
+    /// `build --now` when given: the instant the gated messages' states are shown as of.
+    pub as_of: Option<DateTime<Utc>>,
     /// Each rehearsal measured against the plan, with its re-forecast.
     pub rehearsals: &'a [crate::plan::rehearsal::RehearsalReport],
     /// Calendar SEQUENCE per task id (bumped when a task moved since the last build).
@@ -153,6 +155,14 @@ pub struct SiteInput<'a> {
     /// Every version in the output, newest first, this one included.
     pub versions: &'a [VersionInfo],
     pub built_at: DateTime<Utc>,
+}
+
+impl SiteInput<'_> {
+    /// The instant the site shows the state as of: `build --now` when given, else the
+    /// build's time.
+    pub fn now(&self) -> DateTime<Utc> {
+        self.as_of.unwrap_or(self.built_at)
+    }
 }
 
 pub use crate::urls::root_of;

@@ -4,6 +4,8 @@ use chrono::DateTime;
 use serde::Serialize;
 
 use crate::delivery::Counts;
+use crate::plan::comms::{gate_state, Gating};
+use crate::project::GateOn;
 use crate::render::{CommsEntry, SiteInput};
 use crate::time::stamp::rfc3339;
 
@@ -17,14 +19,45 @@ pub struct CommsItem<'a> {
     pub recipients: Vec<&'a str>,
     pub subject: &'a str,
     pub send_at: String,
+    /// For a repeating message: which occurrence this is (from 1) and of how many.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub occurrence: Option<usize>,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub occurrences: Option<usize>,
+    /// For a gated message: the go-no-go task it waits on (absent when not gated).
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub gate: Option<&'a str>,
+    /// For a gated message: `go` or `no-go`, the outcome that lets it go.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub on: Option<&'static str>,
+    /// For a gated message, where it stands against its gate as of now: `scheduled`
+    /// (waiting for its time, or released by the decision), `held` or `cancelled`.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub state: Option<&'static str>,
 }
 
-pub fn comms_items(entries: &[CommsEntry]) -> Vec<CommsItem<'_>> {
+/// The elements of `comms list --format json` and `plan.json`'s `comms`, the gated
+/// messages' `state` as of `now`.
+pub fn comms_items<'a>(
+    entries: &'a [CommsEntry],
+    project: &crate::project::Project,
+    now: chrono::DateTime<chrono::Utc>,
+) -> Vec<CommsItem<'a>> {
     entries
         .iter()
         .map(|e| {
             let m = &e.message;
+            let gated = m.gating != Gating::Free;
             CommsItem {
+                occurrence: m.occurrence.map(|(i, _)| i),
+                occurrences: m.occurrence.map(|(_, n)| n),
+                gate: m.gating.gate(),
+                on: match &m.gating {
+                    Gating::Gate { on, .. } => Some(on.as_str()),
+                    Gating::Never => Some(GateOn::NoGo.as_str()),
+                    Gating::Free => None,
+                },
+                state: gated.then(|| gate_state(project, m, now)),
                 id: &m.id,
                 wave: m.wave.as_deref(),
                 locale: &m.locale,
@@ -246,7 +279,7 @@ pub fn to_json(input: &SiteInput) -> Vec<u8> {
         window: window(s.window),
         point_of_no_return: s.point_of_no_return.map(|i| p.cutover.tasks[i].id.as_str()),
         rollback_deadline: p.cutover.rollback_deadline.as_ref().map(rfc3339),
-        comms: comms_items(input.comms),
+        comms: comms_items(input.comms, p, input.now()),
         sessions: p
             .sessions
             .iter()

@@ -35,13 +35,18 @@ use chrono::{DateTime, Utc};
 use serde::{Deserialize, Serialize};
 
 /// What identifies one delivery: message id, wave and recipient address (as
-/// [`address_key`] normalises it). Not the locale, nor the send time: they change what the
-/// message looks like or when it goes, not whether it went.
+/// [`address_key`] normalises it), and for an occurrence of a repeating message its
+/// scheduled instant. Not the locale, nor the send time of a message that does not repeat:
+/// they change what the message looks like or when it goes, not whether it went. A message
+/// without `repeat` has no `occurrence`, so ledgers written before repeats read the same.
 #[derive(Debug, Clone, PartialEq, Eq, Hash, PartialOrd, Ord, Serialize, Deserialize)]
 pub struct DeliveryKey {
     pub id: String,
     pub wave: Option<String>,
     pub to: String,
+    /// The occurrence's scheduled instant (RFC 3339, UTC), e.g. `2027-03-28T01:15:00Z`.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub occurrence: Option<String>,
 }
 
 impl DeliveryKey {
@@ -50,7 +55,14 @@ impl DeliveryKey {
             id: id.to_string(),
             wave: wave.map(str::to_string),
             to: address_key(to),
+            occurrence: None,
         }
+    }
+
+    /// This key for the occurrence scheduled at `at` of a repeating message.
+    pub fn with_occurrence(mut self, at: Option<DateTime<Utc>>) -> Self {
+        self.occurrence = at.map(|t| crate::time::stamp::utc(&t));
+        self
     }
 }
 
@@ -59,6 +71,9 @@ impl std::fmt::Display for DeliveryKey {
         write!(f, "{}", self.id)?;
         if let Some(w) = &self.wave {
             write!(f, "/{w}")?;
+        }
+        if let Some(o) = &self.occurrence {
+            write!(f, " @ {o}")?;
         }
         write!(f, " → {}", self.to)
     }

@@ -13,6 +13,7 @@
 pub mod due;
 pub mod ledger;
 pub mod smtp;
+mod status;
 mod transaction;
 
 use std::time::{Duration as StdDuration, Instant};
@@ -21,12 +22,12 @@ use chrono::{DateTime, Utc};
 use rayon::prelude::*;
 use serde::Serialize;
 
-use crate::delivery::{DeliveryState, Overview, StatusRow};
 use crate::email::{message_id, sender, Mailer};
-use crate::plan::comms::ScheduledMessage;
+use crate::plan::comms::{release, ScheduledMessage};
 use crate::project::{Project, Recipient};
-use crate::time::stamp::rfc3339;
 use due::{deliveries, standing, Delivery, Standing};
+pub use status::{overview, overview_of, status};
+
 use ledger::{DeliveryKey, Ledger, Lock, State};
 use smtp::{Fatal, Outcome, Pacer, Session, Settings};
 
@@ -84,6 +85,13 @@ pub struct Summary {
     pub failed: Vec<(DeliveryKey, String)>,
     pub in_doubt: Vec<InDoubt>,
     pub missed: Vec<(DeliveryKey, DateTime<Utc>)>,
+    /// Occurrences of a repeating message not sent because a later one was due too
+    /// (reported as missed).
+    pub superseded: Vec<(DeliveryKey, DateTime<Utc>)>,
+    /// Gated and waiting for a decision (the gate's task id): not sent, not an error.
+    pub held: Vec<(DeliveryKey, String)>,
+    /// Gated, and the decision does not let them go: never sent, not an error.
+    pub cancelled: Vec<(DeliveryKey, String)>,
     /// Accepted by an earlier run.
     pub already_sent: usize,
     /// Not due yet.
@@ -202,7 +210,10 @@ pub fn send(
     } else {
         Ledger::read(root).map_err(ledger_err)?
     };
-    let mailer = Mailer::new(project).map_err(|d| d.to_string())?;
+    // Rendered when sent: `live` and `hypercare` as of this run's now.
+    let mailer = Mailer::new(project)
+        .map_err(|d| d.to_string())?
+        .as_of(opts.now);
 
     let mut summary = Summary {
         ledger_skipped_lines: ledger.skipped_lines,
@@ -217,6 +228,7 @@ pub fn send(
             opts.now,
             project.comms_policy.max_lateness,
             opts.resend_in_doubt,
+            release(project, d.message, opts.now),
         ) {
             Standing::NotYet => summary.not_yet += 1,
             Standing::Sent => summary.already_sent += 1,
@@ -229,6 +241,9 @@ pub fn send(
                 this_run: false,
             }),
             Standing::Missed => summary.missed.push((d.key.clone(), d.send_at)),
+            Standing::Superseded => summary.superseded.push((d.key.clone(), d.send_at)),
+            Standing::Held => summary.held.push(gated(d)),
+            Standing::Cancelled => summary.cancelled.push(gated(d)),
             Standing::Due { .. } => todo.push(d),
         }
     }
@@ -376,224 +391,8 @@ pub fn send(
     Ok(summary)
 }
 
-/// Where every delivery of `messages` stands at `now`, in schedule order.
-pub fn status(
-    project: &Project,
-    messages: &[&ScheduledMessage],
-    ledger: &Ledger,
-    now: DateTime<Utc>,
-) -> Vec<StatusRow> {
-    let policy = project.comms_policy;
-    deliveries(messages.iter().copied())
-        .iter()
-        .map(|d| {
-            let standing = standing(d, ledger, now, policy.max_lateness, false);
-            let mut row = StatusRow {
-                id: d.key.id.clone(),
-                wave: d.key.wave.clone(),
-                locale: d.message.locale.clone(),
-                audience: d.message.audience.clone(),
-                to: d.recipient.email.clone(),
-                send_at: rfc3339(&d.message.send_at),
-                state: DeliveryState::Scheduled,
-                due: matches!(standing, Standing::Due { .. }),
-                at: None,
-                message_id: None,
-                reply: None,
-            };
-            match ledger.state(&d.key) {
-                Some(State::Sent {
-                    at,
-                    message_id,
-                    reply,
-                }) => {
-                    row.at = Some(*at);
-                    row.message_id = Some(message_id.clone());
-                    row.reply = Some(reply.clone());
-                }
-                Some(State::Failed { at, reply, .. }) => {
-                    row.at = Some(*at);
-                    row.reply = Some(reply.clone());
-                }
-                Some(State::InDoubt {
-                    at,
-                    message_id,
-                    reason,
-                }) => {
-                    row.at = Some(*at);
-                    row.message_id = Some(message_id.clone());
-                    row.reply = reason.clone();
-                }
-                None => {}
-            }
-            row.state = match standing {
-                Standing::Sent => DeliveryState::Sent,
-                Standing::InDoubt => DeliveryState::InDoubt,
-                Standing::Missed => DeliveryState::Missed,
-                Standing::Due { .. } | Standing::NotYet => {
-                    if matches!(ledger.state(&d.key), Some(State::Failed { .. })) {
-                        DeliveryState::Failed
-                    } else {
-                        DeliveryState::Scheduled
-                    }
-                }
-            };
-            row
-        })
-        .collect()
-}
-
-/// The delivery status of `messages` at `now` from the ledger of `project` (read only: no
-/// lock, nothing written), one list of rows per message; `None` when the project has no
-/// ledger (nothing was ever sent from it). The site shows it.
-pub fn overview(
-    project: &Project,
-    messages: &[&ScheduledMessage],
-    now: DateTime<Utc>,
-) -> std::io::Result<Option<Overview>> {
-    let root = &project.root;
-    if !Ledger::path_in(root).is_file() {
-        return Ok(None);
-    }
-    let ledger = Ledger::read(root)?;
-    Ok(Some(overview_of(project, messages, &ledger, now)))
-}
-
-/// The delivery status of `messages` at `now` according to `ledger`.
-pub fn overview_of(
-    project: &Project,
-    messages: &[&ScheduledMessage],
-    ledger: &Ledger,
-    now: DateTime<Utc>,
-) -> Overview {
-    let mut rows = status(project, messages, ledger, now).into_iter();
-    // `status` lists the deliveries message by message, recipient by recipient.
-    let entries = messages
-        .iter()
-        .map(|m| rows.by_ref().take(m.recipients.len()).collect())
-        .collect();
-    Overview {
-        as_of: now,
-        entries,
-        skipped_lines: ledger.skipped_lines,
-    }
-}
-
-#[cfg(test)]
-mod tests {
-    use super::*;
-
-    fn minimal() -> crate::site::Prepared {
-        crate::site::prepare(std::path::Path::new(concat!(
-            env!("CARGO_MANIFEST_DIR"),
-            "/tests/fixtures/minimal"
-        )))
-        .expect("fixture loads")
-    }
-
-    #[test]
-    fn rows_line_up_with_the_scheduled_messages_and_their_recipients() {
-        use crate::send::due::deliveries;
-        use chrono::Duration;
-        let dir = tempfile::tempdir().unwrap();
-        let mut prepared = minimal();
-        prepared.project.root = dir.path().to_path_buf();
-        let messages: Vec<&ScheduledMessage> = prepared.comms.iter().map(|e| &e.message).collect();
-        let first = prepared
-            .comms
-            .iter()
-            .map(|e| e.message.send_at.with_timezone(&Utc))
-            .min()
-            .unwrap();
-        assert!(
-            overview(&prepared.project, &messages, first)
-                .unwrap()
-                .is_none(),
-            "no ledger, no status"
-        );
-
-        let mut ledger = Ledger::open(dir.path()).unwrap();
-        let all = deliveries(prepared.comms.iter().map(|e| &e.message));
-        assert!(all.len() >= 4, "the fixture has a few deliveries");
-        ledger
-            .claim(&all[0].key, "en", "<0@x>", all[0].send_at)
-            .unwrap();
-        ledger.commit(&all[0].key, "<0@x>", "250 OK").unwrap();
-        ledger
-            .claim(&all[1].key, "en", "<1@x>", all[1].send_at)
-            .unwrap();
-        ledger.fail(&all[1].key, "<1@x>", "550 no", true).unwrap();
-        ledger
-            .claim(&all[2].key, "en", "<2@x>", all[2].send_at)
-            .unwrap();
-        drop(ledger);
-        // A run writing (or killed while writing) its next line.
-        let mut f = std::fs::OpenOptions::new()
-            .append(true)
-            .open(Ledger::path_in(dir.path()))
-            .unwrap();
-        std::io::Write::write_all(&mut f, b"{\"event\":\"cla").unwrap();
-        drop(f);
-        let before = std::fs::read(Ledger::path_in(dir.path())).unwrap();
-
-        let early = first - Duration::days(1);
-        let o = overview(&prepared.project, &messages, early)
-            .unwrap()
-            .expect("a ledger");
-        assert_eq!(o.skipped_lines, 1);
-        assert_eq!(o.as_of, early);
-        assert_eq!(o.entries.len(), prepared.comms.len());
-        for (rows, e) in o.entries.iter().zip(&prepared.comms) {
-            let to: Vec<&str> = rows.iter().map(|r| r.to.as_str()).collect();
-            let expected: Vec<&str> = e
-                .message
-                .recipients
-                .iter()
-                .map(|r| r.email.as_str())
-                .collect();
-            assert_eq!(to, expected);
-            assert!(rows
-                .iter()
-                .all(|r| r.id == e.message.id && r.wave == e.message.wave));
-        }
-        let total = o.total();
-        assert_eq!((total.sent, total.failed, total.in_doubt), (1, 1, 1));
-        assert_eq!(total.scheduled, all.len() - 3);
-        assert_eq!(
-            (total.due, total.missed),
-            (0, 0),
-            "nothing is due a day early"
-        );
-        let sum = (0..o.entries.len()).fold(0, |n, i| n + o.counts(i).total());
-        assert_eq!(sum, all.len());
-        assert_eq!(
-            o.counts_where(&prepared.comms, |e| e.message.wave.is_none())
-                .total()
-                + o.counts_where(&prepared.comms, |e| e.message.wave.is_some())
-                    .total(),
-            all.len()
-        );
-
-        // Long after every send time, what was never accepted is missed.
-        let late = overview(&prepared.project, &messages, first + Duration::days(400))
-            .unwrap()
-            .unwrap();
-        let c = late.total();
-        assert_eq!((c.sent, c.in_doubt, c.scheduled), (1, 1, 0));
-        assert_eq!(
-            c.missed,
-            all.len() - 2,
-            "failed and never-sent deliveries are missed"
-        );
-        assert_eq!(
-            std::fs::read(Ledger::path_in(dir.path())).unwrap(),
-            before,
-            "read only"
-        );
-        assert!(!dir
-            .path()
-            .join(".tminus")
-            .join(crate::send::ledger::LOCK)
-            .exists());
-    }
+/// A held or cancelled delivery with the gate it waits on (empty when it has none).
+fn gated(d: &Delivery<'_>) -> (DeliveryKey, String) {
+    let gate = d.message.gating.gate().unwrap_or_default().to_string();
+    (d.key.clone(), gate)
 }

@@ -63,6 +63,9 @@ pub struct Prepared {
     /// Go-live night as of the build's now, when the project has a live log (see
     /// [`live_state`]).
     pub live: Option<crate::plan::live::LiveState>,
+    /// The instant the site shows the state as of (`build --now`), once known; else the
+    /// build's time is.
+    pub as_of: Option<DateTime<Utc>>,
 }
 
 impl Prepared {
@@ -88,6 +91,7 @@ pub fn prepare(root: &Path) -> Result<Prepared, Diagnostics> {
         delivery: None,
         hypercare: None,
         live: None,
+        as_of: None,
     })
 }
 
@@ -243,6 +247,7 @@ pub fn assemble_with<'a>(
         delivery: prepared.delivery.as_ref(),
         hypercare: prepared.hypercare.as_ref(),
         live: prepared.live.as_ref(),
+        as_of: prepared.as_of,
         rehearsals: &prepared.rehearsals,
         calendar_sequences: &prepared.calendar_sequences,
         session_sequences: &prepared.session_sequences,
@@ -541,7 +546,6 @@ pub fn run(root: &Path, out: &Path, mode: Mode) -> Result<Built, Diagnostics> {
         fingerprint = Some(print);
     }
     let built_at = Utc::now();
-    read_delivery_status(&mut prepared, built_at);
     // Hypercare and the live night are judged as of `build --now` when given (to replay a moment), else now.
     let now = match &mode {
         Mode::Disk(opts) => opts
@@ -549,6 +553,10 @@ pub fn run(root: &Path, out: &Path, mode: Mode) -> Result<Built, Diagnostics> {
             .map_or(built_at, |n| n.resolve(prepared.project.zone)),
         _ => built_at,
     };
+    // The gated messages' states follow the decisions as of then; the delivery status is
+    // the ledger's as of the real build time (what was actually sent).
+    prepared.as_of = Some(now);
+    read_delivery_status(&mut prepared, built_at);
     judge_hypercare(&mut prepared, now);
     live_state(&mut prepared, now);
     let project = &prepared.project;

@@ -7,6 +7,7 @@
 
 pub mod duration;
 pub mod offset;
+pub mod repeat;
 pub mod stamp;
 pub mod zone;
 

@@ -2,6 +2,9 @@
 
 use super::delivery::{counts_where, delivery_view, entry_status};
 use super::*;
+use crate::plan::comms::{release, Gating, Release, ScheduledMessage};
+use crate::project::GateOn;
+use crate::time::repeat::Every;
 
 pub(super) fn comms_index(input: &SiteInput) -> PageJob {
     let p = input.project;
@@ -43,8 +46,12 @@ pub(super) fn comms_index(input: &SiteInput) -> PageJob {
     PageJob::ready(path, "comms.html", ctx)
 }
 
-/// A message summary with the `status` of entry `n` (counts; null without a ledger).
+/// A message summary with the `status` of entry `n` (counts; null without a ledger), its
+/// occurrence and its gate.
 fn with_status(mut summary: Value, input: &SiteInput, n: usize) -> Value {
+    let m = &input.comms[n].message;
+    summary["occurrence"] = json!(m.occurrence.map(|(i, n)| json!({"index": i, "of": n})));
+    summary["gate"] = gate_view(input, m);
     summary["status"] = match input.delivery {
         Some(o) => super::delivery::counts_view(&o.counts(n)),
         None => Value::Null,
@@ -52,7 +59,11 @@ fn with_status(mut summary: Value, input: &SiteInput, n: usize) -> Value {
     summary
 }
 
-/// One page per message and wave, showing every delivery (locale, zone) of it.
+/// At most this many deliveries of one page are shown with their preview (about 10 kB of
+/// HTML each); the rest are listed in a table.
+const MAX_PREVIEWS: usize = 24;
+
+/// One page per message and wave, showing every delivery (locale, zone, occurrence) of it.
 pub(super) fn message_pages(input: &SiteInput) -> Vec<PageJob> {
     let p = input.project;
     let mut dirs: Vec<String> = input.comms.iter().map(CommsEntry::page_dir).collect();
@@ -69,7 +80,25 @@ pub(super) fn message_pages(input: &SiteInput) -> Vec<PageJob> {
             let root = input.root(&path);
             let title = entries[0].1.subject.clone();
             let mut ctx = input.base_context(&path, "comms", &title);
-            let deliveries: Vec<Value> = entries
+            // A repeating message can have thousands of occurrences: the first ones are shown
+            // in full, the others listed (each still has its .eml beside the page).
+            let (shown, more) = entries.split_at(entries.len().min(MAX_PREVIEWS));
+            let more: Vec<Value> = more
+                .iter()
+                .map(|&(n, e)| {
+                    let m = &e.message;
+                    json!({
+                        "locale": m.locale, "send_at": time_view(&m.send_at),
+                        "timezone": m.send_at.timezone().name(),
+                        "recipients": m.recipients.len(),
+                        "eml_href": format!("{}.eml", e.file_key),
+                        "occurrence": m.occurrence.map(|(i, n)| json!({"index": i, "of": n})),
+                        "status": input.delivery.map(|o| super::delivery::counts_view(&o.counts(n))),
+                        "gate": gate_view(input, m),
+                    })
+                })
+                .collect();
+            let deliveries: Vec<Value> = shown
                 .iter()
                 .map(|&(n, e)| {
                     let m = &e.message;
@@ -81,6 +110,8 @@ pub(super) fn message_pages(input: &SiteInput) -> Vec<PageJob> {
                         "eml_href": format!("{}.eml", e.file_key),
                         "anchor": m.delivery_key(),
                         "status": entry_status(input, n),
+                        "occurrence": m.occurrence.map(|(i, n)| json!({"index": i, "of": n})),
+                        "gate": gate_view(input, m),
                     })
                 })
                 .collect();
@@ -91,7 +122,13 @@ pub(super) fn message_pages(input: &SiteInput) -> Vec<PageJob> {
                     "id": first.id, "subject": title, "audience": first.audience,
                     "wave": wave.map(|w| json!({"id": w.id, "name": w.name, "go_live": time_view(&w.go_live)})),
                     "send": p.messages[first.template].send.to_string(),
+                    "repeat": p.messages[first.template].repeat.map(|r| json!({
+                        "every": every_text(r.every), "until": r.until.to_string(),
+                        "occurrences": first.occurrence.map_or(1, |(_, n)| n),
+                    })),
+                    "gate": gate_view(input, first),
                     "deliveries": deliveries,
+                    "more_deliveries": more,
                     "comms_href": format!("{root}{}", crate::urls::COMMS),
                     "status": counts_where(input, |e| e.page_dir() == dir),
                 }),
@@ -100,4 +137,79 @@ pub(super) fn message_pages(input: &SiteInput) -> Vec<PageJob> {
             PageJob::ready(path, "message.html", ctx)
         })
         .collect()
+}
+
+/// `15m`, `1d`, `1w`: how often a message repeats.
+fn every_text(every: Every) -> String {
+    match every {
+        Every::Days(d) if d % 7 == 0 => format!("{}w", d / 7),
+        Every::Days(d) => format!("{d}d"),
+        Every::Elapsed(d) => crate::time::format_duration(d),
+    }
+}
+
+/// What a gated message waits on, as of the build's now: `{task, title, on, state, class,
+/// text}` (null when it is not gated). `state`: `waiting` (before its send time, no
+/// decision yet), `held`, `released` or `cancelled`.
+pub(super) fn gate_view(input: &SiteInput, m: &ScheduledMessage) -> Value {
+    let p = input.project;
+    let now = input.now();
+    let (gate, on) = match &m.gating {
+        Gating::Free => return Value::Null,
+        Gating::Never => {
+            return json!({
+                "task": null, "title": null, "on": "no-go", "state": "cancelled", "class": "cancelled",
+                "text": "Cancelled: this wave has no go/no-go gate for this message, so there is no NO-GO to announce.",
+            })
+        }
+        Gating::Gate { gate, on } => (gate, *on),
+    };
+    let title = p
+        .cutover
+        .tasks
+        .iter()
+        .find(|t| &t.id == gate)
+        .map_or(gate.as_str(), |t| t.title.as_str());
+    let wanted = match on {
+        GateOn::Go => "GO or CONDITIONAL GO",
+        GateOn::NoGo => "NO-GO",
+    };
+    let decided = crate::plan::live::decision(p, gate, now).map(|d| {
+        let by =
+            d.by.as_deref()
+                .map(|b| format!(" by {b}"))
+                .unwrap_or_default();
+        format!(
+            "{}{by} at {}",
+            d.outcome.label(),
+            time_view(&d.at.with_timezone(&m.send_at.timezone())).display
+        )
+    });
+    let decided = decided.unwrap_or_default();
+    let (state, text) = match release(p, m, now) {
+        Release::Waiting if m.send_at.with_timezone(&Utc) <= now => (
+            "held",
+            format!("Held: past its send time and waiting for the decision at “{title}”. It goes as soon as {wanted} is recorded; any other outcome cancels it."),
+        ),
+        Release::Waiting => (
+            "waiting",
+            format!("Waits on the decision at “{title}”: it goes at its send time or when {wanted} is recorded, whichever is later; any other outcome cancels it."),
+        ),
+        Release::After(_) | Release::Free => (
+            "released",
+            format!("Released: “{title}” decided {decided}; it goes at the later of its send time and the decision."),
+        ),
+        Release::Cancelled => (
+            "cancelled",
+            format!("Cancelled: “{title}” decided {decided}; this message goes only after {wanted}, so it will not be sent."),
+        ),
+    };
+    let class = match state {
+        "released" => "due",
+        "waiting" => "scheduled",
+        s => s,
+    };
+    json!({
+        "task": gate, "title": title, "on": on.as_str(), "state": state, "class": class, "text": text,
+    })
 }

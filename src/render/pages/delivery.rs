@@ -19,11 +19,13 @@ pub(super) fn delivery_view(input: &SiteInput) -> Value {
     }
 }
 
-/// `{sent, failed, in_doubt, missed, scheduled, due, total, attention, text, label, class}`.
+/// `{sent, failed, in_doubt, missed, held, cancelled, scheduled, due, total, attention, text,
+/// label, class}`.
 pub(super) fn counts_view(c: &Counts) -> Value {
     let (label, class) = c.badge();
     json!({
         "sent": c.sent, "failed": c.failed, "in_doubt": c.in_doubt, "missed": c.missed,
+        "held": c.held, "cancelled": c.cancelled,
         "scheduled": c.scheduled, "due": c.due, "total": c.total(), "attention": c.attention(),
         "text": c.text(), "label": label, "class": class,
     })

@@ -389,6 +389,7 @@ fn incremental(
         delivery: build.prepared.delivery.as_ref(),
         hypercare: build.prepared.hypercare.as_ref(),
         live: build.prepared.live.as_ref(),
+        as_of: build.prepared.as_of,
         rehearsals: &build.prepared.rehearsals,
         calendar_sequences: &build.prepared.calendar_sequences,
         session_sequences: &build.prepared.session_sequences,
