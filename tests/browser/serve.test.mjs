@@ -8,7 +8,7 @@
 
 import { test, before, after } from "node:test";
 import assert from "node:assert/strict";
-import { spawn } from "node:child_process";
+import { spawn, spawnSync } from "node:child_process";
 import fs from "node:fs";
 import os from "node:os";
 import path from "node:path";
@@ -61,5 +61,22 @@ test("serve started inside the project folder reloads the open page on an edit",
   fs.writeFileSync(guide, text.replace(/^title: .*$/m, "title: Edited while serving"));
   await page.waitForFunction(() => document.querySelector("main h1")?.textContent.includes("Edited while serving"), null, { timeout: 15000 });
   assert.notEqual(before, await heading.textContent());
+  await page.close();
+});
+
+test("the war-room board: an event recorded with tminus live shows in the open page", async () => {
+  const page = await browser.newPage();
+  await page.goto(`${url}latest/cutover/index.html`);
+  assert.equal(await page.locator(".night-banner").count(), 0, "no night before the first event");
+  // The cutover lead records the start of the first task, from inside the project folder.
+  const recorded = spawnSync(findBinary(), ["live", "start", "cab-approval", "--by", "deployment-lead"], { cwd: project, encoding: "utf8" });
+  assert.equal(recorded.status, 0, recorded.stderr);
+  // The open page reloads by itself and shows the night.
+  await page.locator(".night-banner").waitFor({ timeout: 15000 });
+  const banner = await page.locator(".night-banner").textContent();
+  assert.match(banner, /of \d+/, "progress X of Y");
+  // The bridge update is a page of its own.
+  await page.goto(`${url}latest/cutover/status/index.html`);
+  assert.match(await page.locator("main").textContent(), /cab-approval|Change Advisory Board/);
   await page.close();
 });
