@@ -116,7 +116,7 @@ fn summary(name: &str, mut times: Vec<Duration>) {
 fn main() {
     let (_dir, root) = project();
     let started = Instant::now();
-    let server = tminus::site::serve::start(&root, &root.join("output"), 0, false).unwrap();
+    let server = tminus::site::serve::start(&root, &root.join("output"), 0, false, None).unwrap();
     let first = started.elapsed();
     let base = server.url().trim_end_matches('/').to_string();
     let status = generation(&base);

@@ -561,3 +561,31 @@ fn errors_in_the_browser_show_no_path_of_the_machine() {
     }
     assert!(!page.contains(ENV_SECRET));
 }
+
+#[test]
+fn serve_and_check_take_now_as_build_does() {
+    // The night fixture has a live log: `serve --now` shows the night as of that instant
+    // (plan.json's live.as_of), rebuild after rebuild, as `build --now` writes it.
+    let (_g, root) = copy_project(&fixture("night"));
+    let now = "2027-03-28T01:30:00+00:00";
+    let mut cmd = Command::new(env!("CARGO_BIN_EXE_tminus"));
+    cmd.current_dir(&root)
+        .args(["serve", "--port", "0", "--now", now]);
+    let serve = spawn(cmd, &root.join("serve.log"));
+    let (status, plan) = get(&serve.base, "/latest/plan.json");
+    assert_eq!(status, 200);
+    let plan: serde_json::Value = serde_json::from_str(&plan).unwrap();
+    let as_of =
+        chrono::DateTime::parse_from_rfc3339(plan["live"]["as_of"].as_str().unwrap()).unwrap();
+    assert_eq!(as_of, chrono::DateTime::parse_from_rfc3339(now).unwrap());
+    // check takes it too, and a --now that is no time is a usage error for both.
+    ok(&root, &["check", "--now", now]);
+    for command in ["check", "serve"] {
+        let out = tminus(&root, &[command, "--now", "yesterday"]);
+        assert_eq!(out.status.code(), Some(2), "{command}");
+        assert!(
+            stderr(&out).contains("--now `yesterday` is not a time"),
+            "{command}"
+        );
+    }
+}

@@ -30,13 +30,9 @@ impl Progress for Bar {
 }
 
 pub fn run(root: &Path, out: Option<&Path>, force: bool, timings: bool, now: Option<&str>) -> i32 {
-    let now = match now.map(|t| (t, tminus::site::Now::parse(t))) {
-        Some((_, Some(n))) => Some(n),
-        Some((t, None)) => {
-            eprintln!("error: --now `{t}` is not a time\n  hint: write RFC 3339 (2027-03-01T09:00:00Z) or a local time in the project's zone (2027-03-01T09:00)");
-            return 2;
-        }
-        None => None,
+    let now = match super::parse_now(now) {
+        Ok(n) => n,
+        Err(code) => return code,
     };
     let out = out
         .map(Path::to_path_buf)

@@ -5,8 +5,8 @@ use std::time::Duration;
 
 use tminus::site::links::{self, Outcome};
 
-pub fn run(root: &Path, external: bool, timeout: u64) -> i32 {
-    let checked = match tminus::site::check_site(root, &root.join("output")) {
+pub fn run(root: &Path, external: bool, timeout: u64, now: Option<tminus::site::Now>) -> i32 {
+    let checked = match tminus::site::check_site_at(root, &root.join("output"), now) {
         Ok(c) => c,
         Err(d) => return super::report(&d),
     };

@@ -53,12 +53,20 @@ enum Command {
         /// Seconds to wait for each external link.
         #[arg(long, default_value_t = 10)]
         timeout: u64,
+        /// Check the site as of TIME (gated messages, the night, hypercare): RFC 3339, or a
+        /// local time in the project zone.
+        #[arg(long, value_name = "TIME")]
+        now: Option<String>,
     },
     /// Build in memory and serve on 127.0.0.1, reloading the browser on every change.
     Serve {
         /// Port on 127.0.0.1 (0: any free port).
         #[arg(long, default_value_t = 8000)]
         port: u16,
+        /// Show the site as of TIME, rebuild after rebuild (a rehearsal of the night):
+        /// RFC 3339, or a local time in the project zone.
+        #[arg(long, value_name = "TIME")]
+        now: Option<String>,
     },
     /// Scaffold a complete, buildable project in DIR.
     New {
@@ -214,8 +222,18 @@ pub fn run() -> i32 {
             timings,
             now,
         } => build::run(&cli.root, out.as_deref(), force, timings, now.as_deref()),
-        Command::Check { external, timeout } => check::run(&cli.root, external, timeout),
-        Command::Serve { port } => serve::run(&cli.root, port),
+        Command::Check {
+            external,
+            timeout,
+            now,
+        } => match parse_now(now.as_deref()) {
+            Ok(now) => check::run(&cli.root, external, timeout, now),
+            Err(code) => code,
+        },
+        Command::Serve { port, now } => match parse_now(now.as_deref()) {
+            Ok(now) => serve::run(&cli.root, port, now),
+            Err(code) => code,
+        },
         Command::New { dir, go_live } => new::run(&dir, go_live),
         Command::Import(ImportCommand::Cutover { file, out, force }) => {
             import::cutover(&cli.root, &file, out.as_deref(), force)
@@ -305,4 +323,16 @@ pub fn emit(text: &str) {
 pub fn report(diags: &tminus::diagnostics::Diagnostics) -> i32 {
     eprintln!("{diags}");
     1
+}
+
+/// `--now TIME` of `build`, `check` and `serve`; a usage error (exit 2) when it is no time.
+fn parse_now(now: Option<&str>) -> Result<Option<tminus::site::Now>, i32> {
+    match now.map(|t| (t, tminus::site::Now::parse(t))) {
+        Some((_, Some(n))) => Ok(Some(n)),
+        Some((t, None)) => {
+            eprintln!("error: --now `{t}` is not a time\n  hint: write RFC 3339 (2027-03-01T09:00:00Z) or a local time in the project's zone (2027-03-01T09:00)");
+            Err(2)
+        }
+        None => Ok(None),
+    }
 }

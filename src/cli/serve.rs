@@ -3,7 +3,7 @@
 use std::io::Write;
 use std::path::Path;
 
-pub fn run(root: &Path, port: u16) -> i32 {
+pub fn run(root: &Path, port: u16, now: Option<tminus::site::Now>) -> i32 {
     if !root.join("content/project.yaml").is_file() {
         eprintln!(
             "error: no project here: {} does not exist\n  hint: run tminus in a project folder, pass --root DIR, or create one with `tminus new DIR`",
@@ -11,7 +11,7 @@ pub fn run(root: &Path, port: u16) -> i32 {
         );
         return 1;
     }
-    match tminus::site::serve::start(root, &root.join("output"), port, true) {
+    match tminus::site::serve::start(root, &root.join("output"), port, true, now) {
         Ok(handle) => {
             println!(
                 "serving {} (Ctrl-C to stop); watching content/ and themes/",

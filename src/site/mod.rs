@@ -396,10 +396,10 @@ pub struct InMemory {
 pub enum Mode<'a> {
     /// `tminus build`: written into the output folder (see [`output`]).
     Disk(&'a BuildOptions<'a>),
-    /// `tminus serve`: kept in memory; links stay on the local server.
-    Memory,
-    /// `tminus check`: rendered, links checked, nothing kept.
-    Nowhere,
+    /// `tminus serve`: kept in memory; links stay on the local server (with its `--now`).
+    Memory(Option<Now>),
+    /// `tminus check`: rendered, links checked, nothing kept (with its `--now`).
+    Nowhere(Option<Now>),
 }
 
 impl Mode<'_> {
@@ -407,7 +407,7 @@ impl Mode<'_> {
     /// must stay on the local server.
     pub fn base_url<'p>(&self, project: &'p Project) -> &'p str {
         match self {
-            Mode::Memory => "",
+            Mode::Memory(_) => "",
             _ => &project.site.base_url,
         }
     }
@@ -429,7 +429,12 @@ pub fn check(root: &Path) -> Result<Prepared, Diagnostics> {
 /// `tminus check`, keeping the rendered pages (for `--external`). `out` is only read: the
 /// previous version's plan feeds the "what changed" page.
 pub fn check_site(root: &Path, out: &Path) -> Result<Checked, Diagnostics> {
-    match run(root, out, Mode::Nowhere)? {
+    check_site_at(root, out, None)
+}
+
+/// [`check_site`] as of `now` (`tminus check --now`).
+pub fn check_site_at(root: &Path, out: &Path, now: Option<Now>) -> Result<Checked, Diagnostics> {
+    match run(root, out, Mode::Nowhere(now))? {
         Built::Nowhere(c) => Ok(*c),
         _ => unreachable!("Mode::Nowhere makes Built::Nowhere"),
     }
@@ -437,8 +442,8 @@ pub fn check_site(root: &Path, out: &Path) -> Result<Checked, Diagnostics> {
 
 /// `tminus serve`: the whole site in memory; `out` is only read (other versions, the
 /// previous plan, calendar sequences).
-pub fn build_in_memory(root: &Path, out: &Path) -> Result<InMemory, Diagnostics> {
-    match run(root, out, Mode::Memory)? {
+pub fn build_in_memory(root: &Path, out: &Path, now: Option<Now>) -> Result<InMemory, Diagnostics> {
+    match run(root, out, Mode::Memory(now))? {
         Built::Memory(m) => Ok(*m),
         _ => unreachable!("Mode::Memory makes Built::Memory"),
     }
@@ -479,8 +484,8 @@ pub fn run(root: &Path, out: &Path, mode: Mode) -> Result<Built, Diagnostics> {
             crate::cache::spill_all(&cache);
         }),
         // `check` only reads the caches; `serve` keeps highlighted code in memory.
-        Mode::Nowhere => crate::cache::load_all(&cache),
-        Mode::Memory => {}
+        Mode::Nowhere(_) => crate::cache::load_all(&cache),
+        Mode::Memory(_) => {}
     }
     // `content/` is hashed for the fingerprint while it is loaded (the hash is sequential;
     // loading keeps the other threads busy). Only a build needs it.
@@ -547,12 +552,11 @@ pub fn run(root: &Path, out: &Path, mode: Mode) -> Result<Built, Diagnostics> {
     }
     let built_at = Utc::now();
     // Hypercare and the live night are judged as of `build --now` when given (to replay a moment), else now.
-    let now = match &mode {
-        Mode::Disk(opts) => opts
-            .now
-            .map_or(built_at, |n| n.resolve(prepared.project.zone)),
-        _ => built_at,
+    let pinned = match &mode {
+        Mode::Disk(opts) => opts.now,
+        Mode::Memory(now) | Mode::Nowhere(now) => *now,
     };
+    let now = pinned.map_or(built_at, |n| n.resolve(prepared.project.zone));
     // The gated messages' states follow the decisions as of then; the delivery status is
     // the ledger's as of the real build time (what was actually sent).
     prepared.as_of = Some(now);
@@ -610,7 +614,7 @@ pub fn run(root: &Path, out: &Path, mode: Mode) -> Result<Built, Diagnostics> {
                 timings: timings.phases(),
             }))
         }
-        Mode::Memory => {
+        Mode::Memory(_) => {
             let pages = site.render_with_search(None)?;
             let version = &project.version;
             let this_version: std::collections::BTreeSet<String> =
@@ -639,7 +643,7 @@ pub fn run(root: &Path, out: &Path, mode: Mode) -> Result<Built, Diagnostics> {
                 files,
             })))
         }
-        Mode::Nowhere => {
+        Mode::Nowhere(_) => {
             let pages = site.render_with_search(None)?;
             let report = links::check_internal(project, &site, &pages);
             let mut diags = Diagnostics::new();

@@ -71,6 +71,8 @@ pub(super) struct Shared {
     generation: Mutex<u64>,
     changed: Condvar,
     out: PathBuf,
+    /// `serve --now`: every build shows the site as of this instant.
+    now: Option<super::Now>,
     /// Counts the changes that make the search index stale: a search index made in the
     /// background is served only if none came after the one it was made for.
     search_epoch: AtomicU64,
@@ -164,7 +166,13 @@ impl ServeHandle {
 ///
 /// The root is made canonical once, here: file events come with absolute paths, and are
 /// matched against it (`tminus serve` run inside the project, or with a relative `--root`).
-pub fn start(root: &Path, out: &Path, port: u16, log: bool) -> Result<ServeHandle, String> {
+pub fn start(
+    root: &Path,
+    out: &Path,
+    port: u16,
+    log: bool,
+    now: Option<super::Now>,
+) -> Result<ServeHandle, String> {
     let root = &std::fs::canonicalize(root)
         .map_err(|e| format!("cannot open the project folder {}: {e}", root.display()))?;
     let out = &std::path::absolute(out)
@@ -182,6 +190,7 @@ pub fn start(root: &Path, out: &Path, port: u16, log: bool) -> Result<ServeHandl
         generation: Mutex::new(0),
         changed: Condvar::new(),
         out: out.to_path_buf(),
+        now,
         search_epoch: AtomicU64::new(0),
         search_next: Mutex::new(None),
         search_running: AtomicBool::new(false),
@@ -189,7 +198,7 @@ pub fn start(root: &Path, out: &Path, port: u16, log: bool) -> Result<ServeHandl
     let stop = Arc::new(AtomicBool::new(false));
 
     let started = Instant::now();
-    let mut last = match full_build(root, out) {
+    let mut last = match full_build(root, out, now) {
         Ok((build, files)) => {
             if log {
                 eprintln!(
@@ -300,7 +309,7 @@ fn rebuild(
             };
         }
     }
-    match full_build(root, out) {
+    match full_build(root, out, shared.now) {
         Ok((build, files)) => {
             let n = files.len();
             // The full build has its own index: one still being made for an edit is stale.
@@ -410,14 +419,18 @@ fn incremental(
 
 /// Builds the whole site in memory (the one build sequence, [`super::run`]):
 /// `(build, files by URL path)`.
-fn full_build(root: &Path, out: &Path) -> Result<(Build, Files), Diagnostics> {
+fn full_build(
+    root: &Path,
+    out: &Path,
+    now: Option<super::Now>,
+) -> Result<(Build, Files), Diagnostics> {
     let super::InMemory {
         prepared,
         theme,
         versions,
         built_at,
         files,
-    } = super::build_in_memory(root, out)?;
+    } = super::build_in_memory(root, out, now)?;
     let files: Files = files
         .into_iter()
         .map(|(path, bytes)| (path, Arc::new(bytes)))
