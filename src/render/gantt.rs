@@ -250,30 +250,22 @@ pub fn svg(p: &Project, s: &Schedule, live: Option<&LiveState>) -> Option<String
             }
         }
     }
-    if let Some(l) = live {
-        let now = l.as_of.with_timezone(&zone);
-        if now >= start && now <= end {
-            let tx = x(now);
+    // A labelled vertical line across the chart at `at`, when it falls inside the window.
+    let mut marker = |at: DateTime<Tz>, class: &str, label: &str, label_y: f64| {
+        if at >= start && at <= end {
+            let tx = x(at);
             let _ = writeln!(
                 out,
-                r#"<line class="now" x1="{tx:.1}" y1="{:.1}" x2="{tx:.1}" y2="{bottom:.1}"/><text class="axis" x="{:.1}" y="{:.1}">Now</text>"#,
+                r#"<line class="{class}" x1="{tx:.1}" y1="{:.1}" x2="{tx:.1}" y2="{bottom:.1}"/><text class="axis" x="{:.1}" y="{label_y:.1}">{label}</text>"#,
                 HEADER - 4.0,
                 tx + 4.0,
-                bottom - 4.0
             );
         }
+    };
+    if let Some(l) = live {
+        marker(l.as_of.with_timezone(&zone), "now", "Now", bottom - 4.0);
     }
-    let t0 = p.go_live.with_timezone(&zone);
-    if t0 >= start && t0 <= end {
-        let tx = x(t0);
-        let _ = writeln!(
-            out,
-            r#"<line class="t0" x1="{tx:.1}" y1="{:.1}" x2="{tx:.1}" y2="{bottom:.1}"/><text class="axis" x="{:.1}" y="{:.1}">T-0</text>"#,
-            HEADER - 4.0,
-            tx + 4.0,
-            bottom + 14.0
-        );
-    }
+    marker(p.go_live.with_timezone(&zone), "t0", "T-0", bottom + 14.0);
     if let Some(i) = s.point_of_no_return {
         let tx = x(s.tasks[i].start);
         // Label on the side with room.
