@@ -194,10 +194,9 @@ mod tests {
         (port, handle)
     }
 
-    #[test]
-    fn the_message_and_its_end_go_out_in_one_piece() {
-        let (port, handle) = server();
-        let mut conn = SmtpConnection::connect(
+    /// A connection to the test server on `port` and an envelope from golive@ to ana@.
+    fn connect(port: u16) -> (SmtpConnection, Envelope) {
+        let conn = SmtpConnection::connect(
             ("127.0.0.1", port),
             Some(std::time::Duration::from_secs(10)),
             &lettre::transport::smtp::extension::ClientId::Domain("client.test".into()),
@@ -210,6 +209,13 @@ mod tests {
             vec!["ana@example.com".parse().unwrap()],
         )
         .unwrap();
+        (conn, envelope)
+    }
+
+    #[test]
+    fn the_message_and_its_end_go_out_in_one_piece() {
+        let (port, handle) = server();
+        let (mut conn, envelope) = connect(port);
         let message = "Subject: Café\r\n\r\nDear Ana,\r\n.profile is a dot file.\r\n";
         let reply = send(&mut conn, &envelope, message.as_bytes()).unwrap();
         assert_eq!(reply.code().to_string(), "250");
@@ -266,19 +272,7 @@ mod tests {
             ("451", true, true),
         ] {
             let port = ending(stage);
-            let mut conn = SmtpConnection::connect(
-                ("127.0.0.1", port),
-                Some(std::time::Duration::from_secs(10)),
-                &lettre::transport::smtp::extension::ClientId::Domain("client.test".into()),
-                None,
-                None,
-            )
-            .unwrap();
-            let envelope = Envelope::new(
-                Some("golive@example.com".parse().unwrap()),
-                vec!["ana@example.com".parse().unwrap()],
-            )
-            .unwrap();
+            let (mut conn, envelope) = connect(port);
             let f = send(&mut conn, &envelope, b"Subject: x\r\n\r\nHello\r\n").unwrap_err();
             assert_eq!(f.after_data, after_data, "{stage}: {}", f.error);
             assert_eq!(f.error.is_transient(), transient, "{stage}: {}", f.error);
