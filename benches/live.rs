@@ -3,8 +3,9 @@
 //! 400 blocks of which 300 unblocked, 200 decisions). Times, per run: loading and validating the
 //! project (the plan and the log), the state and forecast (`plan::live::state`, target
 //! ≤ 100 ms), `tminus live status --format json` as a process, one append in process
-//! (`live::record`, target ≤ 50 ms) and `tminus live start` as a process; then `tminus
-//! build` of the whole project a few times.
+//! without the kept snapshot (`live::record` loading the whole project), `tminus live
+//! decide` as a process and one append in process with the snapshot the previous append
+//! kept (target ≤ 50 ms); then `tminus build` of the whole project a few times.
 //!
 //! Run with `cargo bench --bench live` (`RUNS=n`, default 15); results go in BENCHMARKS.md.
 
@@ -110,8 +111,15 @@ fn main() {
         .with_ymd_and_hms(2027, 3, 30, 2, 0, 0)
         .unwrap()
         .with_timezone(&Utc);
-    let (mut load, mut state, mut status, mut append, mut append_cli) =
-        (Vec::new(), Vec::new(), Vec::new(), Vec::new(), Vec::new());
+    let (mut load, mut state, mut status, mut append_cold, mut append, mut append_cli) = (
+        Vec::new(),
+        Vec::new(),
+        Vec::new(),
+        Vec::new(),
+        Vec::new(),
+        Vec::new(),
+    );
+    let snapshot = root.join(tminus::live::snapshot::PATH);
     let mut summary = String::new();
     for i in 0..runs {
         let t = Instant::now();
@@ -143,18 +151,23 @@ fn main() {
             .unwrap();
         status.push(t.elapsed());
         assert!(o.status.success(), "{}", String::from_utf8_lossy(&o.stderr));
-        // Decisions can repeat: one per run, in process and as a process.
-        let event = tminus::live::NewEvent {
-            task: format!("s{}-t50", i % STREAMS),
+        // Decisions can repeat: three per run. In process without the kept snapshot (the
+        // first append after an edit: the whole project is loaded), as a process and in
+        // process again (both with the snapshot the previous append left).
+        let decision = |task: String, note: String| tminus::live::NewEvent {
+            task,
             what: tminus::live::What::Decide(tminus::project::live::Outcome::Go),
             at: Some("2027-03-29 22:10".into()),
             by: Some("sponsor".into()),
-            note: Some(format!("run {i}")),
+            note: Some(note),
             conditions: Vec::new(),
         };
+        let _ = std::fs::remove_file(&snapshot);
+        let event = decision(format!("s{}-t50", i % STREAMS), format!("run {i}"));
         let t = Instant::now();
         tminus::live::record(root, &event, Utc::now()).unwrap_or_else(|e| panic!("{e:?}"));
-        append.push(t.elapsed());
+        append_cold.push(t.elapsed());
+        assert!(snapshot.is_file(), "the append keeps its snapshot");
         let t = Instant::now();
         let o = Command::new(bin)
             .args([
@@ -173,6 +186,13 @@ fn main() {
             .unwrap();
         append_cli.push(t.elapsed());
         assert!(o.status.success(), "{}", String::from_utf8_lossy(&o.stderr));
+        let event = decision(
+            format!("s{}-t50", (i + 2) % STREAMS),
+            format!("run {i}, again"),
+        );
+        let t = Instant::now();
+        tminus::live::record(root, &event, Utc::now()).unwrap_or_else(|e| panic!("{e:?}"));
+        append.push(t.elapsed());
     }
     let mut builds = Vec::new();
     for _ in 0..3 {
@@ -200,8 +220,15 @@ fn main() {
         ("load and validate the project (plan + log)", load),
         ("state and forecast (target <= 100 ms)", state),
         ("`tminus live status --format json` (process)", status),
-        ("one append, in process (target <= 50 ms)", append),
-        ("`tminus live decide` (process)", append_cli),
+        (
+            "one append after an edit (no snapshot), in process",
+            append_cold,
+        ),
+        ("`tminus live decide` (process, snapshot kept)", append_cli),
+        (
+            "one append, in process (snapshot kept; target <= 50 ms)",
+            append,
+        ),
         ("`tminus build --now` (process)", builds),
     ] {
         let (m, f) = median(v);

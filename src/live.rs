@@ -2,14 +2,17 @@
 //!
 //! [`record`] appends one event to `content/live.yaml` after checking it against the whole
 //! project and the log so far: under an exclusive lock (`.tminus/live.lock`, the operating
-//! system's advisory lock), the project is loaded, the log with the new event is checked,
-//! and the event is appended with one `write` and an fsync — so two people recording at the
-//! same moment both get their event in, whole, and an invalid event writes nothing. The
-//! file is only ever appended to: comments and hand edits stay as they are. The bridge
-//! update (`live status`) is [`bridge`].
+//! system's advisory lock), the project is loaded and checked — or, when nothing but this
+//! command's own appends changed since the last run, its checked plan, roster and log are
+//! taken from the [`snapshot`] — the new event is checked against them, and appended with
+//! one `write` and an fsync — so two people recording at the same moment both get their
+//! event in, whole, and an invalid event writes nothing. The file is only ever appended
+//! to: comments and hand edits stay as they are. The bridge update (`live status`) is
+//! [`bridge`].
 
 pub mod bridge;
 mod event;
+pub mod snapshot;
 
 use std::fs::OpenOptions;
 use std::io::Write;
@@ -18,7 +21,7 @@ use std::path::Path;
 use chrono::{DateTime, Utc};
 
 use crate::diagnostics::{Diagnostic, Diagnostics};
-use crate::load::live::PATH;
+use crate::load::live::{LogContext, LogState, PATH};
 pub use event::{Condition, NewEvent, What};
 
 /// The first lines of a log `tminus live` creates.
@@ -69,8 +72,9 @@ pub fn record(root: &Path, event: &NewEvent, now: DateTime<Utc>) -> Result<Recor
         .map_err(|e| RecordError::Io(format!("cannot lock {}: {e}", lock_path.display())))?;
     // Everything below holds the lock; it is released when `lock` is dropped (or the
     // process ends).
-    let project = crate::load::load(root).map_err(RecordError::Project)?;
-    let path = root.join(PATH);
+    // The log is read and appended to only inside the project (as the loader reads it).
+    let path = crate::source::inside::resolve_inside(root, &root.join(PATH))
+        .map_err(|outside| RecordError::Project(outside.diagnostic(PATH).into()))?;
     let existing = match std::fs::read_to_string(&path) {
         Ok(t) => Some(t),
         Err(e) if e.kind() == std::io::ErrorKind::NotFound => None,
@@ -81,26 +85,27 @@ pub fn record(root: &Path, event: &NewEvent, now: DateTime<Utc>) -> Result<Recor
             )))
         }
     };
+    let before = existing.as_deref().unwrap_or("");
+    let content = crate::load::fingerprint::of_content(root).content_only();
+    let (context, mut state) = match snapshot::read(root, &content, before.as_bytes()) {
+        Some(kept) => kept,
+        None => {
+            let project = crate::load::load(root).map_err(RecordError::Project)?;
+            (LogContext::of(&project), LogState::after(&project.live))
+        }
+    };
     let mut prefix = match &existing {
         None => HEADER.to_string(),
         Some(t) if !t.is_empty() && !t.ends_with('\n') => "\n".to_string(),
         Some(_) => String::new(),
     };
-    let before = existing.as_deref().unwrap_or("");
     let first_line = before.matches('\n').count() + prefix.matches('\n').count() + 1;
-    let (text, args) = event.to_yaml(&project, now);
+    let (text, args) = event.to_yaml(&context, now);
     prefix.push_str(&text);
     // The log as it is was checked by the load; only the new event is read, from its line.
     let file = crate::source::SourceFile::new(PATH, format!("{before}{prefix}"));
     let mut diags = Diagnostics::new();
-    crate::load::live::events_after(
-        &file,
-        &text,
-        first_line,
-        &project,
-        &project.live,
-        &mut diags,
-    );
+    crate::load::live::events_after(&file, &text, first_line, &context, &mut state, &mut diags);
     if !diags.is_empty() {
         let mut errors = Vec::new();
         let mut in_file = Diagnostics::new();
@@ -130,6 +135,8 @@ pub fn record(root: &Path, event: &NewEvent, now: DateTime<Utc>) -> Result<Recor
     out.write_all(prefix.as_bytes())
         .and_then(|_| out.sync_all())
         .map_err(|e| RecordError::Io(format!("cannot write {}: {e}", path.display())))?;
+    // Still under the lock: the next run finds the log as this one left it.
+    snapshot::write(root, &content, file.text.as_bytes(), context, state);
     drop(lock);
     Ok(Recorded {
         text,

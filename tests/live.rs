@@ -324,6 +324,131 @@ fn concurrent_writers_lose_nothing() {
     assert_eq!(v["decisions"].as_array().unwrap().len(), 201);
 }
 
+/// `tminus live` keeps the checked plan and log between runs (`.tminus/live-check.json`) so
+/// an append does not load the whole project again. Whatever happens to the files, it must
+/// decide exactly as a full check does: the same calls, valid and not, and the same hand
+/// edits (to the log, the plan, the roster) in two copies of a night — one keeping its
+/// snapshot, one without it before every call — give the same answers and the same log.
+#[test]
+fn the_kept_snapshot_decides_exactly_as_a_full_check() {
+    let (_a, kept) = night();
+    let (_b, fresh) = night();
+    let snapshot = |dir: &Path| dir.join(".tminus/live-check.json");
+    let tasks = [
+        "freeze", "extract", "gng", "load", "ponr", "verify", "smoke", "verfy",
+    ];
+    let times = [
+        "2027-03-28 03:05",
+        "2027-03-28 03:20",
+        "T+4h",
+        "2027-03-28 03:40",
+        "2027-03-28 04:10",
+        "2027-03-28 02:30",
+        "2027-03-28 05:00",
+        "2027-03-28 05:30",
+    ];
+    let people = ["dba", "cutover-lead", "sponsor", "comms-lead", "nobody"];
+    // A fixed linear congruential sequence: the same run every time, many kinds of call.
+    let mut seed: u64 = 2026;
+    let mut next = |n: usize| {
+        seed = seed
+            .wrapping_mul(6_364_136_223_846_793_005)
+            .wrapping_add(1_442_695_040_888_963_407);
+        ((seed >> 33) as usize) % n
+    };
+    let append = |dir: &Path, file: &str, text: &str| {
+        let path = dir.join(file);
+        let mut all = std::fs::read_to_string(&path).unwrap();
+        all.push_str(text);
+        std::fs::write(&path, all).unwrap();
+    };
+    let (mut hits, mut recorded) = (0, 0);
+    for step in 0..150 {
+        for dir in [&kept, &fresh] {
+            match step {
+                // A comment and a decision added to the log by hand.
+                30 => append(
+                    dir,
+                    "content/live.yaml",
+                    "# by hand\n- decision: gng\n  outcome: GO\n  at: 2027-03-28 03:12\n",
+                ),
+                // Two tasks added to the plan; later, one's start is added to the log by hand.
+                60 => append(
+                    dir,
+                    "content/cutover.yaml",
+                    "  - { id: smoke, title: Smoke test, after: [verify], duration: 10m, owner: dba }\n  - { id: handover, title: Handover, after: [smoke], duration: 10m, owner: dba }\n",
+                ),
+                75 => append(
+                    dir,
+                    "content/live.yaml",
+                    "- task: handover\n  started: 2027-03-28 05:40\n",
+                ),
+                // A role added to the roster.
+                90 => {
+                    let path = dir.join("content/project.yaml");
+                    let text = std::fs::read_to_string(&path).unwrap().replacen(
+                        "support:",
+                        "  - role: comms-lead\n    name: Sam Lee\nsupport:",
+                        1,
+                    );
+                    std::fs::write(&path, text).unwrap();
+                }
+                _ => {}
+            }
+        }
+        let task = tasks[next(tasks.len())];
+        let at = times[next(times.len())];
+        let by = people[next(people.len())];
+        let args: Vec<&str> = match next(6) {
+            0 => vec!["live", "start", task],
+            1 => vec!["live", "done", task],
+            2 => vec!["live", "block", task, "--note", "waiting: on the DBA"],
+            3 => vec!["live", "unblock", task],
+            4 => vec!["live", "decide", task, ["go", "no-go"][next(2)]],
+            _ => vec![
+                "live",
+                "decide",
+                task,
+                "conditional-go",
+                "--condition",
+                "Fix DEF-1 @dba by T+2d",
+            ],
+        };
+        // Right after each edit, a call whose answer depends on it.
+        let (mut args, at, by) = match step {
+            61 => (vec!["live", "start", "smoke"], "2027-03-28 05:05", "dba"),
+            76 => (vec!["live", "start", "handover"], "2027-03-28 05:45", "dba"),
+            91 => (
+                vec!["live", "done", "handover"],
+                "2027-03-28 05:50",
+                "comms-lead",
+            ),
+            _ => (args, at, by),
+        };
+        args.extend(["--at", at, "--by", by]);
+        if snapshot(&kept).exists() {
+            hits += 1;
+        }
+        let _ = std::fs::remove_file(snapshot(&fresh));
+        let (a, b) = (inside(&kept, &args), inside(&fresh, &args));
+        recorded += usize::from(a.status.success());
+        assert_eq!(
+            (a.status.code(), stdout(&a), stderr(&a)),
+            (b.status.code(), stdout(&b), stderr(&b)),
+            "step {step}: {args:?}"
+        );
+    }
+    assert_eq!(
+        std::fs::read_to_string(kept.join("content/live.yaml")).unwrap(),
+        std::fs::read_to_string(fresh.join("content/live.yaml")).unwrap()
+    );
+    // Most calls found a snapshot to use (or to refuse as stale), and many were recorded.
+    assert!(
+        hits > 100 && recorded > 10,
+        "{hits} snapshots, {recorded} recorded"
+    );
+}
+
 #[test]
 fn the_build_shows_the_night_as_of_build_now() {
     let (_t, dir) = night();

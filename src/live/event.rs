@@ -2,8 +2,8 @@
 
 use chrono::{DateTime, LocalResult, TimeZone, Utc};
 
+use crate::load::live::LogContext;
 use crate::project::live::Outcome;
-use crate::project::Project;
 
 /// What `tminus live` records.
 #[derive(Debug, Clone, PartialEq)]
@@ -71,13 +71,8 @@ pub struct NewEvent {
 impl NewEvent {
     /// The event as YAML lines, and for each line the argument it comes from (so an error
     /// at that line can name it).
-    pub fn to_yaml(&self, project: &Project, now: DateTime<Utc>) -> (String, Vec<&'static str>) {
-        let zone = project
-            .cutover
-            .tasks
-            .iter()
-            .find(|t| t.id == self.task)
-            .map_or(project.zone, |t| t.zone);
+    pub fn to_yaml(&self, context: &LogContext, now: DateTime<Utc>) -> (String, Vec<&'static str>) {
+        let zone = context.zone_of(&self.task);
         let at = match &self.at {
             Some(text) => text.trim().to_string(),
             None => local_stamp(now, zone),

@@ -12,7 +12,7 @@
 use std::collections::HashMap;
 use std::path::Path;
 
-use chrono::DateTime;
+use chrono::{DateTime, Utc};
 use chrono_tz::Tz;
 
 use super::cutover::suggest;
@@ -24,6 +24,9 @@ use crate::project::live::{Condition, Decision, EventKind, LiveEvent, Outcome};
 use crate::project::Project;
 use crate::source::yaml::{self, index, join};
 use crate::source::SourceFile;
+
+mod context;
+pub use context::{LogContext, LogState};
 
 /// Where the live log lives, relative to the project folder.
 pub const PATH: &str = "content/live.yaml";
@@ -56,18 +59,26 @@ fn is_blank(text: &str) -> bool {
 
 /// Checks the text of a live log against `project`; every problem goes to `diags`.
 pub fn events(file: &SourceFile, project: &Project, diags: &mut Diagnostics) -> Vec<LiveEvent> {
-    events_after(file, &file.text, 1, project, &[], diags)
+    let context = LogContext::of(project);
+    events_after(
+        file,
+        &file.text,
+        1,
+        &context,
+        &mut LogState::default(),
+        diags,
+    )
 }
 
-/// Checks `text`, the events written after `earlier` (already checked) from line
-/// `first_line` of `file` on — what `tminus live` appends, checked without reading the
-/// whole log again.
+/// Checks `text`, the events written from line `first_line` of `file` on after a log whose
+/// state is `state` (already checked) — what `tminus live` appends, checked without reading
+/// the whole log again — and takes the valid ones into `state`.
 pub fn events_after(
     file: &SourceFile,
     text: &str,
     first_line: usize,
-    project: &Project,
-    earlier: &[LiveEvent],
+    context: &LogContext,
+    state: &mut LogState,
     diags: &mut Diagnostics,
 ) -> Vec<LiveEvent> {
     if is_blank(text) {
@@ -96,37 +107,14 @@ pub fn events_after(
         spans: &parsed.spans,
         diags,
     };
-    let index_of: HashMap<&str, usize> = project
-        .cutover
-        .tasks
-        .iter()
-        .enumerate()
-        .map(|(i, t)| (t.id.as_str(), i))
-        .collect();
-    let ids: Vec<&str> = project
-        .cutover
-        .tasks
-        .iter()
-        .map(|t| t.id.as_str())
-        .collect();
-    let mut tracks: HashMap<usize, Track> = HashMap::new();
-    for e in earlier {
-        let t = tracks.entry(e.task_index).or_default();
-        let now = Some((e.at, e.line));
-        match e.kind {
-            EventKind::Started => t.started = now,
-            EventKind::Finished => t.finished = now,
-            EventKind::Blocked => t.blocked = now,
-            EventKind::Unblocked => t.blocked = None,
-            EventKind::Decided(_) => {}
-        }
-    }
+    let index_of: HashMap<&str, usize> = context.ids().enumerate().map(|(i, id)| (id, i)).collect();
+    let ids: Vec<&str> = context.ids().collect();
     let mut out = Vec::with_capacity(parsed.value.len());
     for (i, e) in parsed.value.into_iter().enumerate() {
         let at = index("", i);
         let line = c.spans.nearest(&at).map_or(0, |p| p.line);
-        if let Some(event) = event(&mut c, project, &index_of, &ids, &at, line, e) {
-            if order(&mut c, project, &mut tracks, &at, &event) {
+        if let Some(event) = event(&mut c, context, &index_of, &ids, &at, line, e) {
+            if order(&mut c, context, state, &at, &event) {
                 out.push(event);
             }
         }
@@ -134,18 +122,10 @@ pub fn events_after(
     out
 }
 
-/// The events of one task so far (file order), to check the order of the next one.
-#[derive(Default)]
-struct Track {
-    started: Option<(DateTime<Tz>, usize)>,
-    finished: Option<(DateTime<Tz>, usize)>,
-    blocked: Option<(DateTime<Tz>, usize)>,
-}
-
 /// One event: its keys, references and times.
 fn event(
     c: &mut Checker,
-    project: &Project,
+    context: &LogContext,
     index_of: &HashMap<&str, usize>,
     ids: &[&str],
     at: &str,
@@ -194,11 +174,11 @@ fn event(
         );
         return None;
     };
-    let task = &project.cutover.tasks[task_index];
-    let (t0, zone) = project.t0(task.wave.as_deref());
+    let task = context.task(task_index);
+    let (t0, zone) = (task.t0, task.zone);
     let mut ok = true;
     if let Some(by) = &e.by {
-        ok &= c.owner(&join(at, "by"), by, project);
+        ok &= known_role(c, &join(at, "by"), by, context);
     }
     let (kind, at_time) = if id_key == "task" {
         for (key, value) in [("outcome", e.outcome.is_some()), ("at", e.at.is_some())] {
@@ -309,7 +289,7 @@ fn event(
                 ok = false;
             }
             if let Some(owner) = &cond.owner {
-                ok &= c.owner(&join(&cp, "owner"), owner, project);
+                ok &= known_role(c, &join(&cp, "owner"), owner, context);
             }
             let due = match &cond.due {
                 Some(text) => {
@@ -372,6 +352,17 @@ fn event(
     })
 }
 
+/// `by:` and a condition's owner name a roster role (unchecked when the roster is unknown).
+fn known_role(c: &mut Checker, path: &str, role: &str, context: &LogContext) -> bool {
+    match context.roles() {
+        None => true,
+        Some(roles) => {
+            let roles: Vec<&str> = roles.iter().map(String::as_str).collect();
+            c.reference(path, "owner (roster role)", role, &roles)
+        }
+    }
+}
+
 /// A note as kept: trimmed, `None` when empty.
 fn note(text: &Option<String>) -> Option<String> {
     text.as_deref()
@@ -405,8 +396,8 @@ fn parse_time(
 /// an error.
 fn order(
     c: &mut Checker,
-    project: &Project,
-    tracks: &mut HashMap<usize, Track>,
+    context: &LogContext,
+    state: &mut LogState,
     at: &str,
     event: &LiveEvent,
 ) -> bool {
@@ -414,39 +405,36 @@ fn order(
         return true;
     }
     let key = join(at, event.kind.key());
-    let zone = project.cutover.tasks[event.task_index].zone;
-    let show = |t: &DateTime<Tz>| t.with_timezone(&zone).format("%Y-%m-%d %H:%M").to_string();
+    let zone = context.task(event.task_index).zone;
+    let show = |t: &DateTime<Utc>| t.with_timezone(&zone).format("%Y-%m-%d %H:%M").to_string();
     let id = &event.task;
-    let track = tracks.entry(event.task_index).or_default();
-    let now = (event.at, event.line);
+    let track = state.track(event.task_index);
+    let at_utc = event.at.to_utc();
     let problem: Option<(String, String)> = match event.kind {
         EventKind::Started => match (track.started, track.finished) {
             (Some((_, line)), _) => Some((
                 format!("task `{id}` is started a second time (it started on line {line})"),
                 "a task starts once; to record a pause use `blocked:` and `unblocked:`".into(),
             )),
-            (None, Some((f, line))) if event.at > f => Some((
+            (None, Some((f, line))) if at_utc > f => Some((
                 format!(
                     "task `{id}` starts at {} after it finished at {} (line {line})",
-                    show(&event.at),
+                    show(&at_utc),
                     show(&f)
                 ),
                 "check the times: a task starts before it finishes".into(),
             )),
-            _ => {
-                track.started = Some(now);
-                None
-            }
+            _ => None,
         },
         EventKind::Finished => match (track.finished, track.started, track.blocked) {
             (Some((_, line)), _, _) => Some((
                 format!("task `{id}` is finished a second time (it finished on line {line})"),
                 "a task finishes once; correct the first `finished:` if its time was wrong".into(),
             )),
-            (None, Some((s, line)), _) if event.at < s => Some((
+            (None, Some((s, line)), _) if at_utc < s => Some((
                 format!(
                     "task `{id}` finishes at {} before it started at {} (line {line})",
-                    show(&event.at),
+                    show(&at_utc),
                     show(&s)
                 ),
                 "check the times: a task finishes at or after its start".into(),
@@ -455,46 +443,37 @@ fn order(
                 format!("task `{id}` finishes while it is blocked (since line {line})"),
                 "record `unblocked:` before `finished:`".into(),
             )),
-            _ => {
-                track.finished = Some(now);
-                None
-            }
+            _ => None,
         },
         EventKind::Blocked => match (track.blocked, track.finished) {
             (Some((_, line)), _) => Some((
                 format!("task `{id}` is blocked again while still blocked (since line {line})"),
                 "record `unblocked:` when a block ends, before the next `blocked:`".into(),
             )),
-            (None, Some((f, line))) if event.at >= f => Some((
+            (None, Some((f, line))) if at_utc >= f => Some((
                 format!(
                     "task `{id}` is blocked at {} after it finished at {} (line {line})",
-                    show(&event.at),
+                    show(&at_utc),
                     show(&f)
                 ),
                 "a finished task cannot be blocked; check the task id and the time".into(),
             )),
-            _ => {
-                track.blocked = Some(now);
-                None
-            }
+            _ => None,
         },
         EventKind::Unblocked => match track.blocked {
             None => Some((
                 format!("task `{id}` is unblocked but was not blocked"),
                 "record `blocked:` (with a `note:` saying why) before `unblocked:`".into(),
             )),
-            Some((b, line)) if event.at < b => Some((
+            Some((b, line)) if at_utc < b => Some((
                 format!(
                     "task `{id}` is unblocked at {} before it was blocked at {} (line {line})",
-                    show(&event.at),
+                    show(&at_utc),
                     show(&b)
                 ),
                 "check the times: a block ends after it begins".into(),
             )),
-            Some(_) => {
-                track.blocked = None;
-                None
-            }
+            Some(_) => None,
         },
         EventKind::Decided(_) => None,
     };
@@ -503,7 +482,10 @@ fn order(
             c.error(&key, message, hint);
             false
         }
-        None => true,
+        None => {
+            state.record(event);
+            true
+        }
     }
 }
 

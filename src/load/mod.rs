@@ -8,6 +8,7 @@ mod audience;
 mod comms;
 mod cutover;
 mod documents;
+pub mod fingerprint;
 pub mod hypercare;
 pub mod live;
 mod project_file;

@@ -113,7 +113,7 @@ pub struct VersionInfo {
     pub status: String,
     pub built_at: String,
     /// A hash of the version's sources (content/, theme overrides, tminus version): an
-    /// approved version may only be rebuilt from the same sources (see `site::fingerprint`).
+    /// approved version may only be rebuilt from the same sources (see `load::fingerprint`).
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub fingerprint: Option<String>,
     /// The pages of the version (`runbooks/deploy/index.html`, …), when known: the version

@@ -7,14 +7,13 @@
 //! - [`run`] is the sequence `build`, `check` and `serve` share: prepare, read the output
 //!   folder once ([`published`]), compute calendar SEQUENCE numbers and the delivery
 //!   status, [`assemble_with`] every page job and file (`render`), then — by [`Mode`] —
-//!   write them atomically ([`output`], [`recycle`], [`fingerprint`]), keep them in memory
+//!   write them atomically ([`output`], [`recycle`], with `load::fingerprint`), keep them in memory
 //!   ([`serve`]) or render them and check their links ([`links`]).
 //!
 //! (Over 600 lines on purpose: the sequence and the values it hands from stage to stage —
 //! `Prepared`, `SiteFiles`, `Mode`, `Built` — read top to bottom in one file. Split at
 //! `prepare` / `assemble_with` / `run` if it grows further.)
 
-pub mod fingerprint;
 pub mod journal;
 pub mod links;
 pub mod output;
@@ -494,7 +493,7 @@ pub fn run(root: &Path, out: &Path, mode: Mode) -> Result<Built, Diagnostics> {
         || {
             matches!(mode, Mode::Disk(_)).then(|| {
                 timings.time("fingerprint content/ (while loading)", || {
-                    fingerprint::of_content(root)
+                    crate::load::fingerprint::of_content(root)
                 })
             })
         },

@@ -35,6 +35,13 @@ impl OfContent {
         }
         format!("sha256:{:x}", self.0.finalize())
     }
+
+    /// The fingerprint of `content/` alone (and the tminus version), as `sha256:<hex>`: what
+    /// `tminus live` keys its checked-log snapshot on (the theme plays no part in checking
+    /// an event).
+    pub fn content_only(self) -> String {
+        format!("sha256:{:x}", self.0.finalize())
+    }
 }
 
 fn add_dir(h: &mut Sha256, root: &Path, dir: &Path) {
