@@ -53,6 +53,15 @@ pub enum RecordError {
     Io(String),
 }
 
+/// Holds the live log's lock shared, for reading the log whole while no `tminus live` is
+/// appending to it; `None` when no event was ever recorded with `tminus live` (no lock file)
+/// or the lock cannot be taken (then the log is read as it is).
+pub fn read_lock(root: &Path) -> Option<std::fs::File> {
+    let lock = std::fs::File::open(root.join(LOCK)).ok()?;
+    lock.lock_shared().ok()?;
+    Some(lock)
+}
+
 /// Appends `event` to the live log of the project in `root`; `now` is the time of an event
 /// given without `--at`.
 pub fn record(root: &Path, event: &NewEvent, now: DateTime<Utc>) -> Result<Recorded, RecordError> {

@@ -623,3 +623,33 @@ fn serve_shows_a_recorded_event_within_a_second() {
         "the board took {elapsed:?}"
     );
 }
+
+/// `live status` reads the log between appends: while a writer holds the lock it waits, and
+/// it answers as soon as the lock is released.
+#[test]
+fn live_status_waits_for_an_append_in_progress() {
+    let (_t, dir) = night();
+    std::fs::create_dir_all(dir.join(".tminus")).unwrap();
+    let lock = std::fs::OpenOptions::new()
+        .create(true)
+        .truncate(false)
+        .write(true)
+        .open(dir.join(".tminus/live.lock"))
+        .unwrap();
+    lock.lock().unwrap();
+    let mut child = Command::new(env!("CARGO_BIN_EXE_tminus"))
+        .current_dir(&dir)
+        .args(["live", "status", "--now", "2027-03-28T04:00"])
+        .stdout(std::process::Stdio::piped())
+        .spawn()
+        .unwrap();
+    std::thread::sleep(std::time::Duration::from_millis(500));
+    assert!(
+        child.try_wait().unwrap().is_none(),
+        "status read the log while it was locked"
+    );
+    drop(lock);
+    let out = child.wait_with_output().unwrap();
+    assert!(out.status.success());
+    assert!(!stdout(&out).is_empty());
+}

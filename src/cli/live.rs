@@ -66,7 +66,11 @@ pub fn decision(
 
 /// `live status`: the bridge update, or plan.json's `live` object.
 pub fn status(root: &Path, format: Format, now: Option<&str>) -> i32 {
-    let project = match tminus::load::load(root) {
+    // Read the log between appends, never half-way through one.
+    let lock = tminus::live::read_lock(root);
+    let project = tminus::load::load(root);
+    drop(lock);
+    let project = match project {
         Ok(p) => p,
         Err(d) => return super::report(&d),
     };
