@@ -110,7 +110,9 @@ pub fn svg(p: &Project, s: &Schedule, live: Option<&LiveState>) -> Option<String
         .unwrap_or(start.naive_local());
     while local <= end.naive_local() {
         let tick = crate::time::local_to_instant(local, zone);
-        if tick >= start && tick <= end {
+        // A local hour that does not exist (skipped by a spring-forward change) resolves to
+        // the next one: no tick of its own, or the axis would show that hour twice.
+        if tick >= start && tick <= end && tick.naive_local() == local {
             let tx = x(tick);
             let class = if tick.hour() == 0 { "day" } else { "grid" };
             let label = if tick.hour() == 0 || step_hours >= 24 {
@@ -341,6 +343,20 @@ mod tests {
         );
         assert!(live.contains(r#"<line class="now""#));
         assert!(live.contains("tonight: blocked, 23:40 to 02:40 BST"));
+    }
+
+    #[test]
+    fn the_axis_names_each_hour_once_across_the_spring_forward_change() {
+        // London, 2027-03-28: 01:00 GMT becomes 02:00 BST; the night runs 23:00 → 04:15.
+        let p = crate::load::live::tests::night();
+        let s = crate::plan::cutover::schedule(&p.cutover, p.go_live);
+        let svg = svg(&p, &s, None).unwrap();
+        let labels: Vec<&str> = svg
+            .split(r#"text-anchor="middle">"#)
+            .skip(1)
+            .filter_map(|t| t.split('<').next())
+            .collect();
+        assert_eq!(labels, ["23:00", "Sun 28 Mar", "02:00", "03:00", "04:00"]);
     }
 
     #[test]
