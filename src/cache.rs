@@ -524,7 +524,7 @@ fn all() -> [(&'static Cache, &'static str, String); 3] {
     let highlight = HIGHLIGHT_PRODUCER.to_string();
     [
         (highlighted(), "highlight.bin", highlight.clone()),
-        (rendered(), "render.bin", format!("render-2 {highlight}")),
+        (rendered(), "render.bin", format!("render-3 {highlight}")),
         (search(), "search.bin", format!("search-2 {highlight}")),
     ]
 }

@@ -256,6 +256,50 @@ fn script_links_in_markdown_never_become_live_links() {
     }
 }
 
+/// Raw HTML in Markdown is cleaned on every page and in every email: no script, no event
+/// handler, no script link anywhere in the output, while the formatting tags stay.
+#[test]
+fn raw_html_in_markdown_runs_nothing_in_pages_or_emails() {
+    let hostile = "\n<script>alert('s1')</script>\n\n<img src=x onerror=\"alert('s2')\"> \
+        <a href=\"javascript:alert('s3')\">a</a> <a href=\"java&#x09;script:alert('s4')\">b</a> \
+        <span onmouseover=\"alert('s5')\">c</span> <iframe src=\"https://example.com\"></iframe> \
+        <kbd>Ctrl</kbd>\n\n<details><summary>More</summary>\n\n**Inside**\n\n</details>\n";
+    let (_g, root) = project(|r| {
+        append(&r.join("content/training/guide.md"), hostile);
+        append(&r.join("content/comms/get-ready.md"), hostile);
+    });
+    let (output, _) = run_limited(&root, &["build"]);
+    assert!(output.status.success(), "{}", stderr(&output));
+    let guide = read(&root.join("output/latest/training/guide/index.html"));
+    for kept in [
+        "<kbd>Ctrl</kbd>",
+        "<details><summary>More</summary>",
+        "<strong>Inside</strong>",
+    ] {
+        assert!(guide.contains(kept), "{kept} missing");
+    }
+    let mut emails = 0;
+    for (path, bytes) in snapshot(&root.join("output")) {
+        let text = String::from_utf8_lossy(&bytes).to_lowercase();
+        emails += usize::from(path.extension().is_some_and(|e| e == "eml"));
+        for n in 1..=5 {
+            assert!(
+                !text.contains(&format!("alert('s{n}')"))
+                    && !text.contains(&format!("alert(&#39;s{n}")),
+                "{} runs s{n}",
+                path.display()
+            );
+        }
+        // (The comms pages' own previews are `<iframe srcdoc>`.)
+        assert!(
+            !text.contains("iframe src=") && !text.contains("&lt;iframe"),
+            "{}",
+            path.display()
+        );
+    }
+    assert!(emails > 0, "the emails were checked too");
+}
+
 #[test]
 fn deep_nesting_huge_values_and_alias_bombs_are_located_quickly() {
     let cases: Vec<(&str, String, &str, &str)> = vec![

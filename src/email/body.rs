@@ -117,12 +117,17 @@ const CODE_IN_PRE: &str = concat!("font-size:13px;", mono!());
 
 /// The body's Markdown as HTML with inline styles.
 pub fn body_html(markdown: &str) -> String {
+    let events: Vec<_> =
+        pulldown_cmark::Parser::new_ext(markdown, crate::markdown::options()).collect();
+    let raw_html = crate::markdown::raw_html::has_raw_html(events.iter());
     let mut html = String::with_capacity(markdown.len() * 3 / 2);
     pulldown_cmark::html::push_html(
         &mut html,
-        pulldown_cmark::Parser::new_ext(markdown, crate::markdown::options())
-            .map(crate::markdown::defuse_link),
+        events.into_iter().map(crate::markdown::defuse_link),
     );
+    if raw_html {
+        html = crate::markdown::raw_html::clean(&html, None);
+    }
     inline_styles(&html)
 }
 

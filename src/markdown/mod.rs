@@ -7,6 +7,7 @@
 mod classed;
 pub mod highlight;
 mod plain;
+pub mod raw_html;
 
 use pulldown_cmark::{
     CodeBlockKind, CowStr, Event, HeadingLevel, LinkType, Options, Parser, Tag, TagEnd,
@@ -76,6 +77,7 @@ pub fn render(markdown: &str, root: &str) -> Rendered {
 
 fn render_uncached(markdown: &str, root: &str) -> Rendered {
     let events: Vec<Event> = Parser::new_ext(markdown, options()).collect();
+    let raw_html = raw_html::has_raw_html(events.iter());
     let mut out: Vec<Event> = Vec::with_capacity(events.len());
     let mut toc = Vec::new();
     let mut used_ids: Vec<String> = Vec::new();
@@ -167,6 +169,9 @@ fn render_uncached(markdown: &str, root: &str) -> Rendered {
     }
     let mut html = String::with_capacity(markdown.len() * 3 / 2);
     pulldown_cmark::html::push_html(&mut html, out.into_iter());
+    if raw_html {
+        html = raw_html::clean(&html, Some(root));
+    }
     Rendered { html, toc }
 }
 
