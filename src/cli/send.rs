@@ -269,6 +269,11 @@ fn print_summary(o: &mut Out, project: &Project, s: &Summary, opts: &Options) {
         out.push_str("nothing was recorded in the send ledger\n");
     }
     o.print(&out);
+    for r in &s.retired {
+        warn(&format!(
+            "note: one connection gave up (the others went on): {r}\n"
+        ));
+    }
     if let Some(f) = &s.fatal {
         warn(&format!("error: {f}\n"));
     }

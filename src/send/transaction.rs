@@ -3,6 +3,15 @@
 //! handed over (certainly not accepted: safe to retry) or after (the outcome is unknown
 //! unless the server answered; see [`Failure::after_data`]).
 //!
+//! **PIPELINING** (RFC 2920): when the server offers it, `MAIL`, `RCPT` and `DATA` go out
+//! in one write and their replies are read after it, so a message costs two round trips
+//! (the commands, then the message) instead of four. lettre's `SmtpConnection` neither
+//! pipelines nor records whether the server offers it, but its `command` writes any text
+//! and its `read_response` reads one reply, which is all pipelining needs. Every reply is
+//! read, whatever the one before said: a refused `MAIL` or `RCPT` means the message is
+//! not sent (if `DATA` was answered `354` all the same, a lone `.` ends the empty message)
+//! and `RSET` clears the transaction, so the connection is kept for the next message.
+//!
 //! lettre's `SmtpConnection::send` writes the message, then `\r\n.\r\n` in a second write.
 //! The socket keeps Nagle's algorithm on (lettre neither sets `TCP_NODELAY` nor gives access
 //! to the socket), so the kernel holds those 5 bytes until the server acknowledges the
@@ -15,15 +24,15 @@ use std::fmt;
 
 use lettre::address::Envelope;
 use lettre::transport::smtp::client::SmtpConnection;
-use lettre::transport::smtp::commands::{Data, Mail, Rcpt};
+use lettre::transport::smtp::commands::{Data, Mail, Rcpt, Rset};
 use lettre::transport::smtp::extension::{Extension, MailBodyParameter, MailParameter};
 use lettre::transport::smtp::response::Response;
 use lettre::transport::smtp::Error;
 
-/// The message, dot-stuffed, with the `.` line that ends it: what follows `DATA`.
-struct Payload(String);
+/// Text written as it is: commands joined for a pipelined write, or the message.
+struct Raw(String);
 
-impl fmt::Display for Payload {
+impl fmt::Display for Raw {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
         f.write_str(&self.0)
     }
@@ -56,10 +65,15 @@ pub struct Failure {
     /// before: at MAIL, RCPT or DATA, or while writing the message (then the final `.`
     /// never left, so the server cannot have taken it).
     pub after_data: bool,
+    /// The server refused cleanly and the connection is still usable for the next message
+    /// (every reply was read and the transaction reset); else it was closed.
+    pub kept: bool,
 }
 
-/// Sends `email` to the envelope's recipients over `conn`, like `SmtpConnection::send`
-/// (on any error the connection is aborted), but with the data in one write. A message
+/// Sends `email` to the envelope's recipients over `conn`, like `SmtpConnection::send`,
+/// but with the data in one write and, when `pipelining`, the commands before it in one
+/// write too. After a clean refusal the transaction is reset and the connection kept;
+/// after anything else (a dropped connection, a timeout, `421`) it is closed. A message
 /// that is not UTF-8, or that needs an extension the server lacks, goes through lettre's
 /// own `send`, which reports that (a failure there counts as after the data: the stage is
 /// not known).
@@ -67,6 +81,7 @@ pub fn send(
     conn: &mut SmtpConnection,
     envelope: &Envelope,
     email: &[u8],
+    pipelining: bool,
 ) -> Result<Response, Failure> {
     let info = conn.server_info();
     let non_ascii_addresses = envelope
@@ -83,10 +98,15 @@ pub fn send(
             text
         }
         _ => {
-            return conn.send(envelope, email).map_err(|error| Failure {
+            let result = conn.send(envelope, email);
+            if result.is_err() {
+                conn.abort();
+            }
+            return result.map_err(|error| Failure {
                 error,
                 after_data: true,
-            })
+                kept: false,
+            });
         }
     };
     let mut options = Vec::new();
@@ -96,28 +116,103 @@ pub fn send(
     if eight_bit {
         options.push(MailParameter::Body(MailBodyParameter::EightBitMime));
     }
-    let before = |error| Failure {
-        error,
-        after_data: false,
-    };
-    let result = (|| {
-        conn.command(Mail::new(envelope.from().cloned(), options))
-            .map_err(before)?;
-        for to in envelope.to() {
-            conn.command(Rcpt::new(to.clone(), vec![]))
-                .map_err(before)?;
+    let mut commands = vec![Mail::new(envelope.from().cloned(), options).to_string()];
+    for to in envelope.to() {
+        commands.push(Rcpt::new(to.clone(), vec![]).to_string());
+    }
+    commands.push(Data.to_string());
+    let lost = |conn: &mut SmtpConnection, error| {
+        conn.abort();
+        Failure {
+            error,
+            after_data: false,
+            kept: false,
         }
-        conn.command(Data).map_err(before)?;
-        conn.command(Payload(payload(text)))
-            .map_err(|error| Failure {
+    };
+
+    // The replies to MAIL, each RCPT and DATA: all of them when pipelined, else up to the
+    // first refusal.
+    let mut replies: Vec<Result<Response, Error>> = Vec::with_capacity(commands.len());
+    if pipelining {
+        replies.push(conn.command(Raw(commands.concat())));
+        while replies.len() < commands.len() && replies.last().is_some_and(is_reply) {
+            replies.push(conn.read_response());
+        }
+    } else {
+        for c in commands.iter() {
+            replies.push(conn.command(Raw(c.clone())));
+            if replies.last().is_some_and(Result::is_err) {
+                break;
+            }
+        }
+    }
+    let refused = replies.iter().position(Result::is_err);
+    if let Some(i) = refused {
+        // The first refusal is the answer; a lost connection after it (a server hanging up
+        // after `421`) only means the connection cannot be kept.
+        let connection_lost = !replies.iter().all(is_reply);
+        let data_accepted =
+            replies.len() == commands.len() && replies.last().is_some_and(Result::is_ok);
+        let Some(Err(error)) = replies.into_iter().nth(i) else {
+            unreachable!("position() found a refusal at {i}")
+        };
+        if connection_lost || is_closing(&error) {
+            return Err(lost(conn, error));
+        }
+        if data_accepted {
+            // `DATA` was accepted though a command before it was refused: the server waits
+            // for a message; end it, empty (RFC 2920 §3.1).
+            if let Err(e) = conn.command(Raw(".\r\n".into())) {
+                if e.status().is_none() {
+                    return Err(lost(conn, error));
+                }
+            }
+        }
+        return match conn.command(Rset) {
+            Ok(_) => Err(Failure {
+                error,
+                after_data: false,
+                kept: true,
+            }),
+            Err(_) => Err(lost(conn, error)),
+        };
+    }
+    match conn.command(Raw(payload(text))) {
+        Ok(response) => Ok(response),
+        // An answer after the `.`: the transaction is over, the connection still usable.
+        Err(error) if error.status().is_some() => {
+            let kept = !is_closing(&error);
+            if !kept {
+                conn.abort();
+            }
+            Err(Failure {
+                error,
+                after_data: true,
+                kept,
+            })
+        }
+        Err(error) => {
+            conn.abort();
+            Err(Failure {
                 after_data: !is_write_failure(&error),
                 error,
+                kept: false,
             })
-    })();
-    if result.is_err() {
-        conn.abort();
+        }
     }
-    result
+}
+
+/// Whether `r` is a reply from the server (accepting or refusing), not a lost connection.
+fn is_reply(r: &Result<Response, Error>) -> bool {
+    match r {
+        Ok(_) => true,
+        Err(e) => e.status().is_some(),
+    }
+}
+
+/// Whether the server is closing the connection (`421`).
+fn is_closing(e: &Error) -> bool {
+    e.status().is_some_and(|c| u16::from(c) == 421)
 }
 
 /// Whether `e` is a failure to write (the peer had already closed: `EPIPE`). Writing the
@@ -217,7 +312,7 @@ mod tests {
         let (port, handle) = server();
         let (mut conn, envelope) = connect(port);
         let message = "Subject: Café\r\n\r\nDear Ana,\r\n.profile is a dot file.\r\n";
-        let reply = send(&mut conn, &envelope, message.as_bytes()).unwrap();
+        let reply = send(&mut conn, &envelope, message.as_bytes(), false).unwrap();
         assert_eq!(reply.code().to_string(), "250");
         let (data, reads) = handle.join().unwrap();
         assert_eq!(
@@ -273,7 +368,7 @@ mod tests {
         ] {
             let port = ending(stage);
             let (mut conn, envelope) = connect(port);
-            let f = send(&mut conn, &envelope, b"Subject: x\r\n\r\nHello\r\n").unwrap_err();
+            let f = send(&mut conn, &envelope, b"Subject: x\r\n\r\nHello\r\n", false).unwrap_err();
             assert_eq!(f.after_data, after_data, "{stage}: {}", f.error);
             assert_eq!(f.error.is_transient(), transient, "{stage}: {}", f.error);
         }
