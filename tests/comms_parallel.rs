@@ -378,3 +378,56 @@ fn connections_out_of_range_is_a_located_error_with_a_hint() {
     );
     assert!(o.status.success(), "{}", stderr(&o));
 }
+
+#[test]
+fn on_a_terminal_a_progress_bar_counts_sent_failed_and_in_doubt_with_rate_and_eta() {
+    // `script` (util-linux) runs the command on a pseudo-terminal and copies what it wrote.
+    if Command::new("script").arg("--version").output().is_err() {
+        eprintln!("SKIPPED: `script` (util-linux) is not installed");
+        return;
+    }
+    let n = 60;
+    let (_tmp, root) = project(n, "rate_per_second: 100000, connections: 4");
+    let server = FaultServer::start_with(delayed(25), |t: Txn| match t.n {
+        7 => Fault::Reply(Stage::Rcpt, 550),
+        9 => Fault::DropAfterStore,
+        _ => Fault::None,
+    });
+    let line = format!(
+        "'{}' --root '{}' comms send --due --now {NOW}",
+        env!("CARGO_BIN_EXE_tminus"),
+        root.display()
+    );
+    let o = Command::new("script")
+        .args(["-qec", &line, "/dev/null"])
+        .env("TMINUS_SMTP_HOST", "127.0.0.1")
+        .env("TMINUS_SMTP_PORT", server.port.to_string())
+        .env("TMINUS_SMTP_RETRY_DELAY_MS", "10")
+        .env("TMINUS_SMTP_TIMEOUT_SECS", "2")
+        .env_remove("TMINUS_SMTP_USERNAME")
+        .env_remove("TMINUS_SMTP_PASSWORD")
+        .output()
+        .unwrap();
+    let screen = stdout(&o);
+    assert_eq!(o.status.code(), Some(1), "{screen}");
+    // The bar (redrawn in place) and the lines printed above it.
+    assert!(screen.contains("· failed "), "{screen}");
+    assert!(screen.contains("· in doubt "), "{screen}");
+    assert!(screen.contains("/s"), "the rate: {screen}");
+    assert!(screen.contains("ETA "), "{screen}");
+    assert!(screen.contains(&format!("/{n} ")), "{screen}");
+    assert!(screen.contains("FAILED  get-ready/main"), "{screen}");
+    assert!(screen.contains("IN DOUBT  get-ready/main"), "{screen}");
+    // No per-message `sent` lines on a terminal; the summary at the end.
+    assert!(!screen.contains("sent        get-ready"), "{screen}");
+    assert!(
+        screen.contains(&format!("sent {}, failed 1, in doubt 1", n - 2)),
+        "{screen}"
+    );
+    // Without a terminal: the lines, and no bar.
+    let (_tmp2, root2) = project(n, "rate_per_second: 100000, connections: 4");
+    let clean = FaultServer::start(|_| Fault::None);
+    let o = send(&root2, clean.port, &[]);
+    assert!(!stderr(&o).contains("ETA"), "{}", stderr(&o));
+    assert_eq!(stdout(&o).matches("sent        get-ready").count(), n);
+}

@@ -10,7 +10,9 @@
 //!
 //! It advertises PIPELINING (RFC 2920) unless told not to ([`Options`]), and takes pipelined
 //! commands as they come: each line gets its reply in turn, like Postfix (`503` to a RCPT
-//! without MAIL, `554` to DATA without an accepted recipient). It counts the transactions
+//! without MAIL, `554` to DATA without an accepted recipient), and like Postfix it holds
+//! its replies while more commands wait in its input and sends them in one write when the
+//! input runs dry (replies written one by one would wait on Nagle's algorithm). It counts the transactions
 //! whose commands arrived pipelined. With [`Options::delay`], every reply leaves no sooner
 //! than that long after the command it answers arrived — a round-trip latency: commands
 //! that arrive together (pipelined) are answered together after one delay. Each connection
@@ -226,6 +228,8 @@ struct Conn {
     out: TcpStream,
     arrived: Instant,
     delay: Duration,
+    /// Replies held while pipelined commands wait in the input.
+    pending: Vec<u8>,
 }
 
 impl Conn {
@@ -245,20 +249,39 @@ impl Conn {
         !self.reader.buffer().is_empty()
     }
 
+    /// Replies `text`, at once unless more commands wait (then with their replies).
     fn reply(&mut self, fault: Fault, text: &str) -> std::io::Result<()> {
+        if let Fault::Slow(d) = fault {
+            thread::sleep(d);
+        }
+        self.pending.extend_from_slice(text.as_bytes());
+        if self.more_buffered() {
+            return Ok(());
+        }
+        self.flush()
+    }
+
+    /// Sends the replies held, no sooner than the delay after their commands arrived.
+    fn flush(&mut self) -> std::io::Result<()> {
+        if self.pending.is_empty() {
+            return Ok(());
+        }
         let due = self.arrived + self.delay;
         let now = Instant::now();
         if due > now {
             thread::sleep(due - now);
         }
-        if let Fault::Slow(d) = fault {
-            thread::sleep(d);
-        }
-        self.out.write_all(text.as_bytes())?;
-        self.out.flush()
+        let result = self
+            .out
+            .write_all(&self.pending)
+            .and_then(|_| self.out.flush());
+        self.pending.clear();
+        result
     }
 
+    /// Sends what is held, then closes the connection.
     fn hang_up(&mut self) {
+        let _ = self.flush();
         let _ = self.out.shutdown(Shutdown::Both);
     }
 }
@@ -273,6 +296,7 @@ fn serve(stream: TcpStream, s: &State, connection: usize) -> std::io::Result<()>
         out,
         arrived: Instant::now(),
         delay: s.options.delay,
+        pending: Vec::new(),
     };
     let mut fault = Fault::None;
     let mut rcpt: Vec<String> = Vec::new();
