@@ -602,4 +602,16 @@ mod tests {
             t.elapsed()
         );
     }
+
+    #[test]
+    fn pipelining_is_read_from_the_ehlo_keywords() {
+        assert!(offers_pipelining(
+            ["mx.example", "8BITMIME", "pipelining", "SIZE 0"].into_iter()
+        ));
+        // Only as a keyword, not in the greeting name or another keyword's argument.
+        assert!(!offers_pipelining(["PIPELINING", "8BITMIME"].into_iter()));
+        assert!(!offers_pipelining(
+            ["mx", "X-NOPIPELINING", "AUTH PIPELINING"].into_iter()
+        ));
+    }
 }

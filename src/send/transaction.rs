@@ -361,16 +361,117 @@ mod tests {
 
     #[test]
     fn a_failure_says_whether_the_message_had_been_handed_over() {
-        for (stage, after_data, transient) in [
-            ("data", false, false),
-            ("end", true, false),
-            ("451", true, true),
-        ] {
-            let port = ending(stage);
-            let (mut conn, envelope) = connect(port);
-            let f = send(&mut conn, &envelope, b"Subject: x\r\n\r\nHello\r\n", false).unwrap_err();
-            assert_eq!(f.after_data, after_data, "{stage}: {}", f.error);
-            assert_eq!(f.error.is_transient(), transient, "{stage}: {}", f.error);
+        for pipelining in [false, true] {
+            for (stage, after_data, transient) in [
+                ("data", false, false),
+                ("end", true, false),
+                ("451", true, true),
+            ] {
+                let port = ending(stage);
+                let (mut conn, envelope) = connect(port);
+                let f = send(
+                    &mut conn,
+                    &envelope,
+                    b"Subject: x\r\n\r\nHello\r\n",
+                    pipelining,
+                )
+                .unwrap_err();
+                let what = format!("{stage}, pipelining {pipelining}: {}", f.error);
+                assert_eq!(f.after_data, after_data, "{what}");
+                assert_eq!(f.error.is_transient(), transient, "{what}");
+            }
         }
+    }
+
+    /// A server offering PIPELINING that answers each command line as `answer` says (one
+    /// reply per line, in turn) and records what each read brought, until QUIT or EOF.
+    fn scripted(answer: fn(&str) -> &'static str) -> (u16, std::thread::JoinHandle<Vec<String>>) {
+        let listener = TcpListener::bind("127.0.0.1:0").unwrap();
+        let port = listener.local_addr().unwrap().port();
+        let handle = std::thread::spawn(move || {
+            let (mut stream, _) = listener.accept().unwrap();
+            stream.write_all(b"220 test ESMTP\r\n").unwrap();
+            let mut reads = Vec::new();
+            let mut pending = String::new();
+            let mut in_data = false;
+            let mut buf = [0u8; 65536];
+            loop {
+                let n = stream.read(&mut buf).unwrap_or(0);
+                if n == 0 {
+                    return reads;
+                }
+                let chunk = String::from_utf8_lossy(&buf[..n]).into_owned();
+                reads.push(chunk.clone());
+                pending.push_str(&chunk);
+                let mut out = String::new();
+                while let Some(end) = pending.find("\r\n") {
+                    let line: String = pending.drain(..end + 2).collect();
+                    if in_data {
+                        if line == ".\r\n" {
+                            in_data = false;
+                            out.push_str("250 queued\r\n");
+                        }
+                        continue;
+                    }
+                    let reply = answer(line.trim_end());
+                    in_data = reply.starts_with("354");
+                    out.push_str(reply);
+                    if line.starts_with("QUIT") {
+                        stream.write_all(out.as_bytes()).unwrap();
+                        return reads;
+                    }
+                }
+                stream.write_all(out.as_bytes()).unwrap();
+            }
+        });
+        (port, handle)
+    }
+
+    #[test]
+    fn pipelined_commands_go_out_in_one_write_then_the_message() {
+        let (port, handle) = scripted(|line| match &line[..4] {
+            "EHLO" => "250-test\r\n250-PIPELINING\r\n250 8BITMIME\r\n",
+            "DATA" => "354 go ahead\r\n",
+            _ => "250 OK\r\n",
+        });
+        let (mut conn, envelope) = connect(port);
+        let reply = send(&mut conn, &envelope, b"Subject: x\r\n\r\nHello\r\n", true).unwrap();
+        assert_eq!(reply.code().to_string(), "250");
+        // The connection is still good for another message.
+        send(&mut conn, &envelope, b"Subject: y\r\n\r\nAgain\r\n", true).unwrap();
+        conn.quit().unwrap();
+        let reads = handle.join().unwrap();
+        let transactions: Vec<&String> = reads.iter().filter(|r| r.contains("MAIL FROM")).collect();
+        assert_eq!(transactions.len(), 2, "{reads:?}");
+        for t in transactions {
+            assert!(
+                t.starts_with("MAIL FROM:<golive@example.com>")
+                    && t.contains("\r\nRCPT TO:<ana@example.com>\r\nDATA\r\n"),
+                "MAIL, RCPT and DATA in one piece: {t:?}"
+            );
+        }
+    }
+
+    #[test]
+    fn a_pipelined_refusal_is_read_in_turn_and_the_connection_kept() {
+        // A lax server: refuses the recipient but still answers DATA with 354.
+        let (port, handle) = scripted(|line| match &line[..4] {
+            "EHLO" => "250-test\r\n250-PIPELINING\r\n250 8BITMIME\r\n",
+            "RCPT" => "550 5.1.1 no such user\r\n",
+            "DATA" => "354 go ahead\r\n",
+            _ => "250 OK\r\n",
+        });
+        let (mut conn, envelope) = connect(port);
+        let f = send(&mut conn, &envelope, b"Subject: x\r\n\r\nHello\r\n", true).unwrap_err();
+        assert!(f.error.is_permanent(), "{}", f.error);
+        assert!(f.error.to_string().contains("no such user"), "{}", f.error);
+        assert!(!f.after_data && f.kept, "{f:?}");
+        assert!(!conn.has_broken());
+        conn.quit().unwrap();
+        let all = handle.join().unwrap().concat();
+        // The empty message ended with a lone `.`, the transaction reset; the message itself
+        // never went out.
+        assert!(all.contains("DATA\r\n.\r\nRSET\r\n"), "{all:?}");
+        assert!(!all.contains("Hello"), "{all:?}");
     }
 }
