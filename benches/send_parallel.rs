@@ -11,6 +11,8 @@
 //! Each is compared with what the server allows: connections ÷ (round trips × 50 ms)
 //! messages a second. The ledger is the real one, fsync'd, in a temporary folder.
 //! `TMINUS_BENCH_QUICK=1` skips the slow one-connection run (400 s).
+//! `TMINUS_BENCH_BEFORE_BIN=/path/to/tminus` also times that binary (e.g. a build of the
+//! commit before parallel sending) on the same project and server, as a command.
 
 #[allow(dead_code)]
 #[path = "../tests/common/fault_smtp.rs"]
@@ -25,7 +27,9 @@ use fault_smtp::{Fault, FaultServer, Options};
 const N: usize = 2_000;
 const DELAY_MS: u64 = 50;
 
-fn project(n: usize, connections: usize) -> (tempfile::TempDir, PathBuf) {
+/// The minimal fixture with `n` more recipients; `connections: None` leaves the key out
+/// (a binary from before it would refuse it).
+fn project(n: usize, connections: Option<usize>) -> (tempfile::TempDir, PathBuf) {
     let dir = tempfile::tempdir().unwrap();
     let root = dir.path().join("project");
     let src = Path::new(env!("CARGO_MANIFEST_DIR")).join("tests/fixtures/minimal");
@@ -48,8 +52,11 @@ fn project(n: usize, connections: usize) -> (tempfile::TempDir, PathBuf) {
     std::fs::write(root.join("content/audiences/everyone.csv"), csv).unwrap();
     let yaml = root.join("content/project.yaml");
     let mut text = std::fs::read_to_string(&yaml).unwrap();
+    let connections = connections
+        .map(|c| format!(", connections: {c}"))
+        .unwrap_or_default();
     text.push_str(&format!(
-        "comms: {{ max_lateness: 30d, rate_per_second: 100000, connections: {connections} }}\n"
+        "comms: {{ max_lateness: 30d, rate_per_second: 100000{connections} }}\n"
     ));
     std::fs::write(yaml, text).unwrap();
     (dir, root)
@@ -59,7 +66,7 @@ fn project(n: usize, connections: usize) -> (tempfile::TempDir, PathBuf) {
 /// and returns the seconds it took.
 fn run(connections: usize, pipelining: bool) -> f64 {
     // The fixture's pilot wave has one recipient of its own.
-    let (_tmp, root) = project(N - 1, connections);
+    let (_tmp, root) = project(N - 1, Some(connections));
     let server = FaultServer::start_with(
         Options {
             delay: Duration::from_millis(DELAY_MS),
@@ -108,11 +115,49 @@ fn run(connections: usize, pipelining: bool) -> f64 {
     elapsed
 }
 
+/// Times `bin` (`comms send --due`) sending `N` messages to the server without
+/// PIPELINING; prints and returns the seconds.
+fn run_binary(bin: &str) -> f64 {
+    let (_tmp, root) = project(N - 1, None);
+    let server = FaultServer::start_with(
+        Options {
+            delay: Duration::from_millis(DELAY_MS),
+            pipelining: false,
+        },
+        |_| Fault::None,
+    );
+    let t = Instant::now();
+    let o = std::process::Command::new(bin)
+        .arg("--root")
+        .arg(&root)
+        .args(["comms", "send", "--due", "--now", "2027-03-16T12:00:00Z"])
+        .env("TMINUS_SMTP_HOST", "127.0.0.1")
+        .env("TMINUS_SMTP_PORT", server.port.to_string())
+        .output()
+        .unwrap();
+    let elapsed = t.elapsed().as_secs_f64();
+    let tail = String::from_utf8_lossy(&o.stdout);
+    let summary = tail.lines().last().unwrap_or_default();
+    assert_eq!(server.stored().len(), N, "{summary}");
+    println!(
+        "send {N} with {bin} (the whole command): {elapsed:.1}s = {:.1} messages/s; {summary}",
+        N as f64 / elapsed
+    );
+    elapsed
+}
+
 fn main() {
     let quick = std::env::var("TMINUS_BENCH_QUICK").is_ok_and(|v| v == "1");
     let fast = run(8, true);
     run(4, true);
     run(8, false);
+    if let Ok(bin) = std::env::var("TMINUS_BENCH_BEFORE_BIN") {
+        let before = run_binary(&bin);
+        println!(
+            "8 connections with PIPELINING vs {bin}: {:.1}× faster",
+            before / fast
+        );
+    }
     if quick {
         println!("(TMINUS_BENCH_QUICK=1: the one-connection run is skipped)");
         return;
