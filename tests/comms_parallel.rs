@@ -159,8 +159,13 @@ fn eight_connections_send_each_delivery_once_pipelined_and_claim_in_schedule_ord
         }
     }
     assert!(states(&root).values().all(|s| s == "sent"));
-    // A rerun sends nothing.
+    // A rerun sends nothing, and does not even connect.
     let o = send(&root, server.port, &[]);
+    assert!(
+        stdout(&o).contains("(0 connections, 0 retries"),
+        "{}",
+        stdout(&o)
+    );
     assert!(
         stdout(&o).contains(&format!(
             "sent 0, failed 0, in doubt 0, missed 1, already sent {n}"

@@ -319,7 +319,8 @@ pub fn send(
         }
         Some(settings) => run::run(
             &settings,
-            project.comms_policy.connections.clamp(1, todo.len().max(1)),
+            // No session (and no connection) when nothing is due.
+            project.comms_policy.connections.min(todo.len()),
             project.comms_policy.rate_per_second,
             records.then_some(ledger),
             &render,
