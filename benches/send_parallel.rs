@@ -8,7 +8,11 @@
 //! - `connections: 8` without PIPELINING, then `connections: 4` and `8` with it (two round
 //!   trips a message: the commands, then the message).
 //!
-//! Each is compared with what the server allows: connections ÷ (round trips × 50 ms)
+//! First, the ledger alone as a run uses it: 8 threads, each claiming a delivery (and
+//! waiting until the claim is on disk) then recording it sent, through the one group-
+//! committing writer, against one thread appending and fsyncing record by record.
+//!
+//! Each send is compared with what the server allows: connections ÷ (round trips × 50 ms)
 //! messages a second. The ledger is the real one, fsync'd, in a temporary folder.
 //! `TMINUS_BENCH_QUICK=1` skips the slow one-connection run (400 s).
 //! `TMINUS_BENCH_BEFORE_BIN=/path/to/tminus` also times that binary (e.g. a build of the
@@ -146,7 +150,53 @@ fn run_binary(bin: &str) -> f64 {
     elapsed
 }
 
+/// The ledger alone: `threads` threads × `per_thread` deliveries, each a claim waited for
+/// and a `sent` recorded, through the group-committing writer; prints messages a second.
+fn ledger_alone(threads: usize, per_thread: usize) {
+    use tminus::send::ledger::{DeliveryKey, Ledger, Record};
+    use tminus::send::writer::Writer;
+    let dir = tempfile::tempdir().unwrap();
+    let ledger = Ledger::open(dir.path()).unwrap();
+    let t = Instant::now();
+    std::thread::scope(|s| {
+        let (writer, handle) = Writer::spawn(s, ledger);
+        for i in 0..threads {
+            let writer = writer.clone();
+            s.spawn(move || {
+                for j in 0..per_thread {
+                    let key = DeliveryKey::new("get-ready", None, &format!("p{i}-{j}@x.example"));
+                    let (tx, rx) = std::sync::mpsc::sync_channel(1);
+                    writer.append(Record::claim(&key, "en", "<x@y>", Utc::now()), move |r| {
+                        let _ = tx.send(r);
+                    });
+                    rx.recv().unwrap().unwrap();
+                    writer.append(Record::sent(&key, "<x@y>", "250 2.0.0 Ok"), |r| r.unwrap());
+                }
+            });
+        }
+        drop(writer);
+        handle.join().unwrap();
+    });
+    let group = t.elapsed().as_secs_f64();
+    let dir = tempfile::tempdir().unwrap();
+    let mut ledger = Ledger::open(dir.path()).unwrap();
+    let n = threads * per_thread;
+    let t = Instant::now();
+    for j in 0..n {
+        let key = DeliveryKey::new("get-ready", None, &format!("p{j}@x.example"));
+        ledger.claim(&key, "en", "<x@y>", Utc::now()).unwrap();
+        ledger.commit(&key, "<x@y>", "250 2.0.0 Ok").unwrap();
+    }
+    let single = t.elapsed().as_secs_f64();
+    println!(
+        "ledger alone, {n} deliveries (claim + sent): {threads} threads through the group-committing writer {group:.2}s = {:.0} messages/s; one thread, one fsync per record {single:.2}s = {:.0} messages/s",
+        n as f64 / group,
+        n as f64 / single
+    );
+}
+
 fn main() {
+    ledger_alone(8, 1000);
     let quick = std::env::var("TMINUS_BENCH_QUICK").is_ok_and(|v| v == "1");
     let fast = run(8, true);
     run(4, true);

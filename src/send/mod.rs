@@ -18,7 +18,7 @@ mod run;
 pub mod smtp;
 mod status;
 mod transaction;
-mod writer;
+pub mod writer;
 
 use std::time::{Duration as StdDuration, Instant};
 
