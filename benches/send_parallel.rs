@@ -75,6 +75,7 @@ fn run(connections: usize, pipelining: bool) -> f64 {
         Options {
             delay: Duration::from_millis(DELAY_MS),
             pipelining,
+            ..Options::default()
         },
         |_| Fault::None,
     );
@@ -127,6 +128,7 @@ fn run_binary(bin: &str) -> f64 {
         Options {
             delay: Duration::from_millis(DELAY_MS),
             pipelining: false,
+            ..Options::default()
         },
         |_| Fault::None,
     );

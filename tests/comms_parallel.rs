@@ -59,7 +59,7 @@ fn send(root: &Path, port: u16, args: &[&str]) -> Output {
 fn delayed(ms: u64) -> Options {
     Options {
         delay: Duration::from_millis(ms),
-        pipelining: true,
+        ..Options::default()
     }
 }
 
@@ -246,7 +246,7 @@ fn a_421_on_one_session_backs_off_that_session_while_the_others_go_on() {
 
 #[test]
 fn a_pipelined_rcpt_refusal_fails_that_recipient_and_the_session_keeps_its_connection() {
-    let n = 40;
+    let n = 80;
     let (_tmp, root) = project(n, "rate_per_second: 100000, connections: 8");
     let server = FaultServer::start_with(delayed(2), |t: Txn| {
         if t.connection == 3 && t.on_connection == 2 {
@@ -435,4 +435,57 @@ fn on_a_terminal_a_progress_bar_counts_sent_failed_and_in_doubt_with_rate_and_et
     let o = send(&root2, clean.port, &[]);
     assert!(!stderr(&o).contains("ETA"), "{}", stderr(&o));
     assert_eq!(stdout(&o).matches("sent        get-ready").count(), n);
+}
+
+#[test]
+fn a_refused_reconnection_stops_every_session_and_leaves_no_claim_unrecorded() {
+    let n = 200;
+    let (_tmp, root) = project(n, "rate_per_second: 100000, connections: 8");
+    // Session 3 loses its connection before its 5th DATA; the server then greets every new
+    // connection with 554: the reconnection fails for good, and the run must stop.
+    let server = FaultServer::start_with(
+        Options {
+            refuse_from: Some(9),
+            ..delayed(5)
+        },
+        |t: Txn| {
+            if t.connection == 3 && t.on_connection == 5 {
+                Fault::DropBeforeData
+            } else {
+                Fault::None
+            }
+        },
+    );
+    let o = send(&root, server.port, &[]);
+    let (out, err) = (stdout(&o), stderr(&o));
+    assert_eq!(o.status.code(), Some(1), "{out}\n{err}");
+    assert!(err.contains("no service for you"), "{err}");
+    assert!(err.contains("were not attempted"), "{err}");
+    assert!(
+        out.contains("failed 1, in doubt 0"),
+        "the held delivery failed: {out}"
+    );
+    // Every claim got its outcome: the sessions finished what they held, took nothing more.
+    let mut open = BTreeSet::new();
+    for (event, to) in ledger(&root) {
+        if event == "claim" {
+            assert!(open.insert(to.clone()), "{to} claimed twice");
+        } else {
+            open.remove(&to);
+        }
+    }
+    assert!(open.is_empty(), "claims without an outcome: {open:?}");
+    let sent_first = server.stored().len();
+    assert!(
+        sent_first < n - 8,
+        "the run stopped early ({sent_first} sent)"
+    );
+    at_most_once("a refused reconnection", &[&server]);
+    // The next run sends the rest, once each.
+    let clean = FaultServer::start(|_| Fault::None);
+    let o = send(&root, clean.port, &[]);
+    assert!(o.status.success(), "{}\n{}", stdout(&o), stderr(&o));
+    let counts = at_most_once("a refused reconnection, then a rerun", &[&server, &clean]);
+    assert_eq!(counts.keys().cloned().collect::<BTreeSet<_>>(), users(n));
+    assert!(states(&root).values().all(|s| s == "sent"));
 }

@@ -84,6 +84,9 @@ pub struct Options {
     pub delay: Duration,
     /// Whether EHLO offers PIPELINING.
     pub pipelining: bool,
+    /// Connections from this number on are greeted with `554` and closed (a server that
+    /// stops serving this client: not worth retrying).
+    pub refuse_from: Option<usize>,
 }
 
 impl Default for Options {
@@ -91,6 +94,7 @@ impl Default for Options {
         Options {
             delay: Duration::ZERO,
             pipelining: true,
+            refuse_from: None,
         }
     }
 }
@@ -308,6 +312,11 @@ fn serve(stream: TcpStream, s: &State, connection: usize) -> std::io::Result<()>
     } else {
         "250-fault.test\r\n250-8BITMIME\r\n250-SMTPUTF8\r\n250 SIZE 0\r\n"
     };
+    if s.options.refuse_from.is_some_and(|from| connection >= from) {
+        c.reply(fault, "554 5.7.1 fault.test: no service for you\r\n")?;
+        c.hang_up();
+        return Ok(());
+    }
     c.reply(fault, "220 fault.test ESMTP ready\r\n")?;
     let mut line = Vec::new();
     loop {
