@@ -489,3 +489,45 @@ fn a_refused_reconnection_stops_every_session_and_leaves_no_claim_unrecorded() {
     assert_eq!(counts.keys().cloned().collect::<BTreeSet<_>>(), users(n));
     assert!(states(&root).values().all(|s| s == "sent"));
 }
+
+#[test]
+fn a_session_that_cannot_reconnect_gives_up_and_the_others_finish_the_run() {
+    // Enough that the others still work when it gives up (after ~0.3 s of backoff).
+    let n = 300;
+    let (_tmp, root) = project(n, "rate_per_second: 100000, connections: 8");
+    // As above, but the server is busy (421) for new connections: worth retrying, so the
+    // session tries six times with backoff, then gives up while the others go on.
+    let server = FaultServer::start_with(
+        Options {
+            refuse_from: Some(9),
+            refuse_code: 421,
+            ..delayed(10)
+        },
+        |t: Txn| {
+            if t.connection == 3 && t.on_connection == 5 {
+                Fault::DropBeforeData
+            } else {
+                Fault::None
+            }
+        },
+    );
+    let o = send(&root, server.port, &[]);
+    let (out, err) = (stdout(&o), stderr(&o));
+    assert_eq!(o.status.code(), Some(1), "{out}\n{err}");
+    assert!(
+        err.contains("note: one connection gave up (the others went on)"),
+        "{err}"
+    );
+    assert!(!err.contains("not attempted"), "{err}");
+    // The delivery it held never left: failed (retried by the next run); the rest sent.
+    assert!(
+        out.contains(&format!("sent {}, failed 1, in doubt 0", n - 1)),
+        "{out}"
+    );
+    at_most_once("one session gave up", &[&server]);
+    let clean = FaultServer::start(|_| Fault::None);
+    let o = send(&root, clean.port, &[]);
+    assert!(stdout(&o).contains("sent 1, failed 0"), "{}", stdout(&o));
+    let counts = at_most_once("one session gave up, then a rerun", &[&server, &clean]);
+    assert_eq!(counts.len(), n);
+}

@@ -84,9 +84,11 @@ pub struct Options {
     pub delay: Duration,
     /// Whether EHLO offers PIPELINING.
     pub pipelining: bool,
-    /// Connections from this number on are greeted with `554` and closed (a server that
-    /// stops serving this client: not worth retrying).
+    /// Connections from this number on are greeted with `refuse_code` and closed.
     pub refuse_from: Option<usize>,
+    /// `554` (the server will not serve this client: not worth retrying) or `421` (busy,
+    /// try later).
+    pub refuse_code: u16,
 }
 
 impl Default for Options {
@@ -95,6 +97,7 @@ impl Default for Options {
             delay: Duration::ZERO,
             pipelining: true,
             refuse_from: None,
+            refuse_code: 554,
         }
     }
 }
@@ -313,7 +316,8 @@ fn serve(stream: TcpStream, s: &State, connection: usize) -> std::io::Result<()>
         "250-fault.test\r\n250-8BITMIME\r\n250-SMTPUTF8\r\n250 SIZE 0\r\n"
     };
     if s.options.refuse_from.is_some_and(|from| connection >= from) {
-        c.reply(fault, "554 5.7.1 fault.test: no service for you\r\n")?;
+        let code = s.options.refuse_code;
+        c.reply(fault, &format!("{code} fault.test: no service for you\r\n"))?;
         c.hang_up();
         return Ok(());
     }
