@@ -154,6 +154,8 @@ pub struct Recipient {
 pub struct CommsPolicy {
     pub max_lateness: Duration,
     pub rate_per_second: f64,
+    /// SMTP sessions `comms send` opens in parallel (under the one `rate_per_second`).
+    pub connections: usize,
 }
 
 /// Markdown text with where it came from, so render errors point into the file.

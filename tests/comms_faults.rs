@@ -24,8 +24,13 @@ use common::*;
 const NOW: &str = "2027-03-15T12:00:00Z"; // the main wave's T-14d 09:00 Paris was 4h ago
 
 /// The minimal fixture with `n` recipients in the main wave (every 4th in French), at
-/// `rate` messages a second.
+/// `rate` messages a second, over the default number of connections (4).
 fn project(n: usize, rate: u32) -> (tempfile::TempDir, PathBuf) {
+    project_with(n, rate, "")
+}
+
+/// [`project`] with more `comms` settings (`, connections: 1`).
+fn project_with(n: usize, rate: u32, comms: &str) -> (tempfile::TempDir, PathBuf) {
     let (dir, root) = copy_project(&fixture("minimal"));
     let mut csv = String::from("email,name,locale,timezone\n");
     for i in 1..=n {
@@ -36,7 +41,7 @@ fn project(n: usize, rate: u32) -> (tempfile::TempDir, PathBuf) {
     let yaml = root.join("content/project.yaml");
     let mut text = read(&yaml);
     text.push_str(&format!(
-        "comms: {{ max_lateness: 24h, rate_per_second: {rate} }}\n"
+        "comms: {{ max_lateness: 24h, rate_per_second: {rate}{comms} }}\n"
     ));
     std::fs::write(yaml, text).unwrap();
     (dir, root)
@@ -381,7 +386,8 @@ fn every_kind_of_fault_keeps_each_delivery_at_most_once() {
 #[test]
 fn a_server_that_dies_mid_batch_stops_it_and_a_rerun_sends_the_rest() {
     let n = 12;
-    let (_tmp, root) = project(n, 1000);
+    // One connection: the five before the death are sent, the one it hit fails.
+    let (_tmp, root) = project_with(n, 1000, ", connections: 1");
     let server = FaultServer::start(at(6, Fault::Die));
     let o = send(&root, server.port, &[]);
     let out = stdout(&o);
@@ -394,6 +400,23 @@ fn a_server_that_dies_mid_batch_stops_it_and_a_rerun_sends_the_rest() {
     let doubt = check_run("server death", n, &server, &root);
     assert!(doubt.is_empty());
     resend_and_check("server death", n, &root, &server, &doubt);
+
+    // Four connections: each one's transaction in flight fails at most, the rest waits.
+    let (_tmp, root) = project(n, 1000);
+    let server = FaultServer::start(at(6, Fault::Die));
+    let o = send(&root, server.port, &[]);
+    let out = stdout(&o);
+    assert_eq!(o.status.code(), Some(1), "{out}");
+    let failed = out.matches("FAILED ").count();
+    assert!((1..=4).contains(&failed), "{out}");
+    assert!(
+        out.contains(&format!("sent 5, failed {failed}, in doubt 0")),
+        "{out}"
+    );
+    assert!(stderr(&o).contains("cannot connect to smtp://127.0.0.1:"));
+    let doubt = check_run("server death, 4 connections", n, &server, &root);
+    assert!(doubt.is_empty());
+    resend_and_check("server death, 4 connections", n, &root, &server, &doubt);
 }
 
 mod random_plans {

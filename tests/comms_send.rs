@@ -32,8 +32,9 @@ macro_rules! server_or_skip {
     }};
 }
 
-/// The minimal fixture with `n` recipients in the main wave (every 4th in French) and a
-/// fast rate limit.
+/// The minimal fixture with `n` recipients in the main wave (every 4th in French), a
+/// fast rate limit and one connection (these tests follow one session message by message;
+/// `comms_parallel.rs` sends over many).
 fn project(n: usize) -> (tempfile::TempDir, PathBuf) {
     let (dir, root) = copy_project(&fixture("minimal"));
     let mut csv = String::from("email,name,locale,timezone\n");
@@ -44,7 +45,7 @@ fn project(n: usize) -> (tempfile::TempDir, PathBuf) {
     std::fs::write(root.join("content/audiences/everyone.csv"), csv).unwrap();
     let yaml = root.join("content/project.yaml");
     let mut text = read(&yaml);
-    text.push_str("comms: { max_lateness: 24h, rate_per_second: 500 }\n");
+    text.push_str("comms: { max_lateness: 24h, rate_per_second: 500, connections: 1 }\n");
     std::fs::write(yaml, text).unwrap();
     (dir, root)
 }

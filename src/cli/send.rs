@@ -107,32 +107,52 @@ pub fn send(root: &Path, args: SendArgs<'_>) -> i32 {
         test_to: args.test_to.map(str::to_string),
         resend_in_doubt: args.resend_in_doubt,
     };
+    // On a terminal, a progress bar on stderr (sent / failed / in doubt, rate, ETA);
+    // otherwise one line per message on stdout.
     let bar = std::io::stderr().is_terminal().then(|| {
         let b = ProgressBar::new(0);
         b.set_style(
-            ProgressStyle::with_template("{spinner} [{bar:30}] {pos}/{len} {msg} ({eta})")
-                .expect("valid template")
-                .progress_chars("=> "),
+            ProgressStyle::with_template(
+                "{spinner} [{bar:30}] {pos}/{len}  {msg}  {rate}  ETA {eta}",
+            )
+            .expect("valid template")
+            .with_key(
+                "rate",
+                |state: &indicatif::ProgressState, w: &mut dyn std::fmt::Write| {
+                    let _ = write!(w, "{:.1}/s", state.per_sec());
+                },
+            )
+            .progress_chars("=> "),
         );
+        b.enable_steady_tick(std::time::Duration::from_millis(250));
         b
     });
+    let mut counts = Counts::default();
     let mut out = Out { stdout_gone: false };
     let mut on = |p: Progress<'_>| match (&bar, p) {
-        (Some(b), Progress::Start { total }) => b.set_length(total as u64),
+        (Some(b), Progress::Start { total }) => {
+            b.set_length(total as u64);
+            b.set_message(counts.to_string());
+        }
         (None, Progress::Start { .. }) => {}
-        (Some(b), Progress::Sent { key, .. }) => {
+        (Some(b), Progress::Sent { .. }) => {
+            counts.sent += 1;
+            b.set_message(counts.to_string());
             b.inc(1);
-            b.set_message(key.to_string());
         }
         (Some(b), Progress::WouldSend { key, subject }) => {
             b.inc(1);
             b.println(format!("would send  {key}  {subject}"));
         }
         (Some(b), Progress::Failed { key, reply }) => {
+            counts.failed += 1;
+            b.set_message(counts.to_string());
             b.inc(1);
             b.println(format!("FAILED  {key}  {reply}"));
         }
         (Some(b), Progress::InDoubt { key, reason }) => {
+            counts.in_doubt += 1;
+            b.set_message(counts.to_string());
             b.inc(1);
             b.println(format!("IN DOUBT  {key}  {reason}"));
         }
@@ -172,6 +192,24 @@ pub fn send(root: &Path, args: SendArgs<'_>) -> i32 {
         1
     } else {
         0
+    }
+}
+
+/// What the progress bar counts.
+#[derive(Debug, Default)]
+struct Counts {
+    sent: usize,
+    failed: usize,
+    in_doubt: usize,
+}
+
+impl std::fmt::Display for Counts {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        write!(
+            f,
+            "sent {} · failed {} · in doubt {}",
+            self.sent, self.failed, self.in_doubt
+        )
     }
 }
 
@@ -269,6 +307,11 @@ fn print_summary(o: &mut Out, project: &Project, s: &Summary, opts: &Options) {
         out.push_str("nothing was recorded in the send ledger\n");
     }
     o.print(&out);
+    for r in &s.retired {
+        warn(&format!(
+            "note: one connection gave up (the others went on): {r}\n"
+        ));
+    }
     if let Some(f) = &s.fatal {
         warn(&format!("error: {f}\n"));
     }

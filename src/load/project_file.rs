@@ -17,6 +17,9 @@ use crate::util::is_loopback;
 
 const DEFAULT_MAX_LATENESS_HOURS: i64 = 24;
 const DEFAULT_RATE_PER_SECOND: f64 = 10.0;
+const DEFAULT_CONNECTIONS: usize = 4;
+/// More sessions than this would be refused by most relays long before they helped.
+const MAX_CONNECTIONS: i64 = 64;
 
 /// Loads `content/project.yaml`, reporting every problem to `diags`. Fields with errors get
 /// stand-in values so the rest of the project can still be checked; `None` only when the
@@ -181,6 +184,18 @@ pub fn load(root: &Path, diags: &mut Diagnostics) -> Option<Project> {
             "e.g. `rate_per_second: 10`",
         );
     }
+    let connections = match p.comms.connections {
+        None => DEFAULT_CONNECTIONS,
+        Some(n) if (1..=MAX_CONNECTIONS).contains(&n) => n as usize,
+        Some(n) => {
+            c.error(
+                "comms.connections",
+                format!("`connections: {n}` is out of range: tminus opens 1 to {MAX_CONNECTIONS} SMTP sessions in parallel"),
+                format!("e.g. `connections: {DEFAULT_CONNECTIONS}` (the default); ask the relay's administrators how many sessions it accepts from one client"),
+            );
+            DEFAULT_CONNECTIONS
+        }
+    };
     if let Some(smtp) = &p.smtp {
         check_smtp(&mut c, smtp);
     }
@@ -244,6 +259,7 @@ pub fn load(root: &Path, diags: &mut Diagnostics) -> Option<Project> {
         comms_policy: CommsPolicy {
             max_lateness: max_lateness.unwrap_or(fallback.comms_policy.max_lateness),
             rate_per_second,
+            connections,
         },
         smtp: p.smtp,
         theme_dir,
@@ -283,6 +299,7 @@ pub fn placeholder(root: &Path) -> Project {
         comms_policy: CommsPolicy {
             max_lateness: Duration::hours(DEFAULT_MAX_LATENESS_HOURS),
             rate_per_second: DEFAULT_RATE_PER_SECOND,
+            connections: DEFAULT_CONNECTIONS,
         },
         smtp: None,
         cutover: Cutover::default(),

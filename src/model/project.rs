@@ -171,6 +171,9 @@ pub struct CommsPolicyFile {
     pub max_lateness: Option<String>,
     #[serde(default)]
     pub rate_per_second: Option<f64>,
+    /// SMTP sessions used in parallel by `comms send` (1..=64).
+    #[serde(default)]
+    pub connections: Option<i64>,
 }
 
 #[derive(Debug, Clone, Default, Deserialize)]

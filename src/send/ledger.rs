@@ -1,5 +1,7 @@
-//! The send ledger: `.tminus/sent.jsonl`, append-only, one JSON record per line, each
-//! line written with a single `write` and fsync'd before the next step.
+//! The send ledger: `.tminus/sent.jsonl`, append-only, one JSON record per line. Records
+//! are appended in groups ([`Ledger::append_all`]: the lines in one `write`, then one
+//! fsync), and nothing that depends on a record happens before its group is synced: during
+//! a run the records of all its connections go through one writer ([`super::writer`]).
 //!
 //! Per delivery (one message to one recipient, see [`DeliveryKey`]) the records are:
 //!
@@ -278,15 +280,26 @@ impl Ledger {
 
     /// Appends `record` as one line and syncs it to disk before returning.
     pub fn append(&mut self, record: &Record) -> io::Result<()> {
+        self.append_all(std::slice::from_ref(record))
+    }
+
+    /// Appends `records`, one line each, in one write, and syncs them to disk (once)
+    /// before returning: a group commit. Their states apply only once they are on disk.
+    pub fn append_all(&mut self, records: &[Record]) -> io::Result<()> {
         let file = self
             .file
             .as_mut()
             .ok_or_else(|| io::Error::other("the ledger was opened read-only"))?;
-        let mut line = serde_json::to_vec(record).map_err(io::Error::other)?;
-        line.push(b'\n');
-        file.write_all(&line)?;
+        let mut lines = Vec::with_capacity(records.len() * 256);
+        for record in records {
+            serde_json::to_writer(&mut lines, record).map_err(io::Error::other)?;
+            lines.push(b'\n');
+        }
+        file.write_all(&lines)?;
         file.sync_data()?;
-        self.apply(record);
+        for record in records {
+            self.apply(record);
+        }
         Ok(())
     }
 
@@ -298,32 +311,12 @@ impl Ledger {
         message_id: &str,
         send_at: DateTime<Utc>,
     ) -> io::Result<()> {
-        self.append(&Record {
-            event: Event::Claim,
-            at: Utc::now(),
-            key: key.clone(),
-            locale: Some(locale.to_string()),
-            message_id: message_id.to_string(),
-            send_at: Some(send_at),
-            reply: None,
-            permanent: None,
-            pid: std::process::id(),
-        })
+        self.append(&Record::claim(key, locale, message_id, send_at))
     }
 
     /// Records that the server accepted `key`.
     pub fn commit(&mut self, key: &DeliveryKey, message_id: &str, reply: &str) -> io::Result<()> {
-        self.append(&Record {
-            event: Event::Sent,
-            at: Utc::now(),
-            key: key.clone(),
-            locale: None,
-            message_id: message_id.to_string(),
-            send_at: None,
-            reply: Some(reply.to_string()),
-            permanent: None,
-            pid: std::process::id(),
-        })
+        self.append(&Record::sent(key, message_id, reply))
     }
 
     /// Records that `key` was not delivered.
@@ -334,17 +327,7 @@ impl Ledger {
         reply: &str,
         permanent: bool,
     ) -> io::Result<()> {
-        self.append(&Record {
-            event: Event::Failed,
-            at: Utc::now(),
-            key: key.clone(),
-            locale: None,
-            message_id: message_id.to_string(),
-            send_at: None,
-            reply: Some(reply.to_string()),
-            permanent: Some(permanent),
-            pid: std::process::id(),
-        })
+        self.append(&Record::failed(key, message_id, reply, permanent))
     }
 
     /// Records that `key` was handed over completely but its outcome is unknown (`reason`).
@@ -354,17 +337,62 @@ impl Ledger {
         message_id: &str,
         reason: &str,
     ) -> io::Result<()> {
-        self.append(&Record {
-            event: Event::InDoubt,
+        self.append(&Record::in_doubt(key, message_id, reason))
+    }
+}
+
+impl Record {
+    fn new(event: Event, key: &DeliveryKey, message_id: &str) -> Record {
+        Record {
+            event,
             at: Utc::now(),
             key: key.clone(),
             locale: None,
             message_id: message_id.to_string(),
             send_at: None,
-            reply: Some(reason.to_string()),
+            reply: None,
             permanent: None,
             pid: std::process::id(),
-        })
+        }
+    }
+
+    /// `key` (rendered in `locale`) is about to be handed to the server.
+    pub fn claim(
+        key: &DeliveryKey,
+        locale: &str,
+        message_id: &str,
+        send_at: DateTime<Utc>,
+    ) -> Record {
+        Record {
+            locale: Some(locale.to_string()),
+            send_at: Some(send_at),
+            ..Record::new(Event::Claim, key, message_id)
+        }
+    }
+
+    /// The server accepted `key` with `reply`.
+    pub fn sent(key: &DeliveryKey, message_id: &str, reply: &str) -> Record {
+        Record {
+            reply: Some(reply.to_string()),
+            ..Record::new(Event::Sent, key, message_id)
+        }
+    }
+
+    /// `key` was not delivered: the server's `reply`, final or not.
+    pub fn failed(key: &DeliveryKey, message_id: &str, reply: &str, permanent: bool) -> Record {
+        Record {
+            reply: Some(reply.to_string()),
+            permanent: Some(permanent),
+            ..Record::new(Event::Failed, key, message_id)
+        }
+    }
+
+    /// `key` was handed over completely but its outcome is unknown (`reason`).
+    pub fn in_doubt(key: &DeliveryKey, message_id: &str, reason: &str) -> Record {
+        Record {
+            reply: Some(reason.to_string()),
+            ..Record::new(Event::InDoubt, key, message_id)
+        }
     }
 }
 

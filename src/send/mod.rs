@@ -1,20 +1,24 @@
 //! Sending the announcements that are due: `tminus comms send --due` and `comms status`.
 //!
 //! A *delivery* is one scheduled message to one recipient, rendered for that recipient.
-//! A run takes the project's [`ledger::Lock`], classifies every delivery ([`due`]) and, for
-//! each one due, in schedule order: waits for its slot (rate limit), writes a `claim` to the
-//! ledger (synced), hands the message to the server over the batch's one connection
-//! ([`smtp::Session`]), then writes `sent`, `failed` or — when the connection was lost or
-//! the reply timed out after the whole message was handed over — `in_doubt`. So a crash
-//! can leave at most the delivery in flight "in doubt", a misbehaving server only the
+//! A run takes the project's [`ledger::Lock`], classifies every delivery ([`due`]) and
+//! sends those due over `comms.connections` sessions in parallel ([`run`]): for each one,
+//! in schedule order, a session waits for its slot (one rate limit for all), writes a
+//! `claim` to the ledger (synced), hands the message to the server ([`smtp::Session`]),
+//! then writes `sent`, `failed` or — when the connection was lost or the reply timed out
+//! after the whole message was handed over — `in_doubt`; the records of all sessions go
+//! through one writer that commits them in groups ([`writer`]). So a crash can leave at
+//! most the delivery in flight on each session "in doubt", a misbehaving server only the
 //! deliveries it left unanswered, and a rerun sends exactly what was never accepted and is
 //! not in doubt.
 
 pub mod due;
 pub mod ledger;
+mod run;
 pub mod smtp;
 mod status;
 mod transaction;
+pub mod writer;
 
 use std::time::{Duration as StdDuration, Instant};
 
@@ -29,7 +33,7 @@ use due::{deliveries, standing, Delivery, Standing};
 pub use status::{overview, overview_of, status};
 
 use ledger::{DeliveryKey, Ledger, Lock, State};
-use smtp::{Fatal, Outcome, Pacer, Session, Settings};
+use smtp::Settings;
 
 /// What `comms send` was asked to do.
 #[derive(Debug, Clone)]
@@ -104,6 +108,8 @@ pub struct Summary {
     pub would_send: usize,
     pub connections: usize,
     pub retries: usize,
+    /// Sessions that gave up reconnecting while others went on (why, for each).
+    pub retired: Vec<String>,
     #[serde(skip)]
     pub elapsed: StdDuration,
     /// Skipped (torn) ledger lines.
@@ -205,7 +211,7 @@ pub fn send(
             Ledger::path_in(root).display()
         )
     };
-    let mut ledger = if records {
+    let ledger = if records {
         Ledger::open(root).map_err(ledger_err)?
     } else {
         Ledger::read(root).map_err(ledger_err)?
@@ -266,127 +272,64 @@ pub fn send(
     }
 
     on(Progress::Start { total: todo.len() });
-    let mut session = settings.map(Session::new);
-    let mut pacer = Pacer::new(project.comms_policy.rate_per_second);
-    let mut done = 0;
-    'chunks: for (c, chunk) in todo.chunks(CHUNK).enumerate() {
+    // Chunk `c` of the deliveries to send, rendered in parallel; `None` past the end.
+    let render = |c: usize| -> Option<Vec<Result<Ready, (DeliveryKey, String)>>> {
+        let chunk = todo.chunks(CHUNK).nth(c)?;
         // The `Date:` of what goes out now: the run's clock (`--now` or the real one) as it
         // stands, so a message sent late says when it was sent, not when it was due.
         let date = opts.now + chrono::Duration::from_std(started.elapsed()).unwrap_or_default();
-        let rendered: Vec<Result<Ready, String>> = chunk
-            .par_iter()
-            .enumerate()
-            .map(|(i, d)| {
-                let r = test_recipients.get(c * CHUNK + i).unwrap_or(d.recipient);
-                render_one(project, &mailer, d, r, date)
-            })
-            .collect();
-        for (d, ready) in chunk.iter().zip(rendered) {
-            let ready = match ready {
-                Ok(r) => r,
-                Err(e) => {
-                    on(Progress::Failed {
-                        key: &d.key,
-                        reply: &e,
-                    });
-                    summary.failed.push((d.key.clone(), e));
+        Some(
+            chunk
+                .par_iter()
+                .enumerate()
+                .map(|(i, d)| {
+                    let r = test_recipients.get(c * CHUNK + i).unwrap_or(d.recipient);
+                    render_one(project, &mailer, d, r, date).map_err(|e| (d.key.clone(), e))
+                })
+                .collect(),
+        )
+    };
+    let done = match settings {
+        None => {
+            // A dry run: what would be sent, in order.
+            let mut done = 0;
+            for c in 0.. {
+                let Some(chunk) = render(c) else { break };
+                for ready in chunk {
                     done += 1;
-                    continue;
-                }
-            };
-            if opts.dry_run {
-                on(Progress::WouldSend {
-                    key: &ready.key,
-                    subject: &ready.subject,
-                });
-                summary.would_send += 1;
-                done += 1;
-                continue;
-            }
-            let session = session.as_mut().expect("not a dry run");
-            if let Err(Fatal(e)) = session.ready() {
-                summary.fatal = Some(e);
-                break 'chunks;
-            }
-            pacer.wait();
-            if records {
-                if let Err(e) =
-                    ledger.claim(&ready.key, &ready.locale, &ready.message_id, ready.send_at)
-                {
-                    summary.fatal = Some(ledger_err(e));
-                    break 'chunks;
-                }
-            }
-            let outcome = session.send(&ready.to, &ready.eml);
-            done += 1;
-            let (reply, permanent, fatal) = match outcome {
-                Ok(Outcome::Accepted(reply)) => {
-                    if records {
-                        if let Err(e) = ledger.commit(&ready.key, &ready.message_id, &reply) {
-                            // Accepted but not recorded: in doubt, and we must stop.
-                            summary.in_doubt.push(InDoubt {
-                                key: ready.key.clone(),
-                                reason: Some(format!("accepted ({reply}) but not recorded")),
-                                this_run: true,
+                    match ready {
+                        Ok(r) => {
+                            on(Progress::WouldSend {
+                                key: &r.key,
+                                subject: &r.subject,
                             });
-                            summary.fatal = Some(ledger_err(e));
-                            break 'chunks;
+                            summary.would_send += 1;
+                        }
+                        Err((key, reply)) => {
+                            on(Progress::Failed {
+                                key: &key,
+                                reply: &reply,
+                            });
+                            summary.failed.push((key, reply));
                         }
                     }
-                    summary.sent += 1;
-                    on(Progress::Sent {
-                        key: &ready.key,
-                        message_id: &ready.message_id,
-                    });
-                    continue;
-                }
-                Ok(Outcome::Refused { reply, permanent }) => (reply, permanent, None),
-                Ok(Outcome::InDoubt(reason)) => {
-                    summary.in_doubt.push(InDoubt {
-                        key: ready.key.clone(),
-                        reason: Some(reason.clone()),
-                        this_run: true,
-                    });
-                    on(Progress::InDoubt {
-                        key: &ready.key,
-                        reason: &reason,
-                    });
-                    // Without a record the claim alone says "in doubt" too; with one, the
-                    // reason is kept.
-                    if records {
-                        if let Err(e) = ledger.in_doubt(&ready.key, &ready.message_id, &reason) {
-                            summary.fatal = Some(ledger_err(e));
-                            break 'chunks;
-                        }
-                    }
-                    continue;
-                }
-                Err(Fatal(e)) => (e.clone(), false, Some(e)),
-            };
-            if records {
-                if let Err(e) = ledger.fail(&ready.key, &ready.message_id, &reply, permanent) {
-                    summary.fatal = Some(ledger_err(e));
-                    summary.failed.push((ready.key.clone(), reply));
-                    break 'chunks;
                 }
             }
-            on(Progress::Failed {
-                key: &ready.key,
-                reply: &reply,
-            });
-            summary.failed.push((ready.key.clone(), reply));
-            if fatal.is_some() {
-                summary.fatal = fatal;
-                break 'chunks;
-            }
+            done
         }
-    }
+        Some(settings) => run::run(
+            &settings,
+            // No session (and no connection) when nothing is due.
+            project.comms_policy.connections.min(todo.len()),
+            project.comms_policy.rate_per_second,
+            records.then_some(ledger),
+            &render,
+            &ledger_err,
+            &mut summary,
+            on,
+        ),
+    };
     summary.not_attempted = todo.len() - done;
-    if let Some(s) = session.as_mut() {
-        s.close();
-        summary.connections = s.connections;
-        summary.retries = s.retries;
-    }
     summary.elapsed = started.elapsed();
     Ok(summary)
 }

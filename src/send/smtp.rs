@@ -1,5 +1,7 @@
-//! The SMTP side of sending: settings from `project.yaml` and the environment, one
-//! connection kept open for a whole batch, retries with exponential backoff, a rate limit.
+//! The SMTP side of sending: settings from `project.yaml` and the environment, a session
+//! (one connection kept open while it works; [`Session`]), retries with exponential
+//! backoff, a rate limit shared by all the sessions of a run ([`Pacer`]). A session uses
+//! PIPELINING (RFC 2920) when the server's EHLO offers it (see [`super::transaction`]).
 //!
 //! TLS rules: `starttls` (the default) requires the server to offer STARTTLS; `tls` is
 //! implicit TLS from the first byte; `none` (plain text) is refused unless the host — after
@@ -10,11 +12,13 @@
 //! printed: [`Settings`]'s `Debug` leaves the password out, and server replies are the only
 //! text that reaches the output.
 
+use std::sync::Mutex;
 use std::time::{Duration, Instant};
 
 use lettre::address::{Address, Envelope};
 use lettre::transport::smtp::authentication::{Credentials, Mechanism};
 use lettre::transport::smtp::client::{Certificate, SmtpConnection, TlsParameters};
+use lettre::transport::smtp::commands::Ehlo;
 use lettre::transport::smtp::extension::ClientId;
 use lettre::transport::smtp::Error;
 
@@ -198,11 +202,12 @@ fn hello_name() -> ClientId {
     }
 }
 
-/// At most `rate` messages a second: each send waits for its slot.
+/// At most `rate` messages a second: each send waits for its slot. Shared by the sessions
+/// of a run (the slots are handed out under a lock; the waiting is done outside it).
 #[derive(Debug)]
 pub struct Pacer {
     interval: Duration,
-    next: Option<Instant>,
+    next: Mutex<Option<Instant>>,
 }
 
 impl Pacer {
@@ -214,19 +219,21 @@ impl Pacer {
         };
         Pacer {
             interval,
-            next: None,
+            next: Mutex::new(None),
         }
     }
 
-    pub fn wait(&mut self) {
+    pub fn wait(&self) {
         let now = Instant::now();
-        if let Some(next) = self.next {
-            if next > now {
-                std::thread::sleep(next - now);
-            }
+        let slot = {
+            let mut next = self.next.lock().unwrap_or_else(|p| p.into_inner());
+            let slot = next.map_or(now, |n| n.max(now));
+            *next = Some(slot + self.interval);
+            slot
+        };
+        if slot > now {
+            std::thread::sleep(slot - now);
         }
-        let base = self.next.map_or(now, |n| n.max(now));
-        self.next = Some(base + self.interval);
     }
 }
 
@@ -243,18 +250,43 @@ pub enum Outcome {
     InDoubt(String),
 }
 
-/// The batch cannot go on (no connection, TLS or authentication failure).
+/// The session cannot go on: no connection (`unreachable`: the server could not be
+/// reached or kept refusing, so other sessions may still work), or a TLS, authentication or
+/// configuration failure (the run cannot go on at all).
 #[derive(Debug, Clone)]
-pub struct Fatal(pub String);
+pub struct Fatal {
+    pub text: String,
+    pub unreachable: bool,
+}
 
-/// A connection to the server, opened on first use and reused for the whole batch.
+impl Fatal {
+    fn config(text: String) -> Fatal {
+        Fatal {
+            text,
+            unreachable: false,
+        }
+    }
+}
+
+/// A connection to the server, opened on first use and reused while the session works.
 pub struct Session {
     settings: Settings,
     conn: Option<SmtpConnection>,
+    /// Whether the server of the current connection offers PIPELINING.
+    pipelining: bool,
     /// Connections opened (1 for a batch without trouble).
     pub connections: usize,
     /// Retries made (after a 4xx or a dropped connection).
     pub retries: usize,
+}
+
+/// Whether an EHLO reply's lines (after the first) name PIPELINING.
+fn offers_pipelining<'a>(lines: impl Iterator<Item = &'a str>) -> bool {
+    lines.skip(1).any(|l| {
+        l.split_whitespace()
+            .next()
+            .is_some_and(|k| k.eq_ignore_ascii_case("PIPELINING"))
+    })
 }
 
 /// An error as one line: what lettre says and the server's reply.
@@ -314,6 +346,7 @@ impl Session {
         Session {
             settings,
             conn: None,
+            pipelining: false,
             connections: 0,
             retries: 0,
         }
@@ -323,7 +356,8 @@ impl Session {
         &self.settings
     }
 
-    fn connect_once(&self) -> Result<SmtpConnection, Result<Error, String>> {
+    /// A new connection, and whether its server offers PIPELINING.
+    fn connect_once(&self) -> Result<(SmtpConnection, bool), Result<Error, String>> {
         let s = &self.settings;
         let tls = match s.security {
             SmtpSecurity::None => None,
@@ -352,12 +386,22 @@ impl Session {
             let params = tls.as_ref().expect("built above");
             conn.starttls(params, &s.hello).map_err(Ok)?;
         }
+        // lettre keeps only the extensions it knows from the EHLO reply; PIPELINING is not
+        // one of them, so ask again (before AUTH: an EHLO may not follow it everywhere).
+        let pipelining = match conn.command(Ehlo::new(s.hello.clone())) {
+            Ok(reply) => offers_pipelining(reply.message()),
+            Err(e) if e.status().is_some() => false,
+            Err(e) => {
+                conn.abort();
+                return Err(Ok(e));
+            }
+        };
         if let (Some(user), Some(pass)) = (&s.username, &s.password) {
             let credentials = Credentials::new(user.clone(), pass.clone());
             conn.auth(&[Mechanism::Plain, Mechanism::Login], &credentials)
                 .map_err(Ok)?;
         }
-        Ok(conn)
+        Ok((conn, pipelining))
     }
 
     /// Makes sure a connection is open, retrying with backoff; a [`Fatal`] stops the batch.
@@ -369,12 +413,13 @@ impl Session {
         let mut attempt = 0;
         loop {
             match self.connect_once() {
-                Ok(conn) => {
+                Ok((conn, pipelining)) => {
                     self.conn = Some(conn);
+                    self.pipelining = pipelining;
                     self.connections += 1;
                     return Ok(());
                 }
-                Err(Err(config)) => return Err(Fatal(config)),
+                Err(Err(config)) => return Err(Fatal::config(config)),
                 Err(Ok(e)) => {
                     let mut text = format!(
                         "cannot connect to {}: {}",
@@ -387,8 +432,14 @@ impl Session {
                         ));
                     }
                     attempt += 1;
-                    if is_fatal_connect_error(&e) || attempt >= self.settings.backoff.attempts {
-                        return Err(Fatal(text));
+                    if is_fatal_connect_error(&e) {
+                        return Err(Fatal::config(text));
+                    }
+                    if attempt >= self.settings.backoff.attempts {
+                        return Err(Fatal {
+                            text,
+                            unreachable: true,
+                        });
                     }
                     self.retries += 1;
                     std::thread::sleep(self.settings.backoff.delay(attempt - 1));
@@ -404,12 +455,12 @@ impl Session {
     /// when no connection can be made.
     pub fn send(&mut self, to: &Address, email: &[u8]) -> Result<Outcome, Fatal> {
         let envelope = Envelope::new(Some(self.settings.from.clone()), vec![to.clone()])
-            .map_err(|e| Fatal(format!("cannot address the envelope: {e}")))?;
+            .map_err(|e| Fatal::config(format!("cannot address the envelope: {e}")))?;
         let mut attempt = 0;
         loop {
             self.ready()?;
             let conn = self.conn.as_mut().expect("ready");
-            let result = super::transaction::send(conn, &envelope, email);
+            let result = super::transaction::send(conn, &envelope, email, self.pipelining);
             attempt += 1;
             match result {
                 Ok(response) => {
@@ -423,9 +474,13 @@ impl Session {
                 Err(super::transaction::Failure {
                     error: e,
                     after_data,
+                    kept,
                 }) => {
-                    // lettre quits the connection on any error; the next try reconnects.
-                    self.conn = None;
+                    // A clean refusal keeps the connection; anything else closed it and the
+                    // next try reconnects.
+                    if !kept {
+                        self.conn = None;
+                    }
                     let reply = describe_error(&e);
                     if after_data && e.status().is_none() && !e.is_client() {
                         let why = if is_timeout(&e) {
@@ -536,7 +591,7 @@ mod tests {
 
     #[test]
     fn the_pacer_spaces_sends() {
-        let mut p = Pacer::new(50.0);
+        let p = Pacer::new(50.0);
         let t = Instant::now();
         for _ in 0..6 {
             p.wait();
@@ -546,5 +601,17 @@ mod tests {
             "{:?}",
             t.elapsed()
         );
+    }
+
+    #[test]
+    fn pipelining_is_read_from_the_ehlo_keywords() {
+        assert!(offers_pipelining(
+            ["mx.example", "8BITMIME", "pipelining", "SIZE 0"].into_iter()
+        ));
+        // Only as a keyword, not in the greeting name or another keyword's argument.
+        assert!(!offers_pipelining(["PIPELINING", "8BITMIME"].into_iter()));
+        assert!(!offers_pipelining(
+            ["mx", "X-NOPIPELINING", "AUTH PIPELINING"].into_iter()
+        ));
     }
 }
