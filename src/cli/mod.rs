@@ -270,7 +270,7 @@ pub fn run() -> i32 {
             },
         ),
         Command::Comms(CommsCommand::Status { format, now }) => {
-            send::status(&cli.root, format, now.as_deref())
+            comms::status(&cli.root, format, now.as_deref())
         }
         Command::Live(cmd) => {
             let event = |e: TaskEvent, what| tminus::live::NewEvent {

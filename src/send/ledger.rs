@@ -168,9 +168,10 @@ impl Ledger {
     /// Reads the ledger of the project in `root` (empty when there is none); read-only.
     pub fn read(root: &Path) -> io::Result<Ledger> {
         let path = Self::path_in(root);
-        let text = match std::fs::read(&path) {
-            Ok(bytes) => bytes,
-            Err(e) if e.kind() == io::ErrorKind::NotFound => Vec::new(),
+        // A line at a time: a ledger of 500,000 records is 100 MB or more, never in memory.
+        let mut reader = match File::open(&path) {
+            Ok(f) => Some(io::BufReader::with_capacity(1 << 16, f)),
+            Err(e) if e.kind() == io::ErrorKind::NotFound => None,
             Err(e) => return Err(e),
         };
         let mut ledger = Ledger {
@@ -179,7 +180,13 @@ impl Ledger {
             skipped_lines: 0,
             file: None,
         };
-        for line in text.split(|b| *b == b'\n') {
+        let mut buf = Vec::new();
+        while let Some(r) = reader.as_mut() {
+            buf.clear();
+            if io::BufRead::read_until(r, b'\n', &mut buf)? == 0 {
+                break;
+            }
+            let line = buf.strip_suffix(b"\n").unwrap_or(&buf);
             if line.iter().all(u8::is_ascii_whitespace) {
                 continue;
             }
