@@ -1,8 +1,9 @@
 //! Where deliveries stand, as plain data: the state of one delivery ([`DeliveryState`]),
 //! a row of `comms status` ([`StatusRow`]), and the status the site shows ([`Overview`]):
-//! the rows per scheduled message (one entry of the build's comms: a message, wave,
-//! locale and send time) summarised as counts ("980 sent · 3 failed · 17 scheduled") with
-//! one badge state.
+//! per scheduled message (one entry of the build's comms: a message, wave, locale and send
+//! time) its counts ("980 sent · 3 failed · 17 scheduled", with one badge state) and the
+//! few rows its page lists ([`Listing`], made by a [`Lister`] as the deliveries stream
+//! past, at most [`MAX_ROWS`] per list: its size does not grow with the audience).
 //!
 //! `send` computes them from its ledger (`crate::send::overview`, read only: no lock,
 //! nothing written, so a build while `comms send` runs neither waits for it nor slows it

@@ -265,13 +265,18 @@ pub fn status(root: &Path, format: Format, now: Option<&str>) -> i32 {
     0
 }
 
-/// Stdout in pieces of about 64 kB, through [`super::emit`] (a closed pipe ends quietly).
+/// Stdout in pieces of about 64 kB, through [`super::emit_bytes`] (a closed pipe ends
+/// quietly).
 #[derive(Default)]
-struct Chunked(String);
+struct Chunked(Vec<u8>);
 
 impl Chunked {
     fn push(&mut self, text: &str) {
-        self.0.push_str(text);
+        self.push_bytes(text.as_bytes());
+    }
+
+    fn push_bytes(&mut self, bytes: &[u8]) {
+        self.0.extend_from_slice(bytes);
         if self.0.len() >= 1 << 16 {
             self.flush();
         }
@@ -279,7 +284,7 @@ impl Chunked {
 
     fn flush(&mut self) {
         if !self.0.is_empty() {
-            super::emit(&self.0);
+            super::emit_bytes(&self.0);
             self.0.clear();
         }
     }
@@ -287,10 +292,7 @@ impl Chunked {
 
 impl std::io::Write for Chunked {
     fn write(&mut self, buf: &[u8]) -> std::io::Result<usize> {
-        // serde_json writes whole UTF-8 strings and ASCII punctuation.
-        let text = std::str::from_utf8(buf)
-            .map_err(|e| std::io::Error::new(std::io::ErrorKind::InvalidData, e))?;
-        self.push(text);
+        self.push_bytes(buf);
         Ok(buf.len())
     }
 
