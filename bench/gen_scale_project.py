@@ -3,7 +3,7 @@
 with its `all-staff` audience replaced by a CSV of N people (default 100,000) spread over
 seven zones and two locales, and optionally a send ledger.
 
-    python3 bench/gen_scale_project.py OUT [--people N] [--seed S] [--ledger]
+    python3 bench/gen_scale_project.py OUT [--people N] [--seed S] [--ledger [--sent K]]
 
 Writes OUT/content/ (a copy of the example with content/audiences/all-staff.csv and the
 project file pointing at it). Deterministic for a given seed: person i gets zone
@@ -12,7 +12,8 @@ locale `fr` for one in five (else blank or `en`).
 
 --ledger also writes OUT/.tminus/sent.jsonl as `comms send` would have left it after
 sending "get-ready" of the main rollout to everyone (a `claim` then a `sent` record per
-recipient: 2 x N lines), so `build` and `comms status` have a ledger to read.
+recipient: 2 x N lines), so `build` and `comms status` have a ledger to read; --sent K
+(1 to 3) also marks "almost-here" and "final-reminder" sent (2 x K x N lines).
 """
 
 import argparse
@@ -43,6 +44,7 @@ def main() -> None:
     ap.add_argument("--people", type=int, default=100_000)
     ap.add_argument("--seed", type=int, default=16)
     ap.add_argument("--ledger", action="store_true")
+    ap.add_argument("--sent", type=int, default=1, choices=[1, 2, 3])
     args = ap.parse_args()
 
     repo = Path(__file__).resolve().parent.parent
@@ -77,16 +79,17 @@ def main() -> None:
         ledger = out / ".tminus" / "sent.jsonl"
         ledger.parent.mkdir(parents=True, exist_ok=True)
         with ledger.open("w") as f:
-            for i, (email, locale) in enumerate(people):
-                key = {"id": "get-ready", "wave": "main-rollout", "to": email}
-                mid = f"<{i:08x}.get-ready@contoso.example>"
-                at = f"2027-03-15T{9 + i // 40000:02d}:{(i // 700) % 60:02d}:{i % 60:02d}Z"
-                claim = {"event": "claim", "at": at, **key, "locale": locale,
-                         "message_id": mid, "send_at": "2027-03-15T09:00:00Z", "pid": 4242}
-                sent = {"event": "sent", "at": at, **key, "locale": locale,
-                        "message_id": mid, "reply": "250 2.0.0 Ok: queued as 4F2A1", "pid": 4242}
-                f.write(json.dumps(claim, separators=(",", ":")) + "\n")
-                f.write(json.dumps(sent, separators=(",", ":")) + "\n")
+            for day, message in [(15, "get-ready"), (22, "almost-here"), (27, "final-reminder")][: args.sent]:
+                for i, (email, locale) in enumerate(people):
+                    key = {"id": message, "wave": "main-rollout", "to": email}
+                    mid = f"<{i:08x}.{message}@contoso.example>"
+                    at = f"2027-03-{day}T{9 + i // 40000:02d}:{(i // 700) % 60:02d}:{i % 60:02d}Z"
+                    claim = {"event": "claim", "at": at, **key, "locale": locale,
+                             "message_id": mid, "send_at": f"2027-03-{day}T09:00:00Z", "pid": 4242}
+                    sent = {"event": "sent", "at": at, **key, "locale": locale,
+                            "message_id": mid, "reply": "250 2.0.0 Ok: queued as 4F2A1", "pid": 4242}
+                    f.write(json.dumps(claim, separators=(",", ":")) + "\n")
+                    f.write(json.dumps(sent, separators=(",", ":")) + "\n")
     print(f"{out}: {args.people} people in all-staff" + (", with a ledger" if args.ledger else ""))
 
 
