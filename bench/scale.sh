@@ -6,7 +6,8 @@
 #   bench/scale.sh                 # builds tminus in release, RUNS=3 runs of each row
 #   TMINUS=/path/to/tminus bench/scale.sh   # another binary (e.g. an older revision's)
 #
-# Environment: PEOPLE (default 100000), RUNS (default 3), NOW (the instant comms status and
+# Environment: PEOPLE (default 100000), RUNS (default 3), SENT (1 to 3: how many of the
+# main wave's messages the ledger has sent to everyone, 2 lines each; default 1), NOW (the instant comms status and
 # comms send --dry-run are run at; default 2027-03-15T13:30:00Z, when the main wave's
 # get-ready is due in four of the seven zones), TMINUS, KEEP=1 keeps the projects.
 #
@@ -21,6 +22,7 @@ cd "$(dirname "${BASH_SOURCE[0]}")/.."
 PEOPLE="${PEOPLE:-100000}"
 RUNS="${RUNS:-3}"
 NOW="${NOW:-2027-03-15T13:30:00Z}"
+SENT="${SENT:-1}"
 TIME=/usr/bin/time
 [[ -x "$TIME" ]] || { echo "GNU time is needed at $TIME (apt-get install time)" >&2; exit 2; }
 
@@ -34,7 +36,7 @@ WORK="$(mktemp -d "${TMPDIR:-/tmp}/tminus-scale.XXXXXX")"
 if [[ "${KEEP:-0}" == 1 ]]; then echo "keeping $WORK" >&2; else trap 'rm -rf "$WORK"' EXIT; fi
 
 python3 bench/gen_scale_project.py "$WORK/plain" --people "$PEOPLE" >&2
-python3 bench/gen_scale_project.py "$WORK/ledger" --people "$PEOPLE" --ledger >&2
+python3 bench/gen_scale_project.py "$WORK/ledger" --people "$PEOPLE" --ledger --sent "$SENT" >&2
 
 # measure NAME PREPARE CMD: RUNS+1 runs of the shell command CMD (PREPARE, a shell snippet,
 # before each; both see the run's number as $run); prints a table row.
@@ -59,7 +61,7 @@ for project in plain ledger; do
   root="$WORK/$project"
   t="\"$TMINUS\" --root \"$root\""
   echo
-  if [[ $project == ledger ]]; then what="ledger of $((2 * PEOPLE)) lines"; else what="no ledger"; fi
+  if [[ $project == ledger ]]; then what="ledger of $((2 * SENT * PEOPLE)) lines"; else what="no ledger"; fi
   echo "### $project ($what), load average $(cut -d' ' -f1-3 /proc/loadavg)"
   echo
   echo "| command | median wall | peak RSS | each run |"

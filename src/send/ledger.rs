@@ -490,6 +490,11 @@ mod tests {
             key("a", Some("w"), "x@y", None),
             key("a", Some("w"), "x@y", Some("2027-03-28T01:15:00Z")),
         ];
+        assert_eq!(keys[5], "1:a1:w3:x@y-");
+        assert_eq!(
+            compact(&DeliveryKey::new(&"i".repeat(12), None, "b")),
+            format!("12:{}-1:b-", "i".repeat(12))
+        );
         let distinct: std::collections::HashSet<&String> = keys.iter().collect();
         assert_eq!(distinct.len(), keys.len(), "{keys:?}");
         assert_eq!(
