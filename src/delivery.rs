@@ -276,14 +276,6 @@ pub fn row_state(state: DeliveryState, due: bool) -> (&'static str, &'static str
     }
 }
 
-/// Whether a delivery in `state` needs someone to look at it (failed, in doubt, missed).
-pub fn needs_attention(state: DeliveryState) -> bool {
-    matches!(
-        state,
-        DeliveryState::Failed | DeliveryState::InDoubt | DeliveryState::Missed
-    )
-}
-
 /// One delivery a page lists: which recipient of its message (index in
 /// `message.recipients`) and where it stands.
 #[derive(Debug, Clone, PartialEq)]
