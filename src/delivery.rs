@@ -1,8 +1,9 @@
 //! Where deliveries stand, as plain data: the state of one delivery ([`DeliveryState`]),
 //! a row of `comms status` ([`StatusRow`]), and the status the site shows ([`Overview`]):
-//! the rows per scheduled message (one entry of the build's comms: a message, wave,
-//! locale and send time) summarised as counts ("980 sent · 3 failed · 17 scheduled") with
-//! one badge state.
+//! per scheduled message (one entry of the build's comms: a message, wave, locale and send
+//! time) its counts ("980 sent · 3 failed · 17 scheduled", with one badge state) and the
+//! few rows its page lists ([`Listing`], made by a [`Lister`] as the deliveries stream
+//! past, at most [`MAX_ROWS`] per list: its size does not grow with the audience).
 //!
 //! `send` computes them from its ledger (`crate::send::overview`, read only: no lock,
 //! nothing written, so a build while `comms send` runs neither waits for it nor slows it
@@ -93,31 +94,41 @@ fn utc_opt<S: serde::Serializer>(t: &Option<DateTime<Utc>>, s: S) -> Result<S::O
     }
 }
 
-/// The delivery status of every scheduled message at one instant.
+/// The delivery status of every scheduled message at one instant: per message, its counts
+/// and the few rows its page lists — never a row per delivery (a 100,000-person audience
+/// would make 600,000 of them; `comms status` streams those instead).
 #[derive(Debug, Clone)]
 pub struct Overview {
     /// The instant the states are computed for (the build time).
     pub as_of: DateTime<Utc>,
-    /// One list per scheduled message of the build (its comms), in the same order: one row per recipient,
-    /// in the order of `message.recipients`.
-    pub entries: Vec<Vec<StatusRow>>,
+    /// One per scheduled message of the build (its comms), in the same order.
+    pub entries: Vec<EntryStatus>,
     /// Ledger lines that could not be read (a run interrupted, or writing, at that line).
     pub skipped_lines: usize,
+}
+
+/// Where the deliveries of one scheduled message stand.
+#[derive(Debug, Clone, Default, PartialEq)]
+pub struct EntryStatus {
+    pub counts: Counts,
+    /// The rows its page lists: what needs attention first, each list at most
+    /// [`MAX_ROWS`] long.
+    pub listing: Listing,
 }
 
 impl Overview {
     /// The counts of entry `i` of the build's comms.
     pub fn counts(&self, i: usize) -> Counts {
-        Counts::of(&self.entries[i])
+        self.entries[i].counts
     }
 
     /// The counts of the entries `pick` selects (a wave, a message page); `comms` are the
     /// build's scheduled messages, in the order of [`Overview::entries`].
     pub fn counts_where<T>(&self, comms: &[T], mut pick: impl FnMut(&T) -> bool) -> Counts {
         let mut c = Counts::default();
-        for (e, rows) in comms.iter().zip(&self.entries) {
+        for (e, status) in comms.iter().zip(&self.entries) {
             if pick(e) {
-                rows.iter().for_each(|r| c.add(r));
+                c.merge(&status.counts);
             }
         }
         c
@@ -126,7 +137,7 @@ impl Overview {
     /// The counts over the whole schedule.
     pub fn total(&self) -> Counts {
         let mut c = Counts::default();
-        self.entries.iter().flatten().for_each(|r| c.add(r));
+        self.entries.iter().for_each(|e| c.merge(&e.counts));
         c
     }
 }
@@ -148,12 +159,13 @@ pub struct Counts {
 impl Counts {
     pub fn of(rows: &[StatusRow]) -> Counts {
         let mut c = Counts::default();
-        rows.iter().for_each(|r| c.add(r));
+        rows.iter().for_each(|r| c.add(r.state, r.due));
         c
     }
 
-    pub fn add(&mut self, row: &StatusRow) {
-        match row.state {
+    /// Counts one delivery in `state` (`due`: past its send time and sendable).
+    pub fn add(&mut self, state: DeliveryState, due: bool) {
+        match state {
             DeliveryState::Sent => self.sent += 1,
             DeliveryState::Failed => self.failed += 1,
             DeliveryState::InDoubt => self.in_doubt += 1,
@@ -162,11 +174,23 @@ impl Counts {
             DeliveryState::Cancelled => self.cancelled += 1,
             DeliveryState::Scheduled => {
                 self.scheduled += 1;
-                if row.due {
+                if due {
                     self.due += 1;
                 }
             }
         }
+    }
+
+    /// Adds the counts of `other`.
+    pub fn merge(&mut self, other: &Counts) {
+        self.sent += other.sent;
+        self.failed += other.failed;
+        self.in_doubt += other.in_doubt;
+        self.missed += other.missed;
+        self.held += other.held;
+        self.cancelled += other.cancelled;
+        self.scheduled += other.scheduled;
+        self.due += other.due;
     }
 
     pub fn total(&self) -> usize {
@@ -238,35 +262,41 @@ impl Counts {
     }
 }
 
-/// A row's state as `(label, class)`: a scheduled delivery past its send time is "due".
-pub fn row_state(row: &StatusRow) -> (&'static str, &'static str) {
-    match row.state {
+/// A delivery's state as `(label, class)`: a scheduled delivery past its send time is "due".
+pub fn row_state(state: DeliveryState, due: bool) -> (&'static str, &'static str) {
+    match state {
         DeliveryState::Sent => ("Sent", "sent"),
         DeliveryState::Failed => ("Failed", "failed"),
         DeliveryState::InDoubt => ("In doubt", "in-doubt"),
         DeliveryState::Missed => ("Missed", "missed"),
         DeliveryState::Held => ("Held", "held"),
         DeliveryState::Cancelled => ("Cancelled", "cancelled"),
-        DeliveryState::Scheduled if row.due => ("Due", "due"),
+        DeliveryState::Scheduled if due => ("Due", "due"),
         DeliveryState::Scheduled => ("Scheduled", "scheduled"),
     }
 }
 
-/// Whether a row needs someone to look at it (failed, in doubt, missed).
-pub fn needs_attention(row: &StatusRow) -> bool {
-    matches!(
-        row.state,
-        DeliveryState::Failed | DeliveryState::InDoubt | DeliveryState::Missed
-    )
+/// One delivery a page lists: which recipient of its message (index in
+/// `message.recipients`) and where it stands.
+#[derive(Debug, Clone, PartialEq)]
+pub struct Listed {
+    pub recipient: usize,
+    pub state: DeliveryState,
+    pub due: bool,
+    /// When it was sent, failed or claimed.
+    pub at: Option<DateTime<Utc>>,
+    pub message_id: Option<String>,
+    /// The server's reply, or why it is in doubt, held, cancelled or superseded.
+    pub reply: Option<String>,
 }
 
-/// The rows of one delivery to list on a page, by index: what needs attention first.
-#[derive(Debug, Default, PartialEq)]
+/// The deliveries of one message a page lists: what needs attention first.
+#[derive(Debug, Clone, Default, PartialEq)]
 pub struct Listing {
     /// Failed, then in doubt, then missed, each in schedule order.
-    pub attention: Vec<usize>,
+    pub attention: Vec<Listed>,
     /// The others, in schedule order.
-    pub rest: Vec<usize>,
+    pub rest: Vec<Listed>,
     /// How many rows of each list were left out to keep the page small.
     pub attention_more: usize,
     pub rest_more: usize,
@@ -276,25 +306,57 @@ pub struct Listing {
 /// 100,000 people still gives a page a browser opens; `comms status` lists everyone.
 pub const MAX_ROWS: usize = 2_000;
 
-/// `rows` split into what needs attention and the rest, each cut at `limit` rows.
-pub fn listing(rows: &[StatusRow], limit: usize) -> Listing {
-    let rank = |r: &StatusRow| match r.state {
-        DeliveryState::Failed => 0,
-        DeliveryState::InDoubt => 1,
-        _ => 2,
-    };
-    let (mut attention, mut rest): (Vec<usize>, Vec<usize>) =
-        (0..rows.len()).partition(|&i| needs_attention(&rows[i]));
-    attention.sort_by_key(|&i| rank(&rows[i]));
-    let attention_more = attention.len().saturating_sub(limit);
-    let rest_more = rest.len().saturating_sub(limit);
-    attention.truncate(limit);
-    rest.truncate(limit);
-    Listing {
-        attention,
-        rest,
-        attention_more,
-        rest_more,
+/// Makes a [`Listing`] from the deliveries of one message given one at a time in schedule
+/// order, keeping at most `limit` rows per list (and per state of what needs attention):
+/// the memory of a listing does not grow with the audience.
+#[derive(Debug)]
+pub struct Lister {
+    limit: usize,
+    /// Failed, in doubt, missed.
+    attention: [Vec<Listed>; 3],
+    attention_count: usize,
+    rest: Vec<Listed>,
+    rest_count: usize,
+}
+
+impl Lister {
+    pub fn new(limit: usize) -> Self {
+        Lister {
+            limit,
+            attention: Default::default(),
+            attention_count: 0,
+            rest: Vec::new(),
+            rest_count: 0,
+        }
+    }
+
+    /// Takes the next delivery, or only counts it when its list is full (`row` is made
+    /// only when it is kept).
+    pub fn push(&mut self, state: DeliveryState, row: impl FnOnce() -> Listed) {
+        let (list, count) = match state {
+            DeliveryState::Failed => (&mut self.attention[0], &mut self.attention_count),
+            DeliveryState::InDoubt => (&mut self.attention[1], &mut self.attention_count),
+            DeliveryState::Missed => (&mut self.attention[2], &mut self.attention_count),
+            _ => (&mut self.rest, &mut self.rest_count),
+        };
+        *count += 1;
+        if list.len() < self.limit {
+            list.push(row());
+        }
+    }
+
+    pub fn finish(self) -> Listing {
+        let [failed, in_doubt, missed] = self.attention;
+        let mut attention = failed;
+        attention.extend(in_doubt);
+        attention.extend(missed);
+        attention.truncate(self.limit);
+        Listing {
+            attention,
+            rest: self.rest,
+            attention_more: self.attention_count.saturating_sub(self.limit),
+            rest_more: self.rest_count.saturating_sub(self.limit),
+        }
     }
 }
 
@@ -379,8 +441,26 @@ mod tests {
             row("f@x", Sent, false),
             row("g@x", Failed, false),
         ];
+        let listing = |rows: &[StatusRow], limit| {
+            let mut l = Lister::new(limit);
+            for (i, r) in rows.iter().enumerate() {
+                l.push(r.state, || Listed {
+                    recipient: i,
+                    state: r.state,
+                    due: r.due,
+                    at: None,
+                    message_id: None,
+                    reply: None,
+                });
+            }
+            l.finish()
+        };
         let l = listing(&rows, MAX_ROWS);
-        let names = |ix: &[usize]| ix.iter().map(|&i| rows[i].to.as_str()).collect::<Vec<_>>();
+        let names = |ix: &[Listed]| {
+            ix.iter()
+                .map(|l| rows[l.recipient].to.as_str())
+                .collect::<Vec<_>>()
+        };
         assert_eq!(names(&l.attention), ["e@x", "g@x", "d@x", "b@x"]);
         assert_eq!(names(&l.rest), ["a@x", "c@x", "f@x"]);
         assert_eq!((l.attention_more, l.rest_more), (0, 0));
@@ -389,7 +469,19 @@ mod tests {
         assert_eq!(names(&l.attention), ["e@x", "g@x"]);
         assert_eq!(names(&l.rest), ["a@x", "c@x"]);
         assert_eq!((l.attention_more, l.rest_more), (2, 1));
-        assert_eq!(row_state(&rows[2]), ("Due", "due"));
-        assert_eq!(row_state(&row("h@x", Scheduled, false)).0, "Scheduled");
+        assert_eq!(row_state(rows[2].state, rows[2].due), ("Due", "due"));
+        assert_eq!(row_state(Scheduled, false).0, "Scheduled");
+        // Three failures and two in doubt cut at 4: the failures first.
+        let mut more = many(3, Failed, false);
+        more.extend(many(2, InDoubt, false));
+        more.insert(0, row("z@x", InDoubt, false));
+        let l = listing(&more, 4);
+        let to: Vec<&str> = l
+            .attention
+            .iter()
+            .map(|r| more[r.recipient].to.as_str())
+            .collect();
+        assert_eq!(to, ["u0@x", "u1@x", "u2@x", "z@x"]);
+        assert_eq!(l.attention_more, 2);
     }
 }

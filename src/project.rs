@@ -136,8 +136,9 @@ pub struct Audience {
     pub id: String,
     pub zone: Option<Tz>,
     pub description: Option<String>,
-    /// One per address (see `load::address_key`).
-    pub recipients: Vec<Recipient>,
+    /// One per address (see `load::address_key`). Shared: each scheduled message holds
+    /// this list and the indexes of its own recipients in it, never copies of them.
+    pub recipients: std::sync::Arc<[Recipient]>,
     /// Warnings about addresses given more than once (left out after the first).
     pub duplicates: Vec<Diagnostic>,
 }

@@ -1,10 +1,13 @@
-//! `tminus comms list` and `tminus comms preview` (sending: [`super::send`]).
+//! `tminus comms list`, `tminus comms preview` and `tminus comms status` (sending:
+//! [`super::send`]).
 
 use std::path::Path;
 
-use tminus::plan::comms::{gate_state, Gating};
+use tminus::delivery::{DeliveryState, StatusRow};
+use tminus::plan::comms::{gate_state, Gating, ScheduledMessage};
 use tminus::render::plan_json::comms_items;
 use tminus::render::CommsEntry;
+use tminus::send::ledger::{self, Ledger};
 
 #[derive(Clone, Copy, clap::ValueEnum)]
 pub enum Format {
@@ -39,9 +42,17 @@ pub fn list(root: &Path, format: Format, wave: Option<&str>, now: Option<&str>) 
         .collect();
     match format {
         Format::Json => {
+            // Written as it is made: every recipient's address is in it.
             let items = comms_items(&entries, &prepared.project, now);
-            let json = serde_json::to_string_pretty(&items).expect("serializes");
-            super::emit(&format!("{json}\n"));
+            let mut out = Chunked::default();
+            if let Err(e) =
+                serde::Serialize::serialize(&items, &mut serde_json::Serializer::pretty(&mut out))
+            {
+                eprintln!("error: cannot write the list: {e}");
+                return 1;
+            }
+            out.push("\n");
+            out.flush();
         }
         Format::Table => print_table(&entries, &prepared.project, now),
     }
@@ -208,4 +219,204 @@ pub fn preview(
         println!("wrote {}", path.display());
     }
     0
+}
+
+/// `comms status`: every delivery and where it stands, streamed — each row is printed as it
+/// is made (the table's widths come from a first pass over the same rows), so 600,000
+/// deliveries never sit in memory at once.
+pub fn status(root: &Path, format: Format, now: Option<&str>) -> i32 {
+    let (prepared, now) = match super::send::load(root, now) {
+        Ok(x) => x,
+        Err(code) => return code,
+    };
+    let ledger = match Ledger::read(root) {
+        Ok(l) => l,
+        Err(e) => {
+            eprintln!(
+                "error: cannot read {}: {e}",
+                Ledger::path_in(root).display()
+            );
+            return 1;
+        }
+    };
+    let messages = prepared.messages();
+    let project = &prepared.project;
+    let rows = || tminus::send::status(project, &messages, &ledger, now);
+    let mut out = Chunked::default();
+    match format {
+        Format::Json => {
+            // As `serde_json::to_string_pretty` of every row, written as it goes.
+            use serde::Serializer;
+            let mut json = serde_json::Serializer::pretty(&mut out);
+            if let Err(e) = json.collect_seq(rows()) {
+                eprintln!("error: cannot write the rows: {e}");
+                return 1;
+            }
+            out.push("\n");
+        }
+        Format::Table => print_status(
+            &mut out,
+            &messages,
+            tminus::send::states(project, &messages, &ledger, now),
+            rows(),
+        ),
+    }
+    out.flush();
+    0
+}
+
+/// Stdout in pieces of about 64 kB, through [`super::emit_bytes`] (a closed pipe ends
+/// quietly).
+#[derive(Default)]
+struct Chunked(Vec<u8>);
+
+impl Chunked {
+    fn push(&mut self, text: &str) {
+        self.push_bytes(text.as_bytes());
+    }
+
+    fn push_bytes(&mut self, bytes: &[u8]) {
+        self.0.extend_from_slice(bytes);
+        if self.0.len() >= 1 << 16 {
+            self.flush();
+        }
+    }
+
+    fn flush(&mut self) {
+        if !self.0.is_empty() {
+            super::emit_bytes(&self.0);
+            self.0.clear();
+        }
+    }
+}
+
+impl std::io::Write for Chunked {
+    fn write(&mut self, buf: &[u8]) -> std::io::Result<usize> {
+        self.push_bytes(buf);
+        Ok(buf.len())
+    }
+
+    fn flush(&mut self) -> std::io::Result<()> {
+        Chunked::flush(self);
+        Ok(())
+    }
+}
+
+/// The MESSAGE cell: `get-ready/main/en`, `cutover-status/en #3`.
+fn message_cell(r: &StatusRow) -> String {
+    let mut message = match &r.wave {
+        Some(w) => format!("{}/{w}/{}", r.id, r.locale),
+        None => format!("{}/{}", r.id, r.locale),
+    };
+    if let Some(n) = r.occurrence {
+        message.push_str(&format!(" #{n}"));
+    }
+    message
+}
+
+/// The STATE cell: the state, with `(due)` / `(retry due)` when it would be sent now.
+fn state_text(state: DeliveryState, due: bool) -> &'static str {
+    match state {
+        DeliveryState::Scheduled if due => "scheduled (due)",
+        DeliveryState::Failed if due => "failed (retry due)",
+        s => s.as_str(),
+    }
+}
+
+fn detail_cell(r: &StatusRow) -> String {
+    match r.state {
+        DeliveryState::Sent => format!(
+            "{} {}",
+            r.at.as_ref().map(ledger::utc).unwrap_or_default(),
+            r.message_id.as_deref().unwrap_or("")
+        ),
+        DeliveryState::Failed
+        | DeliveryState::Missed
+        | DeliveryState::Held
+        | DeliveryState::Cancelled => r.reply.clone().unwrap_or_default(),
+        DeliveryState::InDoubt => {
+            let mut d = format!(
+                "claimed {}",
+                r.at.as_ref().map(ledger::utc).unwrap_or_default()
+            );
+            if let Some(reason) = &r.reply {
+                d.push_str(": ");
+                d.push_str(reason);
+            }
+            d
+        }
+        DeliveryState::Scheduled => String::new(),
+    }
+}
+
+/// The table of `comms status`: a first pass for the column widths (the schedule's, and
+/// the states without their rows), a second to print, then the counts.
+fn print_status<I: Iterator<Item = StatusRow>>(
+    out: &mut Chunked,
+    messages: &[&ScheduledMessage],
+    states: impl Iterator<Item = (DeliveryState, bool)>,
+    rows: I,
+) {
+    let header = ["SEND AT", "MESSAGE", "TO", "STATE", "DETAIL"];
+    let mut widths: Vec<usize> = header.iter().map(|h| h.chars().count()).collect();
+    for m in messages.iter().filter(|m| !m.recipients.is_empty()) {
+        widths[0] = widths[0].max(tminus::time::stamp::rfc3339(&m.send_at).chars().count());
+        let mut message = format!("{}/", m.id);
+        if let Some(w) = &m.wave {
+            message.push_str(&format!("{w}/"));
+        }
+        message.push_str(&m.locale);
+        if let Some((n, _)) = m.occurrence {
+            message.push_str(&format!(" #{n}"));
+        }
+        widths[1] = widths[1].max(message.chars().count());
+        for r in &m.recipients {
+            widths[2] = widths[2].max(r.email.chars().count());
+        }
+    }
+    for (state, due) in states {
+        widths[3] = widths[3].max(state_text(state, due).chars().count());
+    }
+    let mut text = String::new();
+    let mut line = |out: &mut Chunked, cells: [&str; 5]| {
+        text.clear();
+        for (i, c) in cells.iter().enumerate() {
+            text.push_str(c);
+            if i < 4 {
+                let pad = widths[i].saturating_sub(c.chars().count()) + 2;
+                text.extend(std::iter::repeat_n(' ', pad));
+            }
+        }
+        out.push(text.trim_end());
+        out.push("\n");
+    };
+    line(out, header);
+    let mut total = 0;
+    let mut counts = tminus::delivery::Counts::default();
+    for r in rows {
+        total += 1;
+        counts.add(r.state, r.due);
+        line(
+            out,
+            [
+                &r.send_at,
+                &message_cell(&r),
+                &r.to,
+                state_text(r.state, r.due),
+                &detail_cell(&r),
+            ],
+        );
+    }
+    out.push(&format!(
+        "{} deliveries: {} sent, {} scheduled ({} due), {} failed, {} in doubt, {} missed, {} held, {} cancelled\n",
+        total,
+        counts.sent,
+        counts.scheduled,
+        counts.due,
+        counts.failed,
+        counts.in_doubt,
+        counts.missed,
+        counts.held,
+        counts.cancelled
+    ));
 }

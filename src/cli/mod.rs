@@ -270,7 +270,7 @@ pub fn run() -> i32 {
             },
         ),
         Command::Comms(CommsCommand::Status { format, now }) => {
-            send::status(&cli.root, format, now.as_deref())
+            comms::status(&cli.root, format, now.as_deref())
         }
         Command::Live(cmd) => {
             let event = |e: TaskEvent, what| tminus::live::NewEvent {
@@ -308,9 +308,14 @@ pub fn run() -> i32 {
 
 /// Prints to stdout; a closed pipe (`tminus comms list | head`) ends the program quietly.
 pub fn emit(text: &str) {
+    emit_bytes(text.as_bytes())
+}
+
+/// [`emit`] for bytes (UTF-8 text written in pieces).
+pub fn emit_bytes(bytes: &[u8]) {
     use std::io::Write;
     let mut out = std::io::stdout().lock();
-    if let Err(e) = out.write_all(text.as_bytes()).and_then(|_| out.flush()) {
+    if let Err(e) = out.write_all(bytes).and_then(|_| out.flush()) {
         if e.kind() == std::io::ErrorKind::BrokenPipe {
             std::process::exit(0);
         }

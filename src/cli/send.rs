@@ -10,12 +10,8 @@ use std::path::Path;
 
 use chrono::{DateTime, NaiveDateTime, Utc};
 use indicatif::{ProgressBar, ProgressStyle};
-use tminus::delivery::{DeliveryState, StatusRow};
 use tminus::project::Project;
-use tminus::send::ledger::{self, Ledger};
 use tminus::send::{Options, Progress, Summary};
-
-use super::comms::Format;
 
 pub struct SendArgs<'a> {
     pub due: bool,
@@ -48,7 +44,10 @@ pub fn parse_now(text: &str, project: &Project) -> Result<DateTime<Utc>, String>
     ))
 }
 
-fn load(root: &Path, now: Option<&str>) -> Result<(tminus::site::Prepared, DateTime<Utc>), i32> {
+pub(super) fn load(
+    root: &Path,
+    now: Option<&str>,
+) -> Result<(tminus::site::Prepared, DateTime<Utc>), i32> {
     let prepared = tminus::site::prepare(root).map_err(|d| super::report(&d))?;
     let now = match now {
         Some(t) => parse_now(t, &prepared.project).map_err(|e| {
@@ -334,124 +333,4 @@ fn print_summary(o: &mut Out, project: &Project, s: &Summary, opts: &Options) {
             "error: {new_doubt} message(s) are in doubt after this run; they are not resent unless you rerun with --resend-in-doubt\n"
         ));
     }
-}
-
-pub fn status(root: &Path, format: Format, now: Option<&str>) -> i32 {
-    let (prepared, now) = match load(root, now) {
-        Ok(x) => x,
-        Err(code) => return code,
-    };
-    let ledger = match Ledger::read(root) {
-        Ok(l) => l,
-        Err(e) => {
-            eprintln!(
-                "error: cannot read {}: {e}",
-                Ledger::path_in(root).display()
-            );
-            return 1;
-        }
-    };
-    let rows = tminus::send::status(&prepared.project, &prepared.messages(), &ledger, now);
-    match format {
-        Format::Json => {
-            let json = serde_json::to_string_pretty(&rows).expect("serializes");
-            super::emit(&format!("{json}\n"));
-        }
-        Format::Table => print_status(&rows),
-    }
-    0
-}
-
-fn print_status(rows: &[StatusRow]) {
-    let cells: Vec<[String; 6]> = rows
-        .iter()
-        .map(|r| {
-            let mut message = match &r.wave {
-                Some(w) => format!("{}/{w}/{}", r.id, r.locale),
-                None => format!("{}/{}", r.id, r.locale),
-            };
-            if let Some(n) = r.occurrence {
-                message.push_str(&format!(" #{n}"));
-            }
-            let state = if r.due && r.state == DeliveryState::Scheduled {
-                "scheduled (due)".to_string()
-            } else if r.due && r.state == DeliveryState::Failed {
-                "failed (retry due)".to_string()
-            } else {
-                r.state.to_string()
-            };
-            let detail = match r.state {
-                DeliveryState::Sent => format!(
-                    "{} {}",
-                    r.at.as_ref().map(ledger::utc).unwrap_or_default(),
-                    r.message_id.as_deref().unwrap_or("")
-                ),
-                DeliveryState::Failed
-                | DeliveryState::Missed
-                | DeliveryState::Held
-                | DeliveryState::Cancelled => r.reply.clone().unwrap_or_default(),
-                DeliveryState::InDoubt => {
-                    let mut d = format!(
-                        "claimed {}",
-                        r.at.as_ref().map(ledger::utc).unwrap_or_default()
-                    );
-                    if let Some(reason) = &r.reply {
-                        d.push_str(": ");
-                        d.push_str(reason);
-                    }
-                    d
-                }
-                DeliveryState::Scheduled => String::new(),
-            };
-            [
-                r.send_at.clone(),
-                message,
-                r.to.clone(),
-                state,
-                detail,
-                String::new(),
-            ]
-        })
-        .collect();
-    let header = ["SEND AT", "MESSAGE", "TO", "STATE", "DETAIL"];
-    let mut widths: Vec<usize> = header.iter().map(|h| h.chars().count()).collect();
-    for row in &cells {
-        for (w, cell) in widths.iter_mut().zip(row.iter()).take(4) {
-            *w = (*w).max(cell.chars().count());
-        }
-    }
-    let mut text = String::new();
-    let mut line = |cells: &[&str]| {
-        let mut out = String::new();
-        for (i, c) in cells.iter().enumerate().take(5) {
-            if i < 4 {
-                out.push_str(&format!("{c:<width$}  ", width = widths[i]));
-            } else {
-                out.push_str(c);
-            }
-        }
-        text.push_str(out.trim_end());
-        text.push('\n');
-    };
-    line(&header);
-    for row in &cells {
-        let refs: Vec<&str> = row.iter().map(String::as_str).collect();
-        line(&refs);
-    }
-    let count = |s: DeliveryState| rows.iter().filter(|r| r.state == s).count();
-    text.push_str(&format!(
-        "{} deliveries: {} sent, {} scheduled ({} due), {} failed, {} in doubt, {} missed, {} held, {} cancelled\n",
-        rows.len(),
-        count(DeliveryState::Sent),
-        count(DeliveryState::Scheduled),
-        rows.iter()
-            .filter(|r| r.due && r.state == DeliveryState::Scheduled)
-            .count(),
-        count(DeliveryState::Failed),
-        count(DeliveryState::InDoubt),
-        count(DeliveryState::Missed),
-        count(DeliveryState::Held),
-        count(DeliveryState::Cancelled)
-    ));
-    super::emit(&text);
 }

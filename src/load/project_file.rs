@@ -135,7 +135,7 @@ pub fn load(root: &Path, diags: &mut Diagnostics) -> Option<Project> {
                 id: id.clone(),
                 zone: audience_zone,
                 description: a.description.clone(),
-                recipients,
+                recipients: recipients.into(),
                 duplicates: seen.warnings,
             },
         );

@@ -10,6 +10,14 @@ use crate::templates::{error_chain, Theme};
 /// Renders one page with the theme.
 /// (Deferred contexts are built from `input` first.)
 pub fn render_page(theme: &Theme, input: &SiteInput, job: &PageJob) -> Result<String, Diagnostic> {
+    // Heavy pages one at a time (their variables and their HTML are what is large; neither
+    // building nor rendering them uses the thread pool, so waiting here cannot deadlock).
+    static HEAVY: std::sync::Mutex<()> = std::sync::Mutex::new(());
+    let _one = matches!(job.context, crate::render::PageContext::Heavy(..)).then(|| {
+        HEAVY
+            .lock()
+            .unwrap_or_else(std::sync::PoisonError::into_inner)
+    });
     crate::templates::render(&theme.tera, job.template, &job.context(input)).map_err(|e| {
         Diagnostic::new(format!("cannot render {}: {}", job.path, error_chain(&e)))
             .with_hint("check the theme template named in the message (built-in or under themes/)")

@@ -41,6 +41,10 @@ pub enum PageContext {
     /// Built only when the page is written (Markdown-heavy pages: runbooks, guides, pages),
     /// so a site's rendered pages are never all in memory at once.
     Deferred(fn(&SiteInput, usize) -> tera::Context, usize),
+    /// Deferred, and rendered one at a time across threads: pages whose variables run to
+    /// tens of megabytes (a message to 100,000 people: thousands of status rows per
+    /// delivery), so two threads never hold two of them at once.
+    Heavy(fn(&SiteInput, usize) -> tera::Context, usize),
 }
 
 impl PageJob {
@@ -65,11 +69,27 @@ impl PageJob {
         }
     }
 
+    /// A deferred page rendered one at a time (see [`PageContext::Heavy`]).
+    pub fn heavy(
+        path: String,
+        template: &'static str,
+        build: fn(&SiteInput, usize) -> tera::Context,
+        index: usize,
+    ) -> Self {
+        PageJob {
+            path,
+            template,
+            context: PageContext::Heavy(build, index),
+        }
+    }
+
     /// The page's variables, built now if they were deferred.
     pub fn context(&self, input: &SiteInput) -> std::borrow::Cow<'_, tera::Context> {
         match &self.context {
             PageContext::Ready(c) => std::borrow::Cow::Borrowed(c),
-            PageContext::Deferred(build, index) => std::borrow::Cow::Owned(build(input, *index)),
+            PageContext::Deferred(build, index) | PageContext::Heavy(build, index) => {
+                std::borrow::Cow::Owned(build(input, *index))
+            }
         }
     }
 }

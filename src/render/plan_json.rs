@@ -9,6 +9,24 @@ use crate::project::GateOn;
 use crate::render::{CommsEntry, SiteInput};
 use crate::time::stamp::rfc3339;
 
+/// The addresses of a message's recipients, serialized as a list straight from the
+/// audience (no list of 600,000 references made first).
+pub struct Emails<'a>(pub &'a crate::plan::comms::Recipients);
+
+impl Serialize for Emails<'_> {
+    fn serialize<S: serde::Serializer>(&self, s: S) -> Result<S::Ok, S::Error> {
+        s.collect_seq(self.0.iter().map(|r| r.email.as_str()))
+    }
+}
+
+impl std::fmt::Debug for Emails<'_> {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_list()
+            .entries(self.0.iter().map(|r| &r.email))
+            .finish()
+    }
+}
+
 /// One element of `comms list --format json` (and of `plan.json`'s `comms`).
 #[derive(Debug, Serialize)]
 pub struct CommsItem<'a> {
@@ -16,7 +34,7 @@ pub struct CommsItem<'a> {
     pub wave: Option<&'a str>,
     pub locale: &'a str,
     pub audience: &'a str,
-    pub recipients: Vec<&'a str>,
+    pub recipients: Emails<'a>,
     pub subject: &'a str,
     pub send_at: String,
     /// For a repeating message: which occurrence this is (from 1) and of how many.
@@ -62,7 +80,7 @@ pub fn comms_items<'a>(
                 wave: m.wave.as_deref(),
                 locale: &m.locale,
                 audience: &m.audience,
-                recipients: m.recipients.iter().map(|r| r.email.as_str()).collect(),
+                recipients: Emails(&m.recipients),
                 subject: &e.subject,
                 send_at: rfc3339(&m.send_at),
             }

@@ -20,19 +20,20 @@ pub struct Delivery<'a> {
 pub fn deliveries<'a>(
     messages: impl IntoIterator<Item = &'a ScheduledMessage>,
 ) -> Vec<Delivery<'a>> {
-    let mut out = Vec::new();
-    for m in messages {
-        for r in &m.recipients {
-            out.push(Delivery {
-                key: DeliveryKey::new(&m.id, m.wave.as_deref(), &r.email)
-                    .with_occurrence(m.occurrence_at()),
-                message: m,
-                recipient: r,
-                send_at: m.send_at.with_timezone(&Utc),
-            });
-        }
-    }
-    out
+    messages.into_iter().flat_map(deliveries_of).collect()
+}
+
+/// The deliveries of one message, one at a time (each made when it is reached: the
+/// deliveries of a large audience are never all in memory at once).
+pub fn deliveries_of(m: &ScheduledMessage) -> impl ExactSizeIterator<Item = Delivery<'_>> + '_ {
+    let occurrence = m.occurrence_at();
+    let send_at = m.send_at.with_timezone(&Utc);
+    m.recipients.iter().map(move |r| Delivery {
+        key: DeliveryKey::new(&m.id, m.wave.as_deref(), &r.email).with_occurrence(occurrence),
+        message: m,
+        recipient: r,
+        send_at,
+    })
 }
 
 /// Where a delivery stands at an instant.
@@ -72,6 +73,18 @@ pub fn standing(
     release: Release,
 ) -> Standing {
     let state = ledger.state(&d.key);
+    standing_of(d, state, now, max_lateness, resend_in_doubt, release)
+}
+
+/// [`standing`] given what the ledger knows of `d` (`state`), looked up once by the caller.
+pub fn standing_of(
+    d: &Delivery<'_>,
+    state: Option<&State>,
+    now: DateTime<Utc>,
+    max_lateness: Duration,
+    resend_in_doubt: bool,
+    release: Release,
+) -> Standing {
     match state {
         Some(State::Sent { .. }) => return Standing::Sent,
         Some(State::InDoubt { .. }) if !resend_in_doubt => return Standing::InDoubt,
@@ -122,7 +135,8 @@ mod tests {
                 name: None,
                 locale: None,
                 zone: None,
-            }],
+            }]
+            .into(),
             send_at: send_at.with_timezone(&chrono_tz::UTC),
             template: 0,
             occurrence: None,

@@ -29,8 +29,8 @@ use serde::Serialize;
 use crate::email::{message_id, sender, Mailer};
 use crate::plan::comms::{release, ScheduledMessage};
 use crate::project::{Project, Recipient};
-use due::{deliveries, standing, Delivery, Standing};
-pub use status::{overview, overview_of, status};
+use due::{standing, Delivery, Standing};
+pub use status::{overview, overview_of, states, status};
 
 use ledger::{DeliveryKey, Ledger, Lock, State};
 use smtp::Settings;
@@ -225,11 +225,12 @@ pub fn send(
         ledger_skipped_lines: ledger.skipped_lines,
         ..Summary::default()
     };
-    let all = deliveries(messages.iter().copied());
-    let mut todo: Vec<&Delivery<'_>> = Vec::new();
-    for d in &all {
+    // One delivery at a time: only the due ones are kept (not 600,000 for a large audience).
+    let all = messages.iter().flat_map(|m| due::deliveries_of(m));
+    let mut todo: Vec<Delivery<'_>> = Vec::new();
+    for d in all {
         match standing(
-            d,
+            &d,
             &ledger,
             opts.now,
             project.comms_policy.max_lateness,
@@ -248,8 +249,8 @@ pub fn send(
             }),
             Standing::Missed => summary.missed.push((d.key.clone(), d.send_at)),
             Standing::Superseded => summary.superseded.push((d.key.clone(), d.send_at)),
-            Standing::Held => summary.held.push(gated(d)),
-            Standing::Cancelled => summary.cancelled.push(gated(d)),
+            Standing::Held => summary.held.push(gated(&d)),
+            Standing::Cancelled => summary.cancelled.push(gated(&d)),
             Standing::Due { .. } => todo.push(d),
         }
     }
@@ -259,7 +260,7 @@ pub fn send(
     let test_recipients: Vec<Recipient>;
     if let Some(addr) = &test_to {
         let mut seen = std::collections::HashSet::new();
-        todo.retain(|d| seen.insert((&d.key.id, &d.key.wave, &d.message.locale)));
+        todo.retain(|d| seen.insert((d.key.id.clone(), d.key.wave.clone(), &d.message.locale)));
         test_recipients = todo
             .iter()
             .map(|d| Recipient {

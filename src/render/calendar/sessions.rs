@@ -159,7 +159,7 @@ mod tests {
                     id: id.into(),
                     zone,
                     description: None,
-                    recipients: Vec::new(),
+                    recipients: Vec::new().into(),
                     duplicates: Vec::new(),
                 },
             );

@@ -1,6 +1,6 @@
 //! The comms schedule per wave and one page per message and wave.
 
-use super::delivery::{counts_where, delivery_view, entry_status};
+use super::delivery::{counts_where, delivery_view, entry_status, row_budget};
 use super::*;
 use crate::plan::comms::{release, Gating, Release, ScheduledMessage};
 use crate::project::GateOn;
@@ -64,79 +64,120 @@ fn with_status(mut summary: Value, input: &SiteInput, n: usize) -> Value {
 const MAX_PREVIEWS: usize = 24;
 
 /// One page per message and wave, showing every delivery (locale, zone, occurrence) of it.
+/// Each page's variables are made only when it is written ([`message_page`]), one page at a
+/// time: a message to 100,000 people has pages of thousands of status rows.
 pub(super) fn message_pages(input: &SiteInput) -> Vec<PageJob> {
-    let p = input.project;
-    let mut dirs: Vec<String> = input.comms.iter().map(CommsEntry::page_dir).collect();
+    // Each page by the first entry of its folder.
+    let mut dirs: Vec<(String, usize)> = input
+        .comms
+        .iter()
+        .enumerate()
+        .map(|(n, e)| (e.page_dir(), n))
+        .collect();
     dirs.sort();
-    dirs.dedup();
+    dirs.dedup_by(|a, b| a.0 == b.0);
     dirs.into_iter()
-        .map(|dir| {
-            let mut entries: Vec<(usize, &CommsEntry)> =
-                input.comms.iter().enumerate().filter(|(_, e)| e.page_dir() == dir).collect();
-            // The project's own locale first: it gives the page its title.
-            entries.sort_by_key(|(_, e)| (e.message.locale != p.locale, e.message.send_at.with_timezone(&Utc)));
-            let first = &entries[0].1.message;
-            let path = format!("{dir}/index.html");
-            let root = input.root(&path);
-            let title = entries[0].1.subject.clone();
-            let mut ctx = input.base_context(&path, "comms", &title);
-            // A repeating message can have thousands of occurrences: the first ones are shown
-            // in full, the others listed (each still has its .eml beside the page).
-            let (shown, more) = entries.split_at(entries.len().min(MAX_PREVIEWS));
-            let more: Vec<Value> = more
-                .iter()
-                .map(|&(n, e)| {
-                    let m = &e.message;
-                    json!({
-                        "locale": m.locale, "send_at": time_view(&m.send_at),
-                        "timezone": m.send_at.timezone().name(),
-                        "recipients": m.recipients.len(),
-                        "eml_href": format!("{}.eml", e.file_key),
-                        "occurrence": m.occurrence.map(|(i, n)| json!({"index": i, "of": n})),
-                        "status": input.delivery.map(|o| super::delivery::counts_view(&o.counts(n))),
-                        "gate": gate_view(input, m),
-                    })
-                })
-                .collect();
-            let deliveries: Vec<Value> = shown
-                .iter()
-                .map(|&(n, e)| {
-                    let m = &e.message;
-                    json!({
-                        "locale": m.locale, "subject": e.subject, "send_at": time_view(&m.send_at),
-                        "timezone": m.send_at.timezone().name(),
-                        "recipients": m.recipients.iter().map(|r| json!({"email": r.email, "name": r.name})).collect::<Vec<_>>(),
-                        "html": e.preview.html, "text": e.preview.text,
-                        "eml_href": format!("{}.eml", e.file_key),
-                        "anchor": m.delivery_key(),
-                        "status": entry_status(input, n),
-                        "occurrence": m.occurrence.map(|(i, n)| json!({"index": i, "of": n})),
-                        "gate": gate_view(input, m),
-                    })
-                })
-                .collect();
-            let wave = first.wave.as_deref().and_then(|w| p.wave(w));
-            ctx.insert(
-                "message",
-                &json!({
-                    "id": first.id, "subject": title, "audience": first.audience,
-                    "wave": wave.map(|w| json!({"id": w.id, "name": w.name, "go_live": time_view(&w.go_live)})),
-                    "send": p.messages[first.template].send.to_string(),
-                    "repeat": p.messages[first.template].repeat.map(|r| json!({
-                        "every": every_text(r.every), "until": r.until.to_string(),
-                        "occurrences": first.occurrence.map_or(1, |(_, n)| n),
-                    })),
-                    "gate": gate_view(input, first),
-                    "deliveries": deliveries,
-                    "more_deliveries": more,
-                    "comms_href": format!("{root}{}", crate::urls::COMMS),
-                    "status": counts_where(input, |e| e.page_dir() == dir),
-                }),
-            );
-            ctx.insert("delivery", &delivery_view(input));
-            PageJob::ready(path, "message.html", ctx)
+        .map(|(dir, n)| {
+            PageJob::deferred(format!("{dir}/index.html"), "message.html", message_page, n)
         })
         .collect()
+}
+
+/// The recipients a delivery's section lists by name when there is no ledger (with one,
+/// the status tables list them, cut at the same length): the others are counted.
+const MAX_RECIPIENTS: usize = crate::delivery::MAX_ROWS;
+
+/// The variables of the page of the message and wave of entry `first` of the comms.
+fn message_page(input: &SiteInput, first: usize) -> tera::Context {
+    let p = input.project;
+    let dir = input.comms[first].page_dir();
+    let mut entries: Vec<(usize, &CommsEntry)> = input
+        .comms
+        .iter()
+        .enumerate()
+        .filter(|(_, e)| e.page_dir() == dir)
+        .collect();
+    // The project's own locale first: it gives the page its title.
+    entries.sort_by_key(|(_, e)| {
+        (
+            e.message.locale != p.locale,
+            e.message.send_at.with_timezone(&Utc),
+        )
+    });
+    let first = &entries[0].1.message;
+    let path = format!("{dir}/index.html");
+    let root = input.root(&path);
+    let title = entries[0].1.subject.clone();
+    let mut ctx = input.base_context(&path, "comms", &title);
+    // A repeating message can have thousands of occurrences: the first ones are shown
+    // in full, the others listed (each still has its .eml beside the page).
+    let (shown, more) = entries.split_at(entries.len().min(MAX_PREVIEWS));
+    let more: Vec<Value> = more
+        .iter()
+        .map(|&(n, e)| {
+            let m = &e.message;
+            json!({
+                "locale": m.locale, "send_at": time_view(&m.send_at),
+                "timezone": m.send_at.timezone().name(),
+                "recipients": m.recipients.len(),
+                "eml_href": format!("{}.eml", e.file_key),
+                "occurrence": m.occurrence.map(|(i, n)| json!({"index": i, "of": n})),
+                "status": input.delivery.map(|o| super::delivery::counts_view(&o.counts(n))),
+                "gate": gate_view(input, m),
+            })
+        })
+        .collect();
+    let budget = row_budget(input, &shown.iter().map(|&(n, _)| n).collect::<Vec<_>>());
+    let deliveries: Vec<Value> = shown
+        .iter()
+        .zip(budget)
+        .map(|(&(n, e), take)| {
+            let m = &e.message;
+            let mut d = json!({
+                "locale": m.locale, "subject": e.subject, "send_at": time_view(&m.send_at),
+                "timezone": m.send_at.timezone().name(),
+                "recipient_count": m.recipients.len(),
+                "recipients_more": m.recipients.len().saturating_sub(MAX_RECIPIENTS),
+                "html": e.preview.html, "text": e.preview.text,
+                "eml_href": format!("{}.eml", e.file_key),
+                "anchor": m.delivery_key(),
+                "occurrence": m.occurrence.map(|(i, n)| json!({"index": i, "of": n})),
+                "gate": gate_view(input, m),
+            });
+            // Moved in (`json!` would copy them): thousands of rows on a large message.
+            d["recipients"] = m
+                .recipients
+                .iter()
+                .take(MAX_RECIPIENTS)
+                .map(|r| json!({"email": r.email, "name": r.name}))
+                .collect();
+            d["status"] = entry_status(input, n, take);
+            d
+        })
+        .collect();
+    let wave = first.wave.as_deref().and_then(|w| p.wave(w));
+    let mut message = json!({
+        "id": first.id, "subject": title, "audience": first.audience,
+        "wave": wave.map(|w| json!({"id": w.id, "name": w.name, "go_live": time_view(&w.go_live)})),
+        "send": p.messages[first.template].send.to_string(),
+        "repeat": p.messages[first.template].repeat.map(|r| json!({
+            "every": every_text(r.every), "until": r.until.to_string(),
+            "occurrences": first.occurrence.map_or(1, |(_, n)| n),
+        })),
+        "gate": gate_view(input, first),
+        "comms_href": format!("{root}{}", crate::urls::COMMS),
+        "status": counts_where(input, |e| e.page_dir() == dir),
+    });
+    // The deliveries are moved into the context, never copied: `json!` and
+    // `Context::insert` serialize what they are given into a new value, which for a
+    // message to 100,000 people is one more copy of tens of thousands of status rows.
+    message["deliveries"] = Value::Array(deliveries);
+    message["more_deliveries"] = Value::Array(more);
+    let mut own = serde_json::Map::new();
+    own.insert("message".to_string(), message);
+    own.insert("delivery".to_string(), delivery_view(input));
+    ctx.extend(tera::Context::from_value(Value::Object(own)).expect("an object"));
+    ctx
 }
 
 /// `15m`, `1d`, `1w`: how often a message repeats.
