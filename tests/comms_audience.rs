@@ -14,27 +14,12 @@ use common::*;
 const NOW: &str = "2027-03-15T12:00:00Z"; // the main wave's T-14d 09:00 Paris was 4h ago
 
 fn project(csv: &str) -> (tempfile::TempDir, PathBuf) {
-    let (dir, root) = copy_project(&fixture("minimal"));
-    std::fs::write(root.join("content/audiences/everyone.csv"), csv).unwrap();
-    let yaml = root.join("content/project.yaml");
-    let mut text = read(&yaml);
-    text.push_str("comms: { max_lateness: 24h, rate_per_second: 1000 }\n");
-    std::fs::write(yaml, text).unwrap();
-    (dir, root)
+    with_audience(csv, "rate_per_second: 1000")
 }
 
 fn send(root: &Path, port: u16, args: &[&str]) -> Output {
-    std::process::Command::new(env!("CARGO_BIN_EXE_tminus"))
-        .arg("--root")
-        .arg(root)
-        .args(["comms", "send", "--due", "--now", NOW])
-        .args(args)
-        .env("TMINUS_SMTP_HOST", "127.0.0.1")
-        .env("TMINUS_SMTP_PORT", port.to_string())
-        .env("TMINUS_SMTP_RETRY_DELAY_MS", "10")
+    comms_send(root, port, &[&["--now", NOW], args].concat())
         .env("TMINUS_SMTP_TIMEOUT_SECS", "5")
-        .env_remove("TMINUS_SMTP_USERNAME")
-        .env_remove("TMINUS_SMTP_PASSWORD")
         .output()
         .expect("run tminus")
 }

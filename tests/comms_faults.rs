@@ -31,39 +31,13 @@ fn project(n: usize, rate: u32) -> (tempfile::TempDir, PathBuf) {
 
 /// [`project`] with more `comms` settings (`, connections: 1`).
 fn project_with(n: usize, rate: u32, comms: &str) -> (tempfile::TempDir, PathBuf) {
-    let (dir, root) = copy_project(&fixture("minimal"));
-    let mut csv = String::from("email,name,locale,timezone\n");
-    for i in 1..=n {
-        let locale = if i.is_multiple_of(4) { "fr" } else { "" };
-        csv.push_str(&format!("user{i}@example.com,User {i},{locale},\n"));
-    }
-    std::fs::write(root.join("content/audiences/everyone.csv"), csv).unwrap();
-    let yaml = root.join("content/project.yaml");
-    let mut text = read(&yaml);
-    text.push_str(&format!(
-        "comms: {{ max_lateness: 24h, rate_per_second: {rate}{comms} }}\n"
-    ));
-    std::fs::write(yaml, text).unwrap();
-    (dir, root)
-}
-
-fn users(n: usize) -> Vec<String> {
-    (1..=n).map(|i| format!("user{i}@example.com")).collect()
+    with_audience(&users_csv(n), &format!("rate_per_second: {rate}{comms}"))
 }
 
 /// `comms send --due --now NOW` with a 1 s socket timeout and 10 ms first retry delay.
 fn command(root: &Path, port: u16, args: &[&str]) -> Command {
-    let mut c = Command::new(env!("CARGO_BIN_EXE_tminus"));
-    c.arg("--root")
-        .arg(root)
-        .args(["comms", "send", "--due", "--now", NOW])
-        .args(args)
-        .env("TMINUS_SMTP_HOST", "127.0.0.1")
-        .env("TMINUS_SMTP_PORT", port.to_string())
-        .env("TMINUS_SMTP_RETRY_DELAY_MS", "10")
-        .env("TMINUS_SMTP_TIMEOUT_SECS", "1")
-        .env_remove("TMINUS_SMTP_USERNAME")
-        .env_remove("TMINUS_SMTP_PASSWORD");
+    let mut c = comms_send(root, port, &[&["--now", NOW], args].concat());
+    c.env("TMINUS_SMTP_TIMEOUT_SECS", "1");
     c
 }
 

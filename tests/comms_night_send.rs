@@ -26,16 +26,8 @@ macro_rules! server_or_skip {
 }
 
 fn send(root: &Path, port: u16, now: &str) -> Output {
-    std::process::Command::new(env!("CARGO_BIN_EXE_tminus"))
-        .arg("--root")
-        .arg(root)
-        .args(["comms", "send", "--due", "--now", now])
-        .env("TMINUS_SMTP_HOST", "127.0.0.1")
-        .env("TMINUS_SMTP_PORT", port.to_string())
+    comms_send(root, port, &["--now", now])
         .env("TMINUS_SMTP_RETRY_DELAY_MS", "20")
-        .env("TMINUS_SMTP_TIMEOUT_SECS", "10")
-        .env_remove("TMINUS_SMTP_USERNAME")
-        .env_remove("TMINUS_SMTP_PASSWORD")
         .output()
         .expect("run tminus")
 }

@@ -19,36 +19,12 @@ const NOW: &str = "2027-03-15T12:00:00Z"; // the main wave's T-14d 09:00 Paris w
 
 /// The minimal fixture with `n` recipients in the main wave and `comms` settings.
 fn project(n: usize, comms: &str) -> (tempfile::TempDir, PathBuf) {
-    let (dir, root) = copy_project(&fixture("minimal"));
-    let mut csv = String::from("email,name,locale,timezone\n");
-    for i in 1..=n {
-        let locale = if i.is_multiple_of(4) { "fr" } else { "" };
-        csv.push_str(&format!("user{i}@example.com,User {i},{locale},\n"));
-    }
-    std::fs::write(root.join("content/audiences/everyone.csv"), csv).unwrap();
-    let yaml = root.join("content/project.yaml");
-    let mut text = read(&yaml);
-    text.push_str(&format!("comms: {{ max_lateness: 24h, {comms} }}\n"));
-    std::fs::write(yaml, text).unwrap();
-    (dir, root)
-}
-
-fn users(n: usize) -> BTreeSet<String> {
-    (1..=n).map(|i| format!("user{i}@example.com")).collect()
+    with_audience(&users_csv(n), comms)
 }
 
 fn command(root: &Path, port: u16, args: &[&str]) -> Command {
-    let mut c = Command::new(env!("CARGO_BIN_EXE_tminus"));
-    c.arg("--root")
-        .arg(root)
-        .args(["comms", "send", "--due", "--now", NOW])
-        .args(args)
-        .env("TMINUS_SMTP_HOST", "127.0.0.1")
-        .env("TMINUS_SMTP_PORT", port.to_string())
-        .env("TMINUS_SMTP_RETRY_DELAY_MS", "10")
-        .env("TMINUS_SMTP_TIMEOUT_SECS", "2")
-        .env_remove("TMINUS_SMTP_USERNAME")
-        .env_remove("TMINUS_SMTP_PASSWORD");
+    let mut c = comms_send(root, port, &[&["--now", NOW], args].concat());
+    c.env("TMINUS_SMTP_TIMEOUT_SECS", "2");
     c
 }
 
@@ -139,7 +115,7 @@ fn eight_connections_send_each_delivery_once_pipelined_and_claim_in_schedule_ord
         "{out}"
     );
     let counts = at_most_once("8 connections", &[&server]);
-    assert_eq!(counts.keys().cloned().collect::<BTreeSet<_>>(), users(n));
+    assert_eq!(counts.keys().cloned().collect::<Vec<_>>(), users(n));
     assert_eq!(server.peak_connections(), 8, "the sessions overlapped");
     assert_eq!(server.pipelined(), n, "every transaction was pipelined");
     // One claim per delivery, in schedule order, each before its `sent`.
@@ -486,7 +462,7 @@ fn a_refused_reconnection_stops_every_session_and_leaves_no_claim_unrecorded() {
     let o = send(&root, clean.port, &[]);
     assert!(o.status.success(), "{}\n{}", stdout(&o), stderr(&o));
     let counts = at_most_once("a refused reconnection, then a rerun", &[&server, &clean]);
-    assert_eq!(counts.keys().cloned().collect::<BTreeSet<_>>(), users(n));
+    assert_eq!(counts.keys().cloned().collect::<Vec<_>>(), users(n));
     assert!(states(&root).values().all(|s| s == "sent"));
 }
 

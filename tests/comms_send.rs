@@ -36,38 +36,12 @@ macro_rules! server_or_skip {
 /// fast rate limit and one connection (these tests follow one session message by message;
 /// `comms_parallel.rs` sends over many).
 fn project(n: usize) -> (tempfile::TempDir, PathBuf) {
-    let (dir, root) = copy_project(&fixture("minimal"));
-    let mut csv = String::from("email,name,locale,timezone\n");
-    for i in 1..=n {
-        let locale = if i.is_multiple_of(4) { "fr" } else { "" };
-        csv.push_str(&format!("user{i}@example.com,User {i},{locale},\n"));
-    }
-    std::fs::write(root.join("content/audiences/everyone.csv"), csv).unwrap();
-    let yaml = root.join("content/project.yaml");
-    let mut text = read(&yaml);
-    text.push_str("comms: { max_lateness: 24h, rate_per_second: 500, connections: 1 }\n");
-    std::fs::write(yaml, text).unwrap();
-    (dir, root)
-}
-
-fn users(n: usize) -> Vec<String> {
-    let mut v: Vec<String> = (1..=n).map(|i| format!("user{i}@example.com")).collect();
-    v.sort();
-    v
+    with_audience(&users_csv(n), "rate_per_second: 500, connections: 1")
 }
 
 fn command(root: &Path, port: u16, args: &[&str]) -> Command {
-    let mut c = Command::new(env!("CARGO_BIN_EXE_tminus"));
-    c.arg("--root")
-        .arg(root)
-        .args(["comms", "send", "--due"])
-        .args(args)
-        .env("TMINUS_SMTP_HOST", "127.0.0.1")
-        .env("TMINUS_SMTP_PORT", port.to_string())
-        .env("TMINUS_SMTP_RETRY_DELAY_MS", "20")
-        .env("TMINUS_SMTP_TIMEOUT_SECS", "10")
-        .env_remove("TMINUS_SMTP_USERNAME")
-        .env_remove("TMINUS_SMTP_PASSWORD");
+    let mut c = comms_send(root, port, args);
+    c.env("TMINUS_SMTP_RETRY_DELAY_MS", "20");
     c
 }
 

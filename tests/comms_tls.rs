@@ -118,12 +118,6 @@ fn events(server: &Server, kind: &str) -> Vec<serde_json::Value> {
         .collect()
 }
 
-fn users(n: usize) -> Vec<String> {
-    let mut v: Vec<String> = (1..=n).map(|i| format!("user{i}@example.com")).collect();
-    v.sort();
-    v
-}
-
 /// Every delivery went out once, over TLS, and the ledger has its Message-ID.
 fn assert_delivered_over_tls(server: &Server, root: &Path, n: usize) {
     let c = counts(&server.received());

@@ -104,6 +104,53 @@ pub fn snapshot(dir: &Path) -> BTreeMap<PathBuf, Vec<u8>> {
         .collect()
 }
 
+/// The minimal fixture with `csv` as its `everyone` audience (the main wave's) and
+/// `comms: { max_lateness: 24h, COMMS }` in project.yaml.
+pub fn with_audience(csv: &str, comms: &str) -> (tempfile::TempDir, PathBuf) {
+    let (dir, root) = copy_project(&fixture("minimal"));
+    std::fs::write(root.join("content/audiences/everyone.csv"), csv).unwrap();
+    let yaml = root.join("content/project.yaml");
+    let mut text = read(&yaml);
+    text.push_str(&format!("comms: {{ max_lateness: 24h, {comms} }}\n"));
+    std::fs::write(yaml, text).unwrap();
+    (dir, root)
+}
+
+/// An audience CSV of `user1@example.com` … `user<n>@example.com`, every 4th in French.
+pub fn users_csv(n: usize) -> String {
+    let mut csv = String::from("email,name,locale,timezone\n");
+    for i in 1..=n {
+        let locale = if i.is_multiple_of(4) { "fr" } else { "" };
+        csv.push_str(&format!("user{i}@example.com,User {i},{locale},\n"));
+    }
+    csv
+}
+
+/// The addresses of [`users_csv`], sorted.
+pub fn users(n: usize) -> Vec<String> {
+    let mut v: Vec<String> = (1..=n).map(|i| format!("user{i}@example.com")).collect();
+    v.sort();
+    v
+}
+
+/// `tminus --root ROOT comms send --due ARGS`, to the test server on 127.0.0.1:`port`:
+/// no credentials, the first retry after 10 ms, a 10 s socket timeout (a test that needs
+/// other values sets them with `.env`).
+pub fn comms_send(root: &Path, port: u16, args: &[&str]) -> Command {
+    let mut c = Command::new(env!("CARGO_BIN_EXE_tminus"));
+    c.arg("--root")
+        .arg(root)
+        .args(["comms", "send", "--due"])
+        .args(args)
+        .env("TMINUS_SMTP_HOST", "127.0.0.1")
+        .env("TMINUS_SMTP_PORT", port.to_string())
+        .env("TMINUS_SMTP_RETRY_DELAY_MS", "10")
+        .env("TMINUS_SMTP_TIMEOUT_SECS", "10")
+        .env_remove("TMINUS_SMTP_USERNAME")
+        .env_remove("TMINUS_SMTP_PASSWORD");
+    c
+}
+
 pub fn read(path: &Path) -> String {
     std::fs::read_to_string(path).unwrap_or_else(|e| panic!("read {}: {e}", path.display()))
 }
