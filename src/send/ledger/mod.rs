@@ -28,12 +28,14 @@
 //! [`Lock`] (`.tminus/send.lock`, an advisory lock held for the whole run) keeps two runs
 //! from sending at once; readers (`comms status`) do not need it.
 
-use std::collections::HashMap;
 use std::fs::{File, OpenOptions};
 use std::io::{self, Read, Seek, SeekFrom, Write};
 use std::path::{Path, PathBuf};
 
+mod line;
+
 use chrono::{DateTime, Utc};
+use rustc_hash::FxHashMap as HashMap;
 use serde::{Deserialize, Serialize};
 
 /// What identifies one delivery: message id, wave and recipient address (as
@@ -160,30 +162,75 @@ pub struct Ledger {
     file: Option<File>,
 }
 
+/// The fields of a [`DeliveryKey`], borrowed: from a key, or from a ledger line as read.
+#[derive(Clone, Copy)]
+struct KeyFields<'a> {
+    id: &'a str,
+    wave: Option<&'a str>,
+    to: &'a str,
+    occurrence: Option<&'a str>,
+}
+
+impl<'a> From<&'a DeliveryKey> for KeyFields<'a> {
+    fn from(key: &'a DeliveryKey) -> Self {
+        KeyFields {
+            id: &key.id,
+            wave: key.wave.as_deref(),
+            to: &key.to,
+            occurrence: key.occurrence.as_deref(),
+        }
+    }
+}
+
 /// `key` as one string, told apart exactly as the key's fields are: each field written with
 /// its length (`-` for none), so no two keys give the same string whatever they hold.
-fn compact(key: &DeliveryKey) -> String {
-    use std::fmt::Write as _;
+fn compact(key: KeyFields<'_>) -> String {
+    let fields = [Some(key.id), key.wave, Some(key.to), key.occurrence];
+    // Exactly as long as needed: the string is kept for every delivery in the ledger, and
+    // an allocator may keep the larger block of a string shrunk later.
+    let digits_of = |n: usize| n.checked_ilog10().map_or(1, |d| d as usize + 1);
     let mut out = String::with_capacity(
-        16 + key.id.len()
-            + key.wave.as_ref().map_or(0, String::len)
-            + key.to.len()
-            + key.occurrence.as_ref().map_or(0, String::len),
+        fields
+            .iter()
+            .map(|f| f.map_or(1, |v| digits_of(v.len()) + 1 + v.len()))
+            .sum::<usize>(),
     );
-    for field in [
-        Some(key.id.as_str()),
-        key.wave.as_deref(),
-        Some(key.to.as_str()),
-        key.occurrence.as_deref(),
-    ] {
+    let mut digits = itoa::Buffer::new();
+    for field in fields {
         match field {
             Some(v) => {
-                let _ = write!(out, "{}:{v}", v.len());
+                out.push_str(digits.format(v.len()));
+                out.push(':');
+                out.push_str(v);
             }
             None => out.push('-'),
         }
     }
     out
+}
+
+/// What [`Ledger::apply`] needs of a record, borrowed from a [`Record`] or from a line as
+/// [`line::read`] reads it.
+struct Entry<'a> {
+    event: Event,
+    at: DateTime<Utc>,
+    key: KeyFields<'a>,
+    message_id: &'a str,
+    reply: Option<&'a str>,
+    permanent: Option<bool>,
+}
+
+impl<'a> From<&'a Record> for Entry<'a> {
+    fn from(r: &'a Record) -> Self {
+        Entry {
+            event: r.event,
+            at: r.at,
+            key: KeyFields::from(&r.key),
+            message_id: &r.message_id,
+            reply: r.reply.as_deref(),
+            permanent: r.permanent,
+        }
+    }
 }
 
 pub const DIR: &str = ".tminus";
@@ -207,7 +254,7 @@ impl Ledger {
         };
         let mut ledger = Ledger {
             path,
-            states: HashMap::new(),
+            states: HashMap::default(),
             skipped_lines: 0,
             file: None,
         };
@@ -221,13 +268,8 @@ impl Ledger {
             if line.iter().all(u8::is_ascii_whitespace) {
                 continue;
             }
-            match serde_json::from_slice::<Record>(line) {
-                Ok(mut r) => {
-                    // Older ledgers lower-cased only ASCII: normalise as keys are now.
-                    r.key.to = address_key(&r.key.to);
-                    ledger.apply(&r)
-                }
-                Err(_) => ledger.skipped_lines += 1,
+            if !line::read(line, |entry| ledger.apply(entry)) {
+                ledger.skipped_lines += 1;
             }
         }
         Ok(ledger)
@@ -273,7 +315,7 @@ impl Ledger {
     }
 
     pub fn state(&self, key: &DeliveryKey) -> Option<&State> {
-        self.states.get(compact(key).as_str()).map(|s| &**s)
+        self.states.get(compact(key.into()).as_str()).map(|s| &**s)
     }
 
     pub fn len(&self) -> usize {
@@ -284,8 +326,8 @@ impl Ledger {
         self.states.is_empty()
     }
 
-    fn apply(&mut self, r: &Record) {
-        let key = compact(&r.key);
+    fn apply(&mut self, r: Entry<'_>) {
+        let key = compact(r.key);
         if matches!(
             self.states.get(key.as_str()).map(|s| &**s),
             Some(State::Sent { .. })
@@ -296,22 +338,22 @@ impl Ledger {
         let state = match r.event {
             Event::Claim => State::InDoubt {
                 at: r.at,
-                message_id: r.message_id.clone(),
+                message_id: r.message_id.to_string(),
                 reason: None,
             },
             Event::InDoubt => State::InDoubt {
                 at: r.at,
-                message_id: r.message_id.clone(),
-                reason: r.reply.clone(),
+                message_id: r.message_id.to_string(),
+                reason: r.reply.map(str::to_string),
             },
             Event::Sent => State::Sent {
                 at: r.at,
-                message_id: r.message_id.clone(),
-                reply: r.reply.clone().unwrap_or_default(),
+                message_id: r.message_id.to_string(),
+                reply: r.reply.unwrap_or_default().to_string(),
             },
             Event::Failed => State::Failed {
                 at: r.at,
-                reply: r.reply.clone().unwrap_or_default(),
+                reply: r.reply.unwrap_or_default().to_string(),
                 permanent: r.permanent.unwrap_or(false),
             },
         };
@@ -338,7 +380,7 @@ impl Ledger {
         file.write_all(&lines)?;
         file.sync_data()?;
         for record in records {
-            self.apply(record);
+            self.apply(record.into());
         }
         Ok(())
     }
@@ -507,7 +549,7 @@ mod tests {
         let key = |id: &str, wave: Option<&str>, to: &str, occ: Option<&str>| {
             let mut k = DeliveryKey::new(id, wave, to);
             k.occurrence = occ.map(str::to_string);
-            compact(&k)
+            compact((&k).into())
         };
         let keys = [
             key("a", None, "x@y", None),
@@ -520,9 +562,12 @@ mod tests {
         ];
         assert_eq!(keys[5], "1:a1:w3:x@y-");
         assert_eq!(
-            compact(&DeliveryKey::new(&"i".repeat(12), None, "b")),
+            compact((&DeliveryKey::new(&"i".repeat(12), None, "b")).into()),
             format!("12:{}-1:b-", "i".repeat(12))
         );
+        for k in &keys {
+            assert_eq!(k.capacity(), k.len(), "{k}: allocated as long as it is");
+        }
         let distinct: std::collections::HashSet<&String> = keys.iter().collect();
         assert_eq!(distinct.len(), keys.len(), "{keys:?}");
         assert_eq!(
