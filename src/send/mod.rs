@@ -15,6 +15,7 @@
 pub mod due;
 pub mod ledger;
 mod run;
+mod settings;
 pub mod smtp;
 mod status;
 mod transaction;
@@ -33,7 +34,7 @@ use due::{standing, Delivery, Standing};
 pub use status::{overview, overview_of, states, status};
 
 use ledger::{DeliveryKey, Ledger, Lock, State};
-use smtp::Settings;
+use settings::Settings;
 
 /// What `comms send` was asked to do.
 #[derive(Debug, Clone)]
