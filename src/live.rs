@@ -96,12 +96,13 @@ pub fn record(root: &Path, event: &NewEvent, now: DateTime<Utc>) -> Result<Recor
     };
     let before = existing.as_deref().unwrap_or("");
     let content = crate::load::fingerprint::of_content(root).content_only();
-    let (context, mut state) = match snapshot::read(root, &content, before.as_bytes()) {
+    let full_check = || -> Result<(LogContext, LogState), RecordError> {
+        let project = crate::load::load(root).map_err(RecordError::Project)?;
+        Ok((LogContext::of(&project), LogState::after(&project.live)))
+    };
+    let (mut context, mut state) = match snapshot::read(root, &content, before.as_bytes()) {
         Some(kept) => kept,
-        None => {
-            let project = crate::load::load(root).map_err(RecordError::Project)?;
-            (LogContext::of(&project), LogState::after(&project.live))
-        }
+        None => full_check()?,
     };
     let mut prefix = match &existing {
         None => HEADER.to_string(),
@@ -115,6 +116,13 @@ pub fn record(root: &Path, event: &NewEvent, now: DateTime<Utc>) -> Result<Recor
     let file = crate::source::SourceFile::new(PATH, format!("{before}{prefix}"));
     let mut diags = Diagnostics::new();
     crate::load::live::events_after(&file, &text, first_line, &context, &mut state, &mut diags);
+    if state.needs_full_check {
+        // Earlier than its task's latest event: checked against that task's events, which
+        // the snapshot does not keep.
+        (context, state) = full_check()?;
+        diags = Diagnostics::new();
+        crate::load::live::events_after(&file, &text, first_line, &context, &mut state, &mut diags);
+    }
     if !diags.is_empty() {
         let mut errors = Vec::new();
         let mut in_file = Diagnostics::new();

@@ -349,7 +349,7 @@ fn the_kept_snapshot_decides_exactly_as_a_full_check() {
     ];
     let people = ["dba", "cutover-lead", "sponsor", "comms-lead", "nobody"];
     // A fixed linear congruential sequence: the same run every time, many kinds of call.
-    let mut seed: u64 = 2026;
+    let mut seed: u64 = 42;
     let mut next = |n: usize| {
         seed = seed
             .wrapping_mul(6_364_136_223_846_793_005)
@@ -399,10 +399,12 @@ fn the_kept_snapshot_decides_exactly_as_a_full_check() {
         let task = tasks[next(tasks.len())];
         let at = times[next(times.len())];
         let by = people[next(people.len())];
-        let args: Vec<&str> = match next(6) {
+        let until = times[next(times.len())];
+        let args: Vec<&str> = match next(7) {
             0 => vec!["live", "start", task],
             1 => vec!["live", "done", task],
             2 => vec!["live", "block", task, "--note", "waiting: on the DBA"],
+            6 => vec!["live", "block", task, "--until", until],
             3 => vec!["live", "unblock", task],
             4 => vec!["live", "decide", task, ["go", "no-go"][next(2)]],
             _ => vec![
@@ -447,6 +449,91 @@ fn the_kept_snapshot_decides_exactly_as_a_full_check() {
         hits > 100 && recorded > 10,
         "{hits} snapshots, {recorded} recorded"
     );
+}
+
+/// A block recorded after the fact: on its own it would leave the task blocked through its
+/// later events, so it is refused (nothing written); with `--until` its end goes in with
+/// it, and the night replays the block at its own times.
+#[test]
+fn a_block_recorded_after_the_fact_goes_in_with_its_end() {
+    let (_tmp, root) = night();
+    let log = root.join("content/live.yaml");
+    let before = std::fs::read_to_string(&log).unwrap();
+    // The fixture's extract: started 23:40, blocked 00:40–02:10, finished 02:50.
+    let o = inside(
+        &root,
+        &["live", "block", "extract", "--at", "2027-03-28 00:10"],
+    );
+    assert_eq!(o.status.code(), Some(1));
+    let e = stderr(&o);
+    assert!(
+        e.contains("--at: task `extract` blocked at 2027-03-28 00:10 is earlier than its latest event (2027-03-28 02:50)")
+            && e.contains("is blocked again while still blocked")
+            && e.contains("--until END"),
+        "{e}"
+    );
+    assert_eq!(std::fs::read_to_string(&log).unwrap(), before);
+
+    let o = inside(
+        &root,
+        &[
+            "live",
+            "block",
+            "extract",
+            "--at",
+            "2027-03-28 00:10",
+            "--until",
+            "2027-03-28 00:30",
+            "--note",
+            "Network down",
+        ],
+    );
+    assert!(o.status.success(), "{}", stderr(&o));
+    let after = std::fs::read_to_string(&log).unwrap();
+    assert_eq!(
+        &after[before.len()..],
+        "- task: extract\n  blocked: 2027-03-28 00:10\n  note: Network down\n\
+         - task: extract\n  unblocked: 2027-03-28 00:30\n"
+    );
+    let extract = |now: &str| {
+        let live = json(&root, now);
+        live["tasks"]
+            .as_array()
+            .unwrap()
+            .iter()
+            .find(|t| t["id"] == "extract")
+            .unwrap()
+            .clone()
+    };
+    assert_eq!(extract("2027-03-28 00:20")["state"], "blocked");
+    assert_eq!(extract("2027-03-28 00:20")["note"], "Network down");
+    assert_eq!(extract("2027-03-28 00:35")["state"], "in progress");
+    assert_eq!(extract("2027-03-28 00:50")["state"], "blocked");
+    assert_eq!(extract("2027-03-28 03:00")["state"], "done");
+    // A second one overlapping the block written first: refused, at the argument that
+    // makes the overlap.
+    let o = inside(
+        &root,
+        &[
+            "live",
+            "block",
+            "extract",
+            "--at",
+            "2027-03-28 00:35",
+            "--until",
+            "2027-03-28 00:45",
+        ],
+    );
+    assert_eq!(o.status.code(), Some(1));
+    assert!(
+        stderr(&o).contains("--until: task `extract` unblocked at 2027-03-28 00:45"),
+        "{}",
+        stderr(&o)
+    );
+    assert_eq!(std::fs::read_to_string(&log).unwrap(), after);
+    // The whole log, as the build reads it, agrees.
+    let o = inside(&root, &["check"]);
+    assert!(o.status.success(), "{}", stderr(&o));
 }
 
 #[test]

@@ -110,7 +110,13 @@ enum LiveCommand {
     /// Record that a task finished.
     Done(TaskEvent),
     /// Record that a task is blocked (say why with --note).
-    Block(TaskEvent),
+    Block {
+        #[command(flatten)]
+        event: TaskEvent,
+        /// When the block ended, for a block recorded after the fact (records its end too).
+        #[arg(long, value_name = "TIME")]
+        until: Option<String>,
+    },
     /// Record that a block ended.
     Unblock(TaskEvent),
     /// Record a go/no-go decision on a go-no-go task.
@@ -285,7 +291,9 @@ pub fn run() -> i32 {
             match cmd {
                 LiveCommand::Start(e) => live::record(&cli.root, event(e, What::Start)),
                 LiveCommand::Done(e) => live::record(&cli.root, event(e, What::Done)),
-                LiveCommand::Block(e) => live::record(&cli.root, event(e, What::Block)),
+                LiveCommand::Block { event: e, until } => {
+                    live::record(&cli.root, event(e, What::Block { until }))
+                }
                 LiveCommand::Unblock(e) => live::record(&cli.root, event(e, What::Unblock)),
                 LiveCommand::Decide {
                     gate,

@@ -10,7 +10,10 @@ use crate::project::live::Outcome;
 pub enum What {
     Start,
     Done,
-    Block,
+    /// `until`: when the block ended, for a block recorded after the fact (`--until`).
+    Block {
+        until: Option<String>,
+    },
     Unblock,
     Decide(Outcome),
 }
@@ -81,7 +84,7 @@ impl NewEvent {
         let time_key = match &self.what {
             What::Start => "started",
             What::Done => "finished",
-            What::Block => "blocked",
+            What::Block { .. } => "blocked",
             What::Unblock => "unblocked",
             What::Decide(_) => "at",
         };
@@ -113,6 +116,11 @@ impl NewEvent {
                     lines.push((format!("      due: {}", scalar(d)), "--condition (by DUE)"));
                 }
             }
+        }
+        if let What::Block { until: Some(until) } = &self.what {
+            // The block's end, as a second event: the two are checked together.
+            lines.push((format!("- task: {}", scalar(&self.task)), "--until"));
+            lines.push((format!("  unblocked: {}", scalar(until.trim())), "--until"));
         }
         let mut text = String::new();
         for (l, _) in &lines {

@@ -21,7 +21,7 @@ use crate::load::live::{LogContext, LogState};
 pub const PATH: &str = ".tminus/live-check.json";
 
 /// Raised whenever what the snapshot holds changes meaning.
-const FORMAT: u32 = 1;
+const FORMAT: u32 = 2;
 
 #[derive(Serialize, Deserialize)]
 struct Snapshot {

@@ -26,6 +26,7 @@ use crate::source::yaml::{self, index, join};
 use crate::source::SourceFile;
 
 mod context;
+use context::{Change, Step, Track};
 pub use context::{LogContext, LogState};
 
 /// Where the live log lives, relative to the project folder.
@@ -60,14 +61,7 @@ fn is_blank(text: &str) -> bool {
 /// Checks the text of a live log against `project`; every problem goes to `diags`.
 pub fn events(file: &SourceFile, project: &Project, diags: &mut Diagnostics) -> Vec<LiveEvent> {
     let context = LogContext::of(project);
-    events_after(
-        file,
-        &file.text,
-        1,
-        &context,
-        &mut LogState::default(),
-        diags,
-    )
+    events_after(file, &file.text, 1, &context, &mut LogState::new(), diags)
 }
 
 /// Checks `text`, the events written from line `first_line` of `file` on after a log whose
@@ -119,6 +113,7 @@ pub fn events_after(
             }
         }
     }
+    recheck(&mut c, context, state);
     out
 }
 
@@ -392,8 +387,12 @@ fn parse_time(
     Some(spec.resolve(t0.with_timezone(&chrono::Utc), zone))
 }
 
-/// Checks `event` against the task's earlier events (file order) and records it; false on
-/// an error.
+/// Checks `event` against the task's earlier events and records it; false on an error.
+///
+/// The rules read a task's events in the order of their times (the file's for equal
+/// times), as the state of the night does: an event at or after the task's latest is
+/// checked against where the task stands; one earlier than that (a start recorded after
+/// the finish, a block recorded late) must also leave every later event of the task right.
 fn order(
     c: &mut Checker,
     context: &LogContext,
@@ -401,17 +400,73 @@ fn order(
     at: &str,
     event: &LiveEvent,
 ) -> bool {
-    if matches!(event.kind, EventKind::Decided(_)) {
+    let Some(change) = Change::of(&event.kind) else {
         return true;
-    }
+    };
     let key = join(at, event.kind.key());
     let zone = context.task(event.task_index).zone;
     let show = |t: &DateTime<Utc>| t.with_timezone(&zone).format("%Y-%m-%d %H:%M").to_string();
     let id = &event.task;
     let track = state.track(event.task_index);
-    let at_utc = event.at.to_utc();
-    let problem: Option<(String, String)> = match event.kind {
-        EventKind::Started => match (track.started, track.finished) {
+    let step = Step {
+        at: event.at.to_utc(),
+        line: event.line,
+        change,
+    };
+    let late = track.last.is_some_and(|last| step.at < last);
+    // A task starts once and finishes once, after its start, whenever each was written; a
+    // late block or unblock is checked with the task's other events once the text is read.
+    if !late || matches!(change, Change::Started | Change::Finished) {
+        if let Some((message, hint)) = rule(id, &show, &track, step) {
+            c.error(&key, message, hint);
+            return false;
+        }
+    }
+    if late {
+        return state.insert_late(event, key);
+    }
+    state.record(event);
+    true
+}
+
+/// Reports each task whose events, with one written late among them, do not add up in the
+/// order of their times (see [`LogState::insert_late`]).
+fn recheck(c: &mut Checker, context: &LogContext, state: &mut LogState) {
+    let show_in = |task: usize| {
+        let zone = context.task(task).zone;
+        move |t: &DateTime<Utc>| t.with_timezone(&zone).format("%Y-%m-%d %H:%M").to_string()
+    };
+    let broken = state.recheck(|task, track, step| {
+        let view = context.task(task);
+        rule(view.id, &show_in(task), track, step)
+    });
+    for (task, late, step, (message, _)) in broken {
+        let show = show_in(task);
+        c.error(
+            &late.key,
+            format!(
+                "task `{}` {} at {} is earlier than its latest event ({}), and with it the task's events do not add up in the order of their times: line {}: {message}",
+                context.task(task).id,
+                late.step.change.done(),
+                show(&late.step.at),
+                show(&late.latest),
+                step.line,
+            ),
+            "the night is read from each task's events in the order of their times; a block recorded after the fact needs its end with it (`tminus live block TASK --at START --until END`, or both lines by hand)".to_string(),
+        );
+    }
+}
+
+/// What is wrong with `step` after the task's events so far (`track`), if anything.
+fn rule(
+    id: &str,
+    show: &dyn Fn(&DateTime<Utc>) -> String,
+    track: &Track,
+    step: Step,
+) -> Option<(String, String)> {
+    let at_utc = step.at;
+    match step.change {
+        Change::Started => match (track.started, track.finished) {
             (Some((_, line)), _) => Some((
                 format!("task `{id}` is started a second time (it started on line {line})"),
                 "a task starts once; to record a pause use `blocked:` and `unblocked:`".into(),
@@ -426,7 +481,7 @@ fn order(
             )),
             _ => None,
         },
-        EventKind::Finished => match (track.finished, track.started, track.blocked) {
+        Change::Finished => match (track.finished, track.started, track.blocked) {
             (Some((_, line)), _, _) => Some((
                 format!("task `{id}` is finished a second time (it finished on line {line})"),
                 "a task finishes once; correct the first `finished:` if its time was wrong".into(),
@@ -445,7 +500,7 @@ fn order(
             )),
             _ => None,
         },
-        EventKind::Blocked => match (track.blocked, track.finished) {
+        Change::Blocked => match (track.blocked, track.finished) {
             (Some((_, line)), _) => Some((
                 format!("task `{id}` is blocked again while still blocked (since line {line})"),
                 "record `unblocked:` when a block ends, before the next `blocked:`".into(),
@@ -460,32 +515,13 @@ fn order(
             )),
             _ => None,
         },
-        EventKind::Unblocked => match track.blocked {
-            None => Some((
+        // (In the order of the times, an unblock comes after its block.)
+        Change::Unblocked => track.blocked.is_none().then(|| {
+            (
                 format!("task `{id}` is unblocked but was not blocked"),
                 "record `blocked:` (with a `note:` saying why) before `unblocked:`".into(),
-            )),
-            Some((b, line)) if at_utc < b => Some((
-                format!(
-                    "task `{id}` is unblocked at {} before it was blocked at {} (line {line})",
-                    show(&at_utc),
-                    show(&b)
-                ),
-                "check the times: a block ends after it begins".into(),
-            )),
-            Some(_) => None,
-        },
-        EventKind::Decided(_) => None,
-    };
-    match problem {
-        Some((message, hint)) => {
-            c.error(&key, message, hint);
-            false
-        }
-        None => {
-            state.record(event);
-            true
-        }
+            )
+        }),
     }
 }
 

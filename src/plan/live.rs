@@ -18,7 +18,7 @@ use serde::{Serialize, Serializer};
 
 use super::cutover::{topological_order, Schedule};
 use crate::model::cutover::TaskKind;
-use crate::project::live::{Decision, EventKind, Outcome};
+use crate::project::live::{Decision, EventKind, LiveEvent, Outcome};
 use crate::project::Project;
 
 /// The latest decision on `gate` at or before `as_of` (by its time; of two at the same
@@ -196,11 +196,12 @@ pub fn state(project: &Project, schedule: &Schedule, now: DateTime<Utc>) -> Live
     let tasks = &project.cutover.tasks;
     let mut actual: Vec<Actual> = vec![Actual::default(); tasks.len()];
     let mut decisions: Vec<&Decision> = Vec::new();
-    for e in &project.live {
+    // The events up to now in the order of their times (the file's for equal times): a
+    // start or a block recorded late counts from when it happened.
+    let mut events: Vec<&LiveEvent> = project.live.iter().filter(|e| e.at_utc() <= now).collect();
+    events.sort_by_key(|e| e.at_utc());
+    for e in events {
         let at = e.at_utc();
-        if at > now {
-            continue;
-        }
         let a = &mut actual[e.task_index];
         match &e.kind {
             EventKind::Started => a.start = Some(at),
@@ -211,13 +212,6 @@ pub fn state(project: &Project, schedule: &Schedule, now: DateTime<Utc>) -> Live
             EventKind::Blocked => a.blocked = Some((at, e.note.clone())),
             EventKind::Unblocked => a.blocked = None,
             EventKind::Decided(d) => decisions.push(d),
-        }
-    }
-    // A finish recorded before a start written later: the start is the earliest seen.
-    for e in &project.live {
-        if let (EventKind::Started, true) = (&e.kind, e.at_utc() <= now) {
-            let a = &mut actual[e.task_index];
-            a.start = Some(a.start.map_or(e.at_utc(), |s| s.min(e.at_utc())));
         }
     }
     decisions.sort_by_key(|d| d.at);

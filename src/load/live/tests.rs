@@ -261,7 +261,8 @@ fn the_order_of_a_tasks_events() {
     );
     let e = errors("- task: freeze\n  blocked: T+10m\n- task: freeze\n  unblocked: T+5m\n");
     assert!(
-        e[0].contains("unblocked at 2027-03-27 23:05 before it was blocked at 2027-03-27 23:10"),
+        e[0].contains("4:14: task `freeze` unblocked at 2027-03-27 23:05 is earlier than its latest event (2027-03-27 23:10)")
+            && e[0].contains("line 3: task `freeze` is unblocked but was not blocked"),
         "{e:?}"
     );
     let e = errors("- task: freeze\n  started: T-0\n- task: freeze\n  blocked: T+10m\n- task: freeze\n  finished: T+30m\n");
@@ -287,6 +288,51 @@ fn the_order_of_a_tasks_events() {
     .unwrap();
     // Blocked, unblocked, blocked again: fine.
     check(&night(), "- task: freeze\n  blocked: T+1m\n- task: freeze\n  unblocked: T+2m\n- task: freeze\n  blocked: T+3m\n").unwrap();
+}
+
+/// A task's events are read in the order of their times, whatever order they were written
+/// in: one written after a later event must leave every later event of the task right.
+#[test]
+fn a_tasks_events_add_up_in_the_order_of_their_times() {
+    // Blocked at 23:05 (before its start), never unblocked before the block written first
+    // at 23:40: in time order the task is blocked again while still blocked.
+    let log = "- task: freeze\n  started: T-0\n- task: freeze\n  blocked: T+40m\n\
+               - task: freeze\n  unblocked: T+50m\n- task: freeze\n  blocked: T+5m\n";
+    let e = errors(log);
+    assert_eq!(e.len(), 1, "{e:?}");
+    assert!(
+        e[0].contains("8:12: task `freeze` blocked at 2027-03-27 23:05 is earlier than its latest event (2027-03-27 23:50)"),
+        "{e:?}"
+    );
+    assert!(
+        e[0].contains("line 3: task `freeze` is blocked again while still blocked (since line 7)"),
+        "{e:?}"
+    );
+    // A start recorded late, after a block written earlier but at a later time: fine.
+    check(
+        &night(),
+        "- task: freeze\n  blocked: T+10m\n- task: freeze\n  started: T-0\n",
+    )
+    .unwrap();
+    // Finished while blocked, in order: an error. A block and its end recorded after the
+    // finish, in the order they happened: fine.
+    check(&night(), "- task: freeze\n  started: T-0\n- task: freeze\n  blocked: T+5m\n- task: freeze\n  finished: T+30m\n")
+        .unwrap_err();
+    check(&night(), "- task: freeze\n  started: T-0\n- task: freeze\n  blocked: T+5m\n- task: freeze\n  unblocked: T+10m\n- task: freeze\n  finished: T+30m\n- task: freeze\n  blocked: T+12m\n- task: freeze\n  unblocked: T+14m\n")
+        .unwrap();
+    // A block recorded late into a finished task, never unblocked: the finish comes while
+    // it is blocked.
+    let e = errors("- task: freeze\n  started: T-0\n- task: freeze\n  finished: T+30m\n- task: freeze\n  blocked: T+10m\n");
+    assert!(
+        e[0].contains("line 3: task `freeze` finishes while it is blocked (since line 5)"),
+        "{e:?}"
+    );
+    // A start recorded late that comes after the finish in time: the rule at once.
+    let e = errors("- task: freeze\n  finished: T+30m\n- task: freeze\n  started: T+31m\n");
+    assert!(
+        e[0].contains("starts at 2027-03-27 23:31 after it finished"),
+        "{e:?}"
+    );
 }
 
 #[test]

@@ -147,6 +147,34 @@ fn while_blocked_the_status_is_blocked_with_the_note() {
     assert!(s.blocked.is_empty());
 }
 
+/// Events count from their times, not from where they were written: a block of extract
+/// recorded late (00:10–00:30 BST… GMT, written after the 00:40 block and its end) replays
+/// as it happened.
+#[test]
+fn events_written_late_replay_at_their_own_times() {
+    let log = format!(
+        "{LOG}- task: extract\n  blocked: 2027-03-28 00:10\n  note: Network down\n\
+         - task: extract\n  unblocked: 2027-03-28 00:30\n"
+    );
+    // 00:20: within the late block.
+    let s = at(&log, utc(28, 0, 20));
+    let t = s.task("extract").unwrap();
+    assert_eq!(t.state, TaskState::Blocked);
+    assert_eq!(u(t.blocked_since), utc(28, 0, 10));
+    assert_eq!(t.note.as_deref(), Some("Network down"));
+    // 00:50: within the block written first (read in file order, the late unblock at 00:30
+    // would have ended it).
+    let s = at(&log, utc(28, 0, 50));
+    let t = s.task("extract").unwrap();
+    assert_eq!(t.state, TaskState::Blocked);
+    assert_eq!(u(t.blocked_since), utc(28, 0, 40));
+    // 00:35: between the two.
+    assert_eq!(
+        at(&log, utc(28, 0, 35)).task("extract").unwrap().state,
+        TaskState::InProgress
+    );
+}
+
 #[test]
 fn a_task_running_past_its_duration_finishes_now_at_the_earliest() {
     // 02:45 BST: extract should have ended at 02:40 BST; it is still running.
