@@ -6,6 +6,8 @@
 //!    message (as in the tests) and once without — skipped without python3-aiosmtpd;
 //! 3. the ledger alone: 1,000 claim + commit pairs, each fsync'd.
 
+mod common;
+
 use std::io::{BufRead, BufReader};
 use std::path::{Path, PathBuf};
 use std::process::{Command, Stdio};
@@ -18,32 +20,8 @@ use tminus::send::due::deliveries;
 use tminus::send::ledger::{DeliveryKey, Ledger};
 
 fn project(n: usize) -> (tempfile::TempDir, PathBuf) {
-    let dir = tempfile::tempdir().unwrap();
-    let root = dir.path().join("project");
-    let src = Path::new(env!("CARGO_MANIFEST_DIR")).join("tests/fixtures/minimal");
-    for e in walkdir::WalkDir::new(&src) {
-        let e = e.unwrap();
-        let to = root.join(e.path().strip_prefix(&src).unwrap());
-        if e.file_type().is_dir() {
-            std::fs::create_dir_all(&to).unwrap();
-        } else {
-            std::fs::copy(e.path(), &to).unwrap();
-        }
-    }
-    let mut csv = String::from("email,name,locale,timezone\n");
-    for i in 0..n {
-        let locale = if i % 5 == 0 { "fr" } else { "" };
-        let zone = ["", "Asia/Tokyo", "America/Chicago"][i % 3];
-        csv.push_str(&format!(
-            "person{i}@example.com,Person Number {i},{locale},{zone}\n"
-        ));
-    }
-    std::fs::write(root.join("content/audiences/everyone.csv"), csv).unwrap();
-    let yaml = root.join("content/project.yaml");
-    let mut text = std::fs::read_to_string(&yaml).unwrap();
-    text.push_str("comms: { max_lateness: 30d, rate_per_second: 100000 }\n");
-    std::fs::write(yaml, text).unwrap();
-    (dir, root)
+    let csv = common::people_csv(n, |i| ["", "Asia/Tokyo", "America/Chicago"][i % 3]);
+    common::minimal_with_audience(&csv, "max_lateness: 30d, rate_per_second: 100000")
 }
 
 fn render_all(root: &Path) -> (usize, usize) {

@@ -4,6 +4,8 @@
 //!
 //! Run with `cargo bench --bench hypercare`; results go in BENCHMARKS.md.
 
+mod common;
+
 use std::fmt::Write as _;
 use std::path::Path;
 use std::time::{Duration, Instant};
@@ -13,39 +15,15 @@ use rayon::prelude::*;
 use tminus::render::{SiteInput, VersionInfo};
 use tminus::templates::Theme;
 
+use common::Rng;
+
 const METRICS: usize = 50;
 const DAYS: i64 = 365;
 const INCIDENTS: usize = 20_000;
 
-/// A small deterministic generator (xorshift), so every run reads the same data.
-struct Rng(u64);
-
-impl Rng {
-    fn next(&mut self) -> u64 {
-        self.0 ^= self.0 << 13;
-        self.0 ^= self.0 >> 7;
-        self.0 ^= self.0 << 17;
-        self.0
-    }
-    fn below(&mut self, n: u64) -> u64 {
-        self.next() % n
-    }
-}
-
 /// The minimal fixture with a year of hypercare (T-0 29 March 2027; day 1 is 30 March).
 fn project(dir: &Path) {
-    let fixture = Path::new(env!("CARGO_MANIFEST_DIR")).join("tests/fixtures/minimal");
-    for e in walkdir::WalkDir::new(&fixture)
-        .into_iter()
-        .filter_map(Result::ok)
-    {
-        let to = dir.join(e.path().strip_prefix(&fixture).unwrap());
-        if e.file_type().is_dir() {
-            std::fs::create_dir_all(&to).unwrap();
-        } else {
-            std::fs::copy(e.path(), &to).unwrap();
-        }
-    }
+    common::copy_dir(&common::fixture("minimal"), dir);
     let content = dir.join("content");
     std::fs::create_dir_all(content.join("hypercare")).unwrap();
     let mut yaml = format!("days: {DAYS}\nmetrics:\n");

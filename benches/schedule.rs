@@ -3,6 +3,8 @@
 //!
 //! Run with `cargo bench --bench schedule`; results go in BENCHMARKS.md.
 
+mod common;
+
 use std::time::{Duration, Instant};
 
 use chrono::TimeZone;
@@ -10,20 +12,7 @@ use tminus::model::cutover::TaskKind;
 use tminus::plan::cutover::schedule;
 use tminus::project::{Cutover, Task};
 
-/// A small deterministic generator (xorshift), so every run schedules the same plan.
-struct Rng(u64);
-
-impl Rng {
-    fn next(&mut self) -> u64 {
-        self.0 ^= self.0 << 13;
-        self.0 ^= self.0 >> 7;
-        self.0 ^= self.0 << 17;
-        self.0
-    }
-    fn below(&mut self, n: u64) -> u64 {
-        self.next() % n
-    }
-}
+use common::Rng;
 
 fn plan(n: usize) -> (Cutover, chrono::DateTime<chrono_tz::Tz>) {
     let zone = chrono_tz::Europe::London;

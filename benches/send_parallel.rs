@@ -18,11 +18,13 @@
 //! `TMINUS_BENCH_BEFORE_BIN=/path/to/tminus` also times that binary (e.g. a build of the
 //! commit before parallel sending) on the same project and server, as a command.
 
+mod common;
+
 #[allow(dead_code)]
 #[path = "../tests/common/fault_smtp.rs"]
 mod fault_smtp;
 
-use std::path::{Path, PathBuf};
+use std::path::PathBuf;
 use std::time::{Duration, Instant};
 
 use chrono::{TimeZone, Utc};
@@ -34,36 +36,13 @@ const DELAY_MS: u64 = 50;
 /// The minimal fixture with `n` more recipients; `connections: None` leaves the key out
 /// (a binary from before it would refuse it).
 fn project(n: usize, connections: Option<usize>) -> (tempfile::TempDir, PathBuf) {
-    let dir = tempfile::tempdir().unwrap();
-    let root = dir.path().join("project");
-    let src = Path::new(env!("CARGO_MANIFEST_DIR")).join("tests/fixtures/minimal");
-    for e in walkdir::WalkDir::new(&src) {
-        let e = e.unwrap();
-        let to = root.join(e.path().strip_prefix(&src).unwrap());
-        if e.file_type().is_dir() {
-            std::fs::create_dir_all(&to).unwrap();
-        } else {
-            std::fs::copy(e.path(), &to).unwrap();
-        }
-    }
-    let mut csv = String::from("email,name,locale,timezone\n");
-    for i in 0..n {
-        let locale = if i % 5 == 0 { "fr" } else { "" };
-        csv.push_str(&format!(
-            "person{i}@example.com,Person Number {i},{locale},\n"
-        ));
-    }
-    std::fs::write(root.join("content/audiences/everyone.csv"), csv).unwrap();
-    let yaml = root.join("content/project.yaml");
-    let mut text = std::fs::read_to_string(&yaml).unwrap();
     let connections = connections
         .map(|c| format!(", connections: {c}"))
         .unwrap_or_default();
-    text.push_str(&format!(
-        "comms: {{ max_lateness: 30d, rate_per_second: 100000{connections} }}\n"
-    ));
-    std::fs::write(yaml, text).unwrap();
-    (dir, root)
+    common::minimal_with_audience(
+        &common::people_csv(n, |_| ""),
+        &format!("max_lateness: 30d, rate_per_second: 100000{connections}"),
+    )
 }
 
 /// Sends `N` messages over `connections` to a server with or without PIPELINING; prints

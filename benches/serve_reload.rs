@@ -14,22 +14,14 @@
 //! Run with `cargo bench --bench serve_reload`; results go in BENCHMARKS.md. Set
 //! `TMINUS_BENCH_THEME=DIR` to measure with another theme folder.
 
+mod common;
+
 use std::path::{Path, PathBuf};
 use std::time::{Duration, Instant};
 
-const GUIDES: usize = 1000;
+use common::copy_dir;
 
-fn copy_dir(src: &Path, dest: &Path) {
-    for entry in walkdir::WalkDir::new(src) {
-        let entry = entry.unwrap();
-        let target = dest.join(entry.path().strip_prefix(src).unwrap());
-        if entry.file_type().is_dir() {
-            std::fs::create_dir_all(&target).unwrap();
-        } else {
-            std::fs::copy(entry.path(), &target).unwrap();
-        }
-    }
-}
+const GUIDES: usize = 1000;
 
 fn guide(i: usize, edit: usize) -> String {
     format!(
@@ -45,10 +37,7 @@ fn guide(i: usize, edit: usize) -> String {
 fn project() -> (tempfile::TempDir, PathBuf) {
     let dir = tempfile::tempdir().unwrap();
     let root = dir.path().join("project");
-    copy_dir(
-        &Path::new(env!("CARGO_MANIFEST_DIR")).join("tests/fixtures/minimal"),
-        &root,
-    );
+    copy_dir(&common::fixture("minimal"), &root);
     for i in 0..GUIDES {
         std::fs::write(
             root.join(format!("content/training/g{i:04}.md")),
