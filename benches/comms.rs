@@ -13,7 +13,7 @@ use std::path::{Path, PathBuf};
 use std::process::{Command, Stdio};
 use std::time::Instant;
 
-use chrono::{TimeZone, Utc};
+use chrono::Utc;
 use rayon::prelude::*;
 use tminus::email::Mailer;
 use tminus::send::due::deliveries;
@@ -110,29 +110,7 @@ fn send_1000(python: &str, server_args: &[&str]) {
         .read_line(&mut line)
         .unwrap();
     let port = line.trim().trim_start_matches("PORT ").to_string();
-    let prepared = tminus::site::prepare(&root).unwrap();
-    let opts = tminus::send::Options {
-        // Every main-wave delivery is due (and the pilot's is missed).
-        now: Utc.with_ymd_and_hms(2027, 3, 16, 12, 0, 0).unwrap(),
-        dry_run: false,
-        test_to: None,
-        resend_in_doubt: false,
-    };
-    let env = |k: &str| match k {
-        "TMINUS_SMTP_PORT" => Some(port.clone()),
-        "TMINUS_SMTP_HOST" => Some("127.0.0.1".to_string()),
-        _ => None,
-    };
-    let t = Instant::now();
-    let summary = tminus::send::send(
-        &prepared.project,
-        &prepared.messages(),
-        &opts,
-        &env,
-        &mut |_| {},
-    )
-    .unwrap();
-    let elapsed = t.elapsed().as_secs_f64();
+    let (summary, elapsed) = common::send_due(&root, port.parse().unwrap());
     let _ = server.kill();
     let _ = server.wait();
     let stored = std::fs::read_to_string(inbox.join("received.jsonl"))

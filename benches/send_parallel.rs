@@ -27,7 +27,7 @@ mod fault_smtp;
 use std::path::PathBuf;
 use std::time::{Duration, Instant};
 
-use chrono::{TimeZone, Utc};
+use chrono::Utc;
 use fault_smtp::{Fault, FaultServer, Options};
 
 const N: usize = 2_000;
@@ -58,30 +58,7 @@ fn run(connections: usize, pipelining: bool) -> f64 {
         },
         |_| Fault::None,
     );
-    let prepared = tminus::site::prepare(&root).expect("project loads");
-    let opts = tminus::send::Options {
-        // Every delivery is due (the pilot's 15 days ago: within `max_lateness`).
-        now: Utc.with_ymd_and_hms(2027, 3, 16, 12, 0, 0).unwrap(),
-        dry_run: false,
-        test_to: None,
-        resend_in_doubt: false,
-    };
-    let port = server.port.to_string();
-    let env = |k: &str| match k {
-        "TMINUS_SMTP_PORT" => Some(port.clone()),
-        "TMINUS_SMTP_HOST" => Some("127.0.0.1".to_string()),
-        _ => None,
-    };
-    let t = Instant::now();
-    let summary = tminus::send::send(
-        &prepared.project,
-        &prepared.messages(),
-        &opts,
-        &env,
-        &mut |_| {},
-    )
-    .unwrap();
-    let elapsed = t.elapsed().as_secs_f64();
+    let (summary, elapsed) = common::send_due(&root, server.port);
     assert_eq!(summary.sent, N, "{:?}", summary.fatal);
     assert_eq!(server.stored().len(), N);
     let round_trips = if pipelining { 2.0 } else { 4.0 };

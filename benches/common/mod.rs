@@ -53,6 +53,37 @@ pub fn people_csv(n: usize, zone: impl Fn(usize) -> &'static str) -> String {
     csv
 }
 
+/// Sends, in process, every message of the project in `root` due at 2027-03-16 12:00 UTC
+/// (with `max_lateness: 30d`, every delivery of the minimal fixture: the main wave's and the
+/// pilot's, 15 days earlier) to the SMTP server on 127.0.0.1:`port`; the summary and the
+/// seconds it took.
+pub fn send_due(root: &Path, port: u16) -> (tminus::send::Summary, f64) {
+    use chrono::TimeZone;
+    let prepared = tminus::site::prepare(root).expect("project loads");
+    let opts = tminus::send::Options {
+        now: chrono::Utc.with_ymd_and_hms(2027, 3, 16, 12, 0, 0).unwrap(),
+        dry_run: false,
+        test_to: None,
+        resend_in_doubt: false,
+    };
+    let port = port.to_string();
+    let env = |k: &str| match k {
+        "TMINUS_SMTP_PORT" => Some(port.clone()),
+        "TMINUS_SMTP_HOST" => Some("127.0.0.1".to_string()),
+        _ => None,
+    };
+    let t = std::time::Instant::now();
+    let summary = tminus::send::send(
+        &prepared.project,
+        &prepared.messages(),
+        &opts,
+        &env,
+        &mut |_| {},
+    )
+    .unwrap();
+    (summary, t.elapsed().as_secs_f64())
+}
+
 /// A small deterministic generator (xorshift), so every run works on the same data.
 pub struct Rng(pub u64);
 
