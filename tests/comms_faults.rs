@@ -12,7 +12,6 @@
 
 mod common;
 
-use std::collections::BTreeMap;
 use std::io::{BufRead, BufReader};
 use std::path::{Path, PathBuf};
 use std::process::{Command, Output, Stdio};
@@ -45,27 +44,11 @@ fn send(root: &Path, port: u16, args: &[&str]) -> Output {
     command(root, port, args).output().expect("run tminus")
 }
 
-/// Recipient → state in `comms status`, for the main wave.
-fn states(root: &Path) -> BTreeMap<String, String> {
-    let out = ok(root, &["comms", "status", "--format", "json", "--now", NOW]);
-    serde_json::from_str::<Vec<serde_json::Value>>(&out)
-        .unwrap()
-        .into_iter()
-        .filter(|r| r["wave"] == "main")
-        .map(|r| {
-            (
-                r["to"].as_str().unwrap().to_string(),
-                r["state"].as_str().unwrap().to_string(),
-            )
-        })
-        .collect()
-}
-
 /// Checks the invariant after a run against `server`; returns the recipients in doubt.
 fn check_run(what: &str, n: usize, server: &FaultServer, root: &Path) -> Vec<String> {
     let counts = server.counts();
     let unanswered = server.unanswered();
-    let states = states(root);
+    let states = main_wave_states(root, NOW);
     let mut doubt = Vec::new();
     for to in users(n) {
         let got = counts.get(&to).copied().unwrap_or(0);
@@ -105,9 +88,9 @@ fn resend_and_check(what: &str, n: usize, root: &Path, first: &FaultServer, doub
         );
     }
     assert!(
-        states(root).values().all(|s| s == "sent"),
+        main_wave_states(root, NOW).values().all(|s| s == "sent"),
         "{what}: {:?}",
-        states(root)
+        main_wave_states(root, NOW)
     );
 }
 
@@ -457,5 +440,5 @@ fn a_closed_stdout_does_not_stop_sending() {
         "the summary goes to stderr: {err}"
     );
     assert_eq!(server.stored().len(), n, "every message was sent");
-    assert!(states(&root).values().all(|s| s == "sent"));
+    assert!(main_wave_states(&root, NOW).values().all(|s| s == "sent"));
 }

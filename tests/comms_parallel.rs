@@ -39,22 +39,6 @@ fn delayed(ms: u64) -> Options {
     }
 }
 
-/// Recipient → state in `comms status`, for the main wave.
-fn states(root: &Path) -> BTreeMap<String, String> {
-    let out = ok(root, &["comms", "status", "--format", "json", "--now", NOW]);
-    serde_json::from_str::<Vec<serde_json::Value>>(&out)
-        .unwrap()
-        .into_iter()
-        .filter(|r| r["wave"] == "main")
-        .map(|r| {
-            (
-                r["to"].as_str().unwrap().to_string(),
-                r["state"].as_str().unwrap().to_string(),
-            )
-        })
-        .collect()
-}
-
 /// The ledger's records as (event, recipient), in file order.
 fn ledger(root: &Path) -> Vec<(String, String)> {
     read(&root.join(".tminus/sent.jsonl"))
@@ -134,7 +118,7 @@ fn eight_connections_send_each_delivery_once_pipelined_and_claim_in_schedule_ord
             other => panic!("unexpected {other} for {to}"),
         }
     }
-    assert!(states(&root).values().all(|s| s == "sent"));
+    assert!(main_wave_states(&root, NOW).values().all(|s| s == "sent"));
     // A rerun sends nothing, and does not even connect.
     let o = send(&root, server.port, &[]);
     assert!(
@@ -173,7 +157,7 @@ fn drops_after_the_data_on_some_sessions_are_in_doubt_there_only() {
     );
     assert!(out.contains("(10 connections, 0 retries"), "{out}");
     at_most_once("drops on two sessions", &[&server]);
-    let states = states(&root);
+    let states = main_wave_states(&root, NOW);
     let doubt: BTreeSet<String> = states
         .iter()
         .filter(|(_, s)| *s == "in doubt")
@@ -250,7 +234,7 @@ fn a_pipelined_rcpt_refusal_fails_that_recipient_and_the_session_keeps_its_conne
         n - 1,
         "nothing stored for the refused one"
     );
-    let states = states(&root);
+    let states = main_wave_states(&root, NOW);
     let failed: Vec<_> = states.iter().filter(|(_, s)| *s == "failed").collect();
     assert_eq!(failed.len(), 1);
     assert!(!counts.contains_key(failed[0].0));
@@ -301,7 +285,7 @@ fn kill_9_in_the_middle_with_8_connections_then_rerun_sends_each_once() {
     let out = stdout(&o);
     assert!(o.status.success(), "{out}\n{}", stderr(&o));
     let counts = at_most_once("after kill -9 and a rerun", &[&server, &clean]);
-    let after = states(&root);
+    let after = main_wave_states(&root, NOW);
     let doubt: BTreeSet<String> = after
         .iter()
         .filter(|(_, s)| *s == "in doubt")
@@ -320,7 +304,7 @@ fn kill_9_in_the_middle_with_8_connections_then_rerun_sends_each_once() {
     let last = FaultServer::start(|_| Fault::None);
     let o = send(&root, last.port, &["--resend-in-doubt"]);
     assert!(o.status.success(), "{}\n{}", stdout(&o), stderr(&o));
-    assert!(states(&root).values().all(|s| s == "sent"));
+    assert!(main_wave_states(&root, NOW).values().all(|s| s == "sent"));
     let mut total = BTreeMap::new();
     for s in [&server, &clean, &last] {
         for (to, c) in s.counts() {
@@ -463,7 +447,7 @@ fn a_refused_reconnection_stops_every_session_and_leaves_no_claim_unrecorded() {
     assert!(o.status.success(), "{}\n{}", stdout(&o), stderr(&o));
     let counts = at_most_once("a refused reconnection, then a rerun", &[&server, &clean]);
     assert_eq!(counts.keys().cloned().collect::<Vec<_>>(), users(n));
-    assert!(states(&root).values().all(|s| s == "sent"));
+    assert!(main_wave_states(&root, NOW).values().all(|s| s == "sent"));
 }
 
 #[test]

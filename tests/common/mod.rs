@@ -133,6 +133,22 @@ pub fn users(n: usize) -> Vec<String> {
     v
 }
 
+/// Recipient → state in `comms status --now NOW`, for the main wave.
+pub fn main_wave_states(root: &Path, now: &str) -> BTreeMap<String, String> {
+    let out = ok(root, &["comms", "status", "--format", "json", "--now", now]);
+    serde_json::from_str::<Vec<serde_json::Value>>(&out)
+        .unwrap()
+        .into_iter()
+        .filter(|r| r["wave"] == "main")
+        .map(|r| {
+            (
+                r["to"].as_str().unwrap().to_string(),
+                r["state"].as_str().unwrap().to_string(),
+            )
+        })
+        .collect()
+}
+
 /// `tminus --root ROOT comms send --due ARGS`, to the test server on 127.0.0.1:`port`:
 /// no credentials, the first retry after 10 ms, a 10 s socket timeout (a test that needs
 /// other values sets them with `.env`).
