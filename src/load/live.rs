@@ -447,7 +447,7 @@ fn recheck(c: &mut Checker, context: &LogContext, state: &mut LogState) {
             format!(
                 "task `{}` {} at {} is earlier than its latest event ({}), and with it the task's events do not add up in the order of their times: line {}: {message}",
                 context.task(task).id,
-                late.step.change.done(),
+                late.what,
                 show(&late.step.at),
                 show(&late.latest),
                 step.line,

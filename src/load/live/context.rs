@@ -168,16 +168,6 @@ pub enum Change {
 }
 
 impl Change {
-    /// As in "the task is … at": `started`, `finished`, `blocked`, `unblocked`.
-    pub fn done(self) -> &'static str {
-        match self {
-            Change::Started => "started",
-            Change::Finished => "finished",
-            Change::Blocked => "blocked",
-            Change::Unblocked => "unblocked",
-        }
-    }
-
     pub fn of(kind: &EventKind) -> Option<Change> {
         match kind {
             EventKind::Started => Some(Change::Started),
@@ -225,8 +215,9 @@ impl Track {
 /// events once the text is read (see [`LogState::recheck`]).
 #[derive(Debug, Clone)]
 pub struct Late {
-    /// Where it is in the YAML (for the error), and what it is.
+    /// Where it is in the YAML (for the error), its key there (`blocked`, …), and what it is.
     pub key: String,
+    pub what: &'static str,
     pub step: Step,
     /// The time of the task's latest event when it was written.
     pub latest: DateTime<Utc>,
@@ -307,6 +298,7 @@ impl LogState {
             event.task_index,
             Late {
                 key,
+                what: event.kind.key(),
                 step,
                 latest: latest.unwrap_or(step.at),
             },
